@@ -1,0 +1,65 @@
+//! The `ivschat-playbook` binary: parse the command line, set up logging,
+//! run the command, turn its result into an exit code.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ivschat_playbook::cli::{self, Cli, Command, EXIT_INVALID, Io};
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    init_tracing(args.verbose);
+    let color = args.color.enabled(std::io::stderr().is_terminal());
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr();
+    let result = match args.command {
+        Command::Emulator(a) => tokio_runtime()
+            .and_then(|rt| rt.block_on(ivschat_playbook::emulator::run_command(a, &mut stdout))),
+        command => {
+            let mut io = Io {
+                out: &mut stdout,
+                err: &mut stderr,
+                color,
+            };
+            cli::run_sync(&command, &mut io)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_INVALID as u8)
+        }
+    }
+}
+
+fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

@@ -1,0 +1,465 @@
+//! The playbook format, version 1, as serde + schemars types.
+//!
+//! These types are the single source of truth for the format: the JSON Schema
+//! under `schema/` is generated from them (doc comments become
+//! `description`s), and validation checks a document against that schema
+//! before it is deserialized into them. Every struct denies unknown fields so
+//! a misspelt key is an error, never silently ignored.
+
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+use crate::arn::{ROOM_ARN_MAX_LEN, ROOM_ARN_PATTERN};
+
+/// Maximum length of an event name, from the service model.
+pub const EVENT_NAME_MAX_LEN: usize = 100;
+
+/// Maximum total size of an event's attributes: UTF-8 bytes of every key plus
+/// every value.
+pub const ATTRIBUTES_MAX_BYTES: usize = 1024;
+
+/// The SendEvent quota per account and region (transactions per second). Not
+/// adjustable, so the tool never lets a rate exceed it.
+pub const SEND_EVENT_QUOTA_TPS: u32 = 100;
+
+/// A playbook: chat rooms and the events to send to them.
+///
+/// Start the file with `# yaml-language-server: $schema=<path>/playbook.schema.json`
+/// so editors complete and check it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ivschat-playbook playbook")]
+pub struct Playbook {
+    /// Format version of this file. Only `1` exists.
+    pub version: Version,
+    /// Short name of the playbook, shown in plans and reports. Defaults to the
+    /// file name without extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What this playbook is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Defaults for sending; command-line flags override them.
+    #[serde(default)]
+    pub settings: Settings,
+    /// Template variables available to every event. Command-line `--var`,
+    /// event `vars` and room `vars` take precedence, in that order.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook"]}}))]
+    pub vars: Vars,
+    /// Room inventory files whose rooms are added to `rooms`, as paths
+    /// relative to this playbook.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<IncludePath>,
+    /// Chat rooms this playbook can send to: room ARNs, or objects with an
+    /// ARN and a name, tags and variables.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rooms: Vec<RoomEntry>,
+    /// The events to send, in order. Events to the same room are sent in this
+    /// order, one after another.
+    #[schemars(length(min = 1))]
+    pub events: Vec<Event>,
+}
+
+/// A room inventory: a list of rooms shared by several playbooks through
+/// their `include`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ivschat-playbook room inventory")]
+pub struct Inventory {
+    /// What these rooms are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The rooms, in the same forms as a playbook's `rooms`.
+    pub rooms: Vec<RoomEntry>,
+}
+
+/// The format version; only `1` is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct Version;
+
+impl TryFrom<u64> for Version {
+    type Error = String;
+    fn try_from(v: u64) -> Result<Self, String> {
+        if v == 1 {
+            Ok(Version)
+        } else {
+            Err(format!("unsupported playbook version {v}; this tool reads version 1"))
+        }
+    }
+}
+
+impl From<Version> for u64 {
+    fn from(_: Version) -> u64 {
+        1
+    }
+}
+
+impl JsonSchema for Version {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Version".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Format version of this file. Only `1` exists.",
+            "type": "integer",
+            "const": 1
+        })
+    }
+}
+
+/// Sending settings. Each has a command-line flag that overrides it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Sends per second per account and region. At most 100, the SendEvent
+    /// quota, which is shared with anything else sending in that account and
+    /// region. Default 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.01, max = 100.0))]
+    pub rate: Option<f64>,
+    /// How many sends may go at once after an idle moment, per account and
+    /// region. Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub burst: Option<u32>,
+    /// Most sends in flight at once across all rooms. Default 32.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1024))]
+    pub concurrency: Option<u32>,
+    /// Attempts per send, the first included, for errors that are safe to
+    /// retry (throttling, 5xx, connection errors). Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 20))]
+    pub max_attempts: Option<u32>,
+    /// Time allowed for one attempt, such as `10s` or `1500ms`. Default `10s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<DurationText>,
+}
+
+/// A duration written as a whole number followed by `ms`, `s` or `m`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DurationText(pub String);
+
+/// Pattern of [`DurationText`].
+pub const DURATION_PATTERN: &str = r"^[0-9]{1,7}(ms|s|m)$";
+
+impl DurationText {
+    /// The duration, or `None` when the text does not follow the pattern.
+    pub fn parse(&self) -> Option<std::time::Duration> {
+        parse_duration(&self.0)
+    }
+}
+
+/// Parses `250ms`, `10s`, `2m`.
+pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
+    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1u64)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        return None;
+    };
+    if num.is_empty() || num.len() > 7 || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n: u64 = num.parse().ok()?;
+    let ms = n.checked_mul(unit)?;
+    (ms > 0).then(|| std::time::Duration::from_millis(ms))
+}
+
+impl JsonSchema for DurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A duration: a whole number followed by `ms`, `s` or `m`, such as `10s`.",
+            "type": "string",
+            "pattern": DURATION_PATTERN
+        })
+    }
+}
+
+/// Template variables: names to scalar values (strings, numbers, booleans).
+pub type Vars = IndexMap<VarName, VarValue>;
+
+/// A variable name usable in templates.
+pub type VarName = String;
+
+/// A variable's value. Numbers and booleans are kept as written so templates
+/// can compare them; they render as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum VarValue {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating point number.
+    Float(f64),
+    /// A string.
+    String(String),
+}
+
+impl JsonSchema for VarValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "VarValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A variable value: a string, number or boolean.",
+            "type": ["string", "number", "boolean"]
+        })
+    }
+}
+
+/// A path to a room inventory file, relative to the file that includes it.
+pub type IncludePath = String;
+
+/// A room: its ARN alone, or an object with a name, tags and variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RoomEntry {
+    /// Just the room ARN.
+    Arn(RoomArnText),
+    /// A room with a name, tags and variables.
+    Room(RoomSpec),
+}
+
+impl RoomEntry {
+    /// The ARN as written.
+    pub fn arn(&self) -> &str {
+        match self {
+            RoomEntry::Arn(a) => &a.0,
+            RoomEntry::Room(r) => &r.arn.0,
+        }
+    }
+}
+
+/// A room ARN, `arn:aws:ivschat:REGION:ACCOUNT:room/ID`, at most 128
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RoomArnText(pub String);
+
+impl JsonSchema for RoomArnText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RoomArn".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A chat room ARN: arn:aws:ivschat:REGION:ACCOUNT:room/ID (at most 128 characters). The region in it decides which regional endpoint the event is sent through.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": ROOM_ARN_MAX_LEN,
+            "pattern": ROOM_ARN_PATTERN
+        })
+    }
+}
+
+/// A room with a name, tags and variables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoomSpec {
+    /// The room ARN.
+    pub arn: RoomArnText,
+    /// A name to refer to the room in `to:` lists and templates
+    /// (`{{ room.name }}`). Unique within a playbook and its includes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    pub name: Option<String>,
+    /// Tags that `to: {tags: [...]}` selects rooms by.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    /// Template variables for events sent to this room.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook"]}}))]
+    pub vars: Vars,
+}
+
+/// A room tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tag(pub String);
+
+impl JsonSchema for Tag {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Tag".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A room tag.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128
+        })
+    }
+}
+
+/// One event to send to a set of rooms.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// The event name (`eventName`), 1 to 100 characters. Chat clients
+    /// receive it as `EventName`.
+    pub name: EventName,
+    /// Which rooms get the event: `all` (the default), a list of room names
+    /// or ARNs, or a tag selector.
+    #[serde(default, skip_serializing_if = "Target::is_all")]
+    pub to: Target,
+    /// The event's attributes: string keys to string values, rendered as
+    /// templates for each room. Keys plus values may total at most 1 KB
+    /// (1024 bytes of UTF-8) after rendering.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"minLength": 1}))]
+    pub attributes: Attributes,
+    /// Template variables for this event; they take precedence over room and
+    /// playbook variables.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook"]}}))]
+    pub vars: Vars,
+}
+
+/// An event name, 1 to 100 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventName(pub String);
+
+impl JsonSchema for EventName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EventName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "The event name (`eventName`), 1 to 100 characters.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": EVENT_NAME_MAX_LEN
+        })
+    }
+}
+
+/// Attribute templates of an event, in the order written.
+pub type Attributes = IndexMap<AttributeKey, AttributeValue>;
+
+/// An attribute key (not templated).
+pub type AttributeKey = String;
+
+/// An attribute value: a string, rendered as a template for each room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AttributeValue(pub String);
+
+impl JsonSchema for AttributeValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AttributeValue".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An attribute value. Must be a string: quote numbers and booleans. Rendered as a template (`{{ room.name }}`) for each room.",
+            "type": "string",
+            "maxLength": ATTRIBUTES_MAX_BYTES
+        })
+    }
+}
+
+/// Which rooms an event goes to.
+///
+/// Tag selectors: `tags` selects rooms with at least one of the listed tags
+/// (OR); `all_tags` selects rooms with every listed tag (AND); given
+/// together, a room must satisfy both.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(try_from = "TargetRepr")]
+pub enum Target {
+    /// Every room of the playbook, written `all`.
+    #[default]
+    All,
+    /// The rooms with these names (or ARNs).
+    Rooms(Vec<String>),
+    /// Rooms chosen by tags.
+    Tags(TagSelector),
+}
+
+/// How a [`Target`] is written; `all` is a plain string, which serde's
+/// untagged unit variants cannot express.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TargetRepr {
+    Word(String),
+    Rooms(Vec<String>),
+    Tags(TagSelector),
+}
+
+impl TryFrom<TargetRepr> for Target {
+    type Error = String;
+    fn try_from(r: TargetRepr) -> Result<Self, String> {
+        match r {
+            TargetRepr::Word(w) if w == "all" => Ok(Target::All),
+            TargetRepr::Word(w) => Err(format!(
+                "`to` must be `all`, a list of room names, or a tag selector, not `{w}`"
+            )),
+            TargetRepr::Rooms(r) => Ok(Target::Rooms(r)),
+            TargetRepr::Tags(t) => Ok(Target::Tags(t)),
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Target::All => s.serialize_str("all"),
+            Target::Rooms(r) => r.serialize(s),
+            Target::Tags(t) => t.serialize(s),
+        }
+    }
+}
+
+impl Target {
+    /// Whether this is the default, every room.
+    pub fn is_all(&self) -> bool {
+        matches!(self, Target::All)
+    }
+}
+
+impl JsonSchema for Target {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Target".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let selector = generator.subschema_for::<TagSelector>();
+        json_schema!({
+            "description": "Which rooms get the event: `all` (the default), a list of room names or ARNs, or `{tags: [...]}` (rooms with any of the tags) and/or `{all_tags: [...]}` (rooms with every tag).",
+            "anyOf": [
+                { "type": "string", "const": "all", "description": "Every room of the playbook." },
+                {
+                    "type": "array",
+                    "description": "Room names (or ARNs).",
+                    "items": { "type": "string", "minLength": 1 },
+                    "minItems": 1
+                },
+                selector
+            ]
+        })
+    }
+}
+
+/// Selects rooms by tags.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1))]
+pub struct TagSelector {
+    /// Rooms with at least one of these tags (OR).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1))]
+    pub tags: Vec<Tag>,
+    /// Rooms with every one of these tags (AND).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1))]
+    pub all_tags: Vec<Tag>,
+}

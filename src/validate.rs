@@ -1,0 +1,900 @@
+//! Validation: the generated JSON Schema first, then the checks a schema
+//! cannot express.
+//!
+//! Every problem in every file is collected in one pass and reported with
+//! its place, so a user fixes a playbook in one round trip. Parts of a
+//! playbook that pass the schema are checked further even when other parts
+//! fail it (a bad room does not hide a bad event). The output,
+//! [`ValidPlaybook`], holds resolved rooms (includes merged, ARNs parsed) and
+//! events with their target rooms already selected; [`crate::plan`] renders
+//! them.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::arn::{IVS_CHAT_REGIONS, RoomArn};
+use crate::diag::{Diagnostic, FileId, Location, Sources};
+use crate::playbook::load::{LoadedFile, LoadedPlaybook};
+use crate::playbook::model::{
+    Attributes, EventName, IncludePath, RoomEntry, Settings, Target, Vars,
+};
+use crate::playbook::source::{SpanIndex, escape_pointer};
+use crate::schema::SchemaKind;
+
+/// A room, resolved from a playbook or one of its includes.
+#[derive(Debug, Clone)]
+pub struct Room {
+    /// The parsed ARN.
+    pub arn: RoomArn,
+    /// The name given in the playbook, if any.
+    pub name: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Room variables.
+    pub vars: Vars,
+    /// Where its ARN is written.
+    pub at: Location,
+}
+
+impl Room {
+    /// The name to show: the given name, or the room id from the ARN.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.arn.id)
+    }
+}
+
+/// One attribute's template and where it is written.
+#[derive(Debug, Clone)]
+pub struct AttributeTemplate {
+    /// The key.
+    pub key: String,
+    /// The value as written, a minijinja template.
+    pub template: String,
+    /// Where the value is written.
+    pub at: Location,
+}
+
+/// An event with its target rooms selected.
+#[derive(Debug, Clone)]
+pub struct EventSpec {
+    /// Position in the playbook's `events` list.
+    pub index: usize,
+    /// The event name.
+    pub name: String,
+    /// Indices into [`ValidPlaybook::rooms`], in sending order.
+    pub rooms: Vec<usize>,
+    /// Attribute templates, in the order written.
+    pub attributes: Vec<AttributeTemplate>,
+    /// Event variables.
+    pub vars: Vars,
+    /// Where the event starts.
+    pub at: Location,
+}
+
+/// A playbook that passed (or partly passed) validation.
+#[derive(Debug, Clone)]
+pub struct ValidPlaybook {
+    /// The file as given.
+    pub path: PathBuf,
+    /// Its id in [`Sources`].
+    pub file: FileId,
+    /// `name`, or the file stem.
+    pub name: String,
+    /// Settings as written.
+    pub settings: Settings,
+    /// Playbook variables.
+    pub vars: Vars,
+    /// Rooms: included inventories first, in include order, then `rooms`.
+    pub rooms: Vec<Room>,
+    /// Events in playbook order.
+    pub events: Vec<EventSpec>,
+}
+
+static PLAYBOOK_VALIDATOR: LazyLock<Validator> = LazyLock::new(|| compile(SchemaKind::Playbook));
+static INVENTORY_VALIDATOR: LazyLock<Validator> = LazyLock::new(|| compile(SchemaKind::Inventory));
+
+fn compile(kind: SchemaKind) -> Validator {
+    jsonschema::validator_for(&kind.generate()).expect("generated schema compiles")
+}
+
+/// Which kind of document a schema error is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doc {
+    Playbook,
+    Inventory,
+}
+
+/// Checks loaded playbooks. Every problem goes to `diags`; the returned
+/// playbooks hold every part that could be checked.
+pub fn check(
+    loaded: &[LoadedPlaybook],
+    sources: &Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ValidPlaybook> {
+    let mut out = Vec::new();
+    for lp in loaded {
+        if let Some(vp) = check_playbook(lp, sources, diags) {
+            out.push(vp);
+        }
+    }
+    out
+}
+
+fn check_playbook(
+    lp: &LoadedPlaybook,
+    sources: &Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ValidPlaybook> {
+    let parsed = lp.main.parsed.as_ref()?;
+    let index = &parsed.index;
+    let value = &parsed.value;
+    let file = lp.main.file;
+    if value.is_null() {
+        diags.push(
+            Diagnostic::error("playbook::empty", "the playbook is empty")
+                .at(Some(index.value("")))
+                .hint("a playbook needs at least `version: 1`, `rooms` and `events`; `ivschat-playbook init` writes a starter"),
+        );
+        return None;
+    }
+    let schema_errors = schema_check(&PLAYBOOK_VALIDATOR, value, index, Doc::Playbook, diags);
+    let obj = value.as_object()?;
+
+    let name = obj
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            lp.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "playbook".into())
+        });
+    let settings: Settings = piece(obj.get("settings"), "/settings", &schema_errors, index, diags).unwrap_or_default();
+    let vars: Vars = piece(obj.get("vars"), "/vars", &schema_errors, index, diags).unwrap_or_default();
+    let _include: Vec<IncludePath> = piece(obj.get("include"), "/include", &schema_errors, index, diags).unwrap_or_default();
+
+    // Rooms: includes first, then the playbook's own.
+    let mut rooms = Vec::new();
+    let mut rooms_broken = false;
+    let mut raw = RawRooms::default();
+    for inc in &lp.includes {
+        match &inc.file {
+            Some(f) => rooms_broken |= !collect_inventory(f, sources, &mut rooms, &mut raw, diags),
+            None => {
+                rooms_broken = true;
+                raw.unknown = true;
+            }
+        }
+    }
+    if let Some(list) = obj.get("rooms").and_then(Value::as_array) {
+        raw.add(list);
+        rooms_broken |= !collect_rooms(list, "/rooms", index, &schema_errors, &mut rooms, diags);
+    } else if obj.contains_key("rooms") {
+        rooms_broken = true;
+        raw.unknown = true;
+    }
+    check_rooms(&rooms, diags);
+
+    if rooms.is_empty() && !rooms_broken {
+        let at = if index.contains("/rooms") {
+            index.value("/rooms")
+        } else {
+            index.value("")
+        };
+        diags.push(
+            Diagnostic::error("playbook::no-rooms", "the playbook has no rooms")
+                .at(Some(at))
+                .hint("list room ARNs under `rooms`, or include a room inventory with `include`"),
+        );
+    }
+
+    // Events.
+    let mut events = Vec::new();
+    if let Some(list) = obj.get("events").and_then(Value::as_array) {
+        for (i, ev) in list.iter().enumerate() {
+            let pointer = format!("/events/{i}");
+            if let Some(spec) = check_event(i, ev, &pointer, index, &schema_errors, &rooms, &raw, diags) {
+                events.push(spec);
+            }
+        }
+    }
+    let _ = sources;
+    Some(ValidPlaybook {
+        path: lp.path.clone(),
+        file,
+        name,
+        settings,
+        vars,
+        rooms,
+        events,
+    })
+}
+
+/// Deserializes one part of a document that passed the schema. Parts under
+/// a schema error are skipped (already reported).
+fn piece<T: DeserializeOwned>(
+    v: Option<&Value>,
+    pointer: &str,
+    schema_errors: &[String],
+    index: &SpanIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    let v = v?;
+    if has_error_under(schema_errors, pointer) {
+        return None;
+    }
+    match serde_json::from_value(v.clone()) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            diags.push(Diagnostic::error("playbook::invalid", e.to_string()).at(Some(index.value(pointer))));
+            None
+        }
+    }
+}
+
+fn has_error_under(schema_errors: &[String], pointer: &str) -> bool {
+    // Errors on the node itself or inside it; an error on an ancestor is
+    // about the ancestor's keys (unknown, missing), not about this node.
+    schema_errors
+        .iter()
+        .any(|e| e == pointer || e.starts_with(pointer) && e.as_bytes().get(pointer.len()) == Some(&b'/'))
+}
+
+/// Reads an included inventory's rooms. Returns false when it had problems.
+fn collect_inventory(
+    f: &LoadedFile,
+    sources: &Sources,
+    rooms: &mut Vec<Room>,
+    raw: &mut RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(parsed) = &f.parsed else {
+        raw.unknown = true;
+        return false;
+    };
+    let _ = sources;
+    if parsed.value.is_null() {
+        diags.push(
+            Diagnostic::error("playbook::empty", "the room inventory is empty")
+                .at(Some(parsed.index.value("")))
+                .hint("an inventory is a mapping with a `rooms` list"),
+        );
+        return false;
+    }
+    let errors = schema_check(&INVENTORY_VALIDATOR, &parsed.value, &parsed.index, Doc::Inventory, diags);
+    let Some(list) = parsed.value.get("rooms").and_then(Value::as_array) else {
+        raw.unknown = true;
+        return false;
+    };
+    raw.add(list);
+    collect_rooms(list, "/rooms", &parsed.index, &errors, rooms, diags) && errors.is_empty()
+}
+
+/// Names, ARNs and tags written on room entries, including entries that
+/// failed validation, so a `to:` naming a broken room is not reported twice.
+#[derive(Debug, Default)]
+struct RawRooms {
+    names: HashSet<String>,
+    tags: HashSet<String>,
+    /// An include could not be read at all: its rooms are unknown.
+    unknown: bool,
+}
+
+impl RawRooms {
+    fn add(&mut self, list: &[Value]) {
+        for v in list {
+            match v {
+                Value::String(s) => {
+                    self.names.insert(s.clone());
+                }
+                Value::Object(o) => {
+                    for k in ["name", "arn"] {
+                        if let Some(n) = o.get(k).and_then(Value::as_str) {
+                            self.names.insert(n.to_string());
+                        }
+                    }
+                    if let Some(tags) = o.get("tags").and_then(Value::as_array) {
+                        self.tags.extend(tags.iter().filter_map(Value::as_str).map(str::to_string));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Turns room entries into [`Room`]s. Returns false when some were skipped.
+fn collect_rooms(
+    list: &[Value],
+    base: &str,
+    index: &SpanIndex,
+    schema_errors: &[String],
+    rooms: &mut Vec<Room>,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut all = true;
+    for (i, v) in list.iter().enumerate() {
+        let pointer = format!("{base}/{i}");
+        let Some(entry) = piece::<RoomEntry>(Some(v), &pointer, schema_errors, index, diags) else {
+            all = false;
+            continue;
+        };
+        let arn_pointer = match entry {
+            RoomEntry::Arn(_) => pointer.clone(),
+            RoomEntry::Room(_) => format!("{pointer}/arn"),
+        };
+        let at = index.value(&arn_pointer);
+        let arn = match RoomArn::parse(entry.arn()) {
+            Ok(a) => a,
+            Err(e) => {
+                diags.push(invalid_arn(&e.to_string(), at));
+                all = false;
+                continue;
+            }
+        };
+        let (name, tags, vars) = match entry {
+            RoomEntry::Arn(_) => (None, Vec::new(), Vars::default()),
+            RoomEntry::Room(r) => (r.name, r.tags.into_iter().map(|t| t.0).collect(), r.vars),
+        };
+        rooms.push(Room {
+            arn,
+            name,
+            tags,
+            vars,
+            at,
+        });
+    }
+    all
+}
+
+fn invalid_arn(message: &str, at: Location) -> Diagnostic {
+    Diagnostic::error("playbook::invalid-arn", message.to_string())
+        .at(Some(at))
+        .hint("a room ARN looks like arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6 (`aws ivschat list-rooms` shows them)")
+}
+
+/// Region, duplicate ARN and duplicate name checks across all rooms.
+fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
+    let mut by_arn: HashMap<&str, &Room> = HashMap::new();
+    let mut by_name: HashMap<&str, &Room> = HashMap::new();
+    for r in rooms {
+        if !r.arn.is_known_region() {
+            diags.push(
+                Diagnostic::warning(
+                    "playbook::unknown-region",
+                    format!("`{}` is not a region where IVS Chat is offered", r.arn.region),
+                )
+                .at(Some(r.at))
+                .hint(format!("IVS Chat regions: {}", IVS_CHAT_REGIONS.join(", "))),
+            );
+        }
+        if let Some(first) = by_arn.get(r.arn.arn.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    "playbook::duplicate-room",
+                    format!("room `{}` is listed twice", r.arn.arn),
+                )
+                .at(Some(r.at))
+                .related(Some(first.at), "first listed here")
+                .hint("each room may be listed once per playbook, its includes counted; it would get every event twice"),
+            );
+        } else {
+            by_arn.insert(&r.arn.arn, r);
+        }
+        if let Some(name) = &r.name {
+            if let Some(first) = by_name.get(name.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        "playbook::duplicate-room-name",
+                        format!("two rooms are named `{name}`"),
+                    )
+                    .at(Some(r.at))
+                    .related(Some(first.at), "first room with this name")
+                    .hint("room names must be unique so `to:` lists are unambiguous"),
+                );
+            } else {
+                by_name.insert(name, r);
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_event(
+    i: usize,
+    ev: &Value,
+    pointer: &str,
+    index: &SpanIndex,
+    schema_errors: &[String],
+    rooms: &[Room],
+    raw: &RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<EventSpec> {
+    let obj = ev.as_object()?;
+    let name: EventName = piece(obj.get("name"), &format!("{pointer}/name"), schema_errors, index, diags)?;
+    let to_pointer = format!("{pointer}/to");
+    let target: Target = match obj.get("to") {
+        None => Target::All,
+        Some(v) => piece(Some(v), &to_pointer, schema_errors, index, diags)?,
+    };
+    let attrs_pointer = format!("{pointer}/attributes");
+    let attributes: Attributes = match obj.get("attributes") {
+        None => Attributes::default(),
+        Some(v) => piece(Some(v), &attrs_pointer, schema_errors, index, diags)?,
+    };
+    let vars: Vars = match obj.get("vars") {
+        None => Vars::default(),
+        Some(v) => piece(Some(v), &format!("{pointer}/vars"), schema_errors, index, diags)?,
+    };
+
+    let mut attribute_templates = Vec::with_capacity(attributes.len());
+    for (key, value) in attributes {
+        let at = index.value(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
+        if value.0.is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    "playbook::empty-attribute-value",
+                    format!("attribute `{key}` is empty"),
+                )
+                .at(Some(at))
+                .hint("chat clients receive an empty string; remove the attribute if it is not needed"),
+            );
+        }
+        attribute_templates.push(AttributeTemplate {
+            key,
+            template: value.0,
+            at,
+        });
+    }
+
+    let selected = select_rooms(&target, &to_pointer, index, rooms, raw, diags);
+    Some(EventSpec {
+        index: i,
+        name: name.0,
+        rooms: selected,
+        attributes: attribute_templates,
+        vars,
+        at: index.value(pointer),
+    })
+}
+
+fn select_rooms(
+    target: &Target,
+    to_pointer: &str,
+    index: &SpanIndex,
+    rooms: &[Room],
+    raw: &RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
+    match target {
+        Target::All => (0..rooms.len()).collect(),
+        Target::Rooms(names) => {
+            let mut selected = Vec::new();
+            let mut seen = HashSet::new();
+            for (k, wanted) in names.iter().enumerate() {
+                let at = index.value(&format!("{to_pointer}/{k}"));
+                let found = rooms
+                    .iter()
+                    .position(|r| r.name.as_deref() == Some(wanted.as_str()))
+                    .or_else(|| rooms.iter().position(|r| r.arn.arn == *wanted));
+                match found {
+                    Some(idx) => {
+                        if seen.insert(idx) {
+                            selected.push(idx);
+                        } else {
+                            diags.push(
+                                Diagnostic::warning(
+                                    "playbook::duplicate-target",
+                                    format!("room `{wanted}` is named twice in `to`"),
+                                )
+                                .at(Some(at))
+                                .hint("it gets the event once; remove the repeated name"),
+                            );
+                        }
+                    }
+                    // The room exists but has its own error, or an include
+                    // could not be read: nothing useful to add.
+                    None if raw.unknown || raw.names.contains(wanted) => {}
+                    None => {
+                        let names: Vec<&str> = rooms.iter().filter_map(|r| r.name.as_deref()).collect();
+                        let hint = match did_you_mean(wanted, &names) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None if names.is_empty() => {
+                                "no room has a name; give rooms a `name`, or list ARNs".to_string()
+                            }
+                            None => format!("room names are: {}", preview(&names)),
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                "playbook::unknown-room",
+                                format!("no room is named `{wanted}`"),
+                            )
+                            .at(Some(at))
+                            .hint(hint),
+                        );
+                    }
+                }
+            }
+            selected
+        }
+        Target::Tags(sel) => {
+            let all_tags: HashSet<&str> = rooms.iter().flat_map(|r| r.tags.iter().map(String::as_str)).collect();
+            let mut unknown = false;
+            for (field, list) in [("tags", &sel.tags), ("all_tags", &sel.all_tags)] {
+                for (k, tag) in list.iter().enumerate() {
+                    if !all_tags.contains(tag.0.as_str()) && !raw.unknown && !raw.tags.contains(&tag.0) {
+                        unknown = true;
+                        let mut known: Vec<&str> = all_tags.iter().copied().collect();
+                        known.sort_unstable();
+                        let hint = match did_you_mean(&tag.0, &known) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None if known.is_empty() => "no room has tags; add `tags` to rooms".to_string(),
+                            None => format!("tags in use: {}", preview(&known)),
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                "playbook::unknown-tag",
+                                format!("no room has the tag `{}`", tag.0),
+                            )
+                            .at(Some(index.value(&format!("{to_pointer}/{field}/{k}"))))
+                            .hint(hint),
+                        );
+                    }
+                }
+            }
+            let selected: Vec<usize> = rooms
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    let any_ok = sel.tags.is_empty() || sel.tags.iter().any(|t| r.tags.contains(&t.0));
+                    let all_ok = sel.all_tags.iter().all(|t| r.tags.contains(&t.0));
+                    any_ok && all_ok
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if selected.is_empty() && !unknown && !raw.unknown && rooms.len() == raw_count(raw, rooms) {
+                diags.push(
+                    Diagnostic::error(
+                        "playbook::selects-no-rooms",
+                        "this tag selector matches no room",
+                    )
+                    .at(Some(index.value(to_pointer)))
+                    .hint("`tags` selects rooms with any of the tags, `all_tags` rooms with every tag; no room satisfies both"),
+                );
+            }
+            selected
+        }
+    }
+}
+
+/// Rooms are all valid when every raw entry became a room; used to avoid
+/// claiming a selector matches nothing when broken rooms might match.
+fn raw_count(raw: &RawRooms, rooms: &[Room]) -> usize {
+    let valid_tags: HashSet<&str> = rooms.iter().flat_map(|r| r.tags.iter().map(String::as_str)).collect();
+    if raw.tags.iter().all(|t| valid_tags.contains(t.as_str())) {
+        rooms.len()
+    } else {
+        usize::MAX
+    }
+}
+
+fn preview(names: &[&str]) -> String {
+    let mut s: Vec<String> = names.iter().take(8).map(|n| format!("`{n}`")).collect();
+    if names.len() > 8 {
+        s.push(format!("and {} more", names.len() - 8));
+    }
+    s.join(", ")
+}
+
+/// The closest candidate, if one is close enough to be a typo.
+pub fn did_you_mean<'a>(wanted: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(wanted, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+// ---------------------------------------------------------------------------
+// Schema errors to diagnostics.
+
+/// Runs the schema and turns each error into a diagnostic. Returns the
+/// instance paths that had errors.
+fn schema_check(
+    validator: &Validator,
+    value: &Value,
+    index: &SpanIndex,
+    doc: Doc,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut found = Vec::new();
+    for err in validator.iter_errors(value) {
+        paths.push(err.instance_path().as_str().to_string());
+        schema_diagnostic(&err, index, doc, &mut found);
+    }
+    // Several schema keywords can fail on one value; keep one message per
+    // place and code.
+    let mut seen = HashSet::new();
+    for d in found {
+        let key = (d.location.map(|l| (l.start, l.end)), d.code, d.message.clone());
+        if seen.insert(key) {
+            diags.push(d);
+        }
+    }
+    paths
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing (null)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn expected_type(kind: &TypeKind) -> String {
+    let name = |t: &str| match t {
+        "object" => "a mapping".to_string(),
+        "array" => "a list".to_string(),
+        "string" => "a string".to_string(),
+        "integer" => "a whole number".to_string(),
+        "number" => "a number".to_string(),
+        "boolean" => "a boolean".to_string(),
+        "null" => "null".to_string(),
+        other => other.to_string(),
+    };
+    match kind {
+        TypeKind::Single(t) => name(&t.to_string()),
+        TypeKind::Multiple(set) => {
+            let v: Vec<String> = set.iter().map(|t| name(&t.to_string())).collect();
+            v.join(" or ")
+        }
+    }
+}
+
+fn known_keys(segs: &[&str], doc: Doc) -> &'static [&'static str] {
+    match (doc, segs) {
+        (Doc::Playbook, []) => &["version", "name", "description", "settings", "vars", "include", "rooms", "events"],
+        (Doc::Inventory, []) => &["description", "rooms"],
+        (_, ["settings"]) => &["rate", "burst", "concurrency", "max_attempts", "timeout"],
+        (_, ["rooms", _]) => &["arn", "name", "tags", "vars"],
+        (_, ["events", _]) => &["name", "to", "attributes", "vars"],
+        (_, ["events", _, "to"]) => &["tags", "all_tags"],
+        _ => &[],
+    }
+}
+
+fn schema_diagnostic(err: &ValidationError<'_>, index: &SpanIndex, doc: Doc, out: &mut Vec<Diagnostic>) {
+    let ptr = err.instance_path().as_str();
+    let segs: Vec<&str> = ptr.split('/').skip(1).collect();
+    let instance: &Value = err.instance();
+    let at = Some(index.value(ptr));
+    let d = match err.kind() {
+        ValidationErrorKind::AnyOf { context } => {
+            // Report the branch meant for this kind of value: the one whose
+            // errors are not "wrong type" at this very place.
+            let branch = context.iter().find(|errs| {
+                !errs.iter().any(|e| {
+                    e.instance_path().as_str() == ptr && matches!(e.kind(), ValidationErrorKind::Type { .. })
+                })
+            });
+            match (branch, segs.as_slice()) {
+                (Some(errs), _) if !errs.is_empty() => {
+                    for e in errs {
+                        schema_diagnostic(e, index, doc, out);
+                    }
+                    return;
+                }
+                (_, ["events", _, "to"]) => invalid_target(instance, at),
+                (_, ["rooms", _]) => Diagnostic::error(
+                    "playbook::wrong-type",
+                    format!("a room is a room ARN or a mapping with `arn`, not {}", json_type(instance)),
+                )
+                .at(at),
+                _ => Diagnostic::error("playbook::wrong-type", format!("unexpected {}", json_type(instance))).at(at),
+            }
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            for key in unexpected {
+                let kp = format!("{ptr}/{}", escape_pointer(key));
+                let known = known_keys(&segs, doc);
+                let hint = match (did_you_mean(key, known), doc) {
+                    (Some(s), _) => format!("did you mean `{s}`?"),
+                    (None, Doc::Inventory) if segs.is_empty() => {
+                        "a room inventory holds only `rooms` (and `description`); is a playbook listed under `include`?".to_string()
+                    }
+                    (None, _) if !known.is_empty() => format!("allowed keys here: {}", known.join(", ")),
+                    (None, _) => "remove it".to_string(),
+                };
+                out.push(
+                    Diagnostic::error("playbook::unknown-key", format!("unknown key `{key}`"))
+                        .at(Some(index.key(&kp)))
+                        .hint(hint),
+                );
+            }
+            return;
+        }
+        ValidationErrorKind::Required { property } => {
+            let prop = property.as_str().unwrap_or_default();
+            if prop == "version" && segs.is_empty() {
+                Diagnostic::error("playbook::missing-version", "the playbook has no `version`")
+                    .at(Some(index.value("")))
+                    .hint("add `version: 1` at the top")
+            } else if prop == "events" && segs.is_empty() {
+                Diagnostic::error("playbook::no-events", "the playbook has no `events`")
+                    .at(Some(index.value("")))
+                    .hint("add an `events` list with at least one event")
+            } else {
+                Diagnostic::error("playbook::missing-key", format!("missing required key `{prop}`")).at(at)
+            }
+        }
+        ValidationErrorKind::Type { kind } => match segs.as_slice() {
+            [] => Diagnostic::error(
+                "playbook::wrong-type",
+                format!(
+                    "a {} is a mapping with keys such as {}, not {}",
+                    if doc == Doc::Playbook { "playbook" } else { "room inventory" },
+                    if doc == Doc::Playbook { "`version`, `rooms` and `events`" } else { "`rooms`" },
+                    json_type(instance)
+                ),
+            )
+            .at(at),
+            ["events", _, "attributes", key] => Diagnostic::error(
+                "playbook::attribute-not-string",
+                format!("attribute `{}` must be a string, not {}", unescape(key), json_type(instance)),
+            )
+            .at(at)
+            .hint(match instance {
+                Value::Null => "write a value, or `\"\"` for an empty string".to_string(),
+                Value::Array(_) | Value::Object(_) => {
+                    "attributes are flat strings; encode structured data as a JSON string".to_string()
+                }
+                other => format!("quote it: \"{}\"", other.to_string().trim_matches('"')),
+            }),
+            ["version"] => unsupported_version(instance, at),
+            _ => Diagnostic::error(
+                "playbook::wrong-type",
+                format!("`{}` must be {}, not {}", place_name(&segs), expected_type(kind), json_type(instance)),
+            )
+            .at(at)
+            .hint(if instance.is_null() {
+                "the value is empty; write one after the colon, or remove the key"
+            } else {
+                "change the value's type"
+            }),
+        },
+        ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. } => match segs.as_slice() {
+            ["version"] => unsupported_version(instance, at),
+            ["events", _, "to"] => invalid_target(instance, at),
+            _ => generic(err, at),
+        },
+        ValidationErrorKind::Pattern { .. }
+        | ValidationErrorKind::MaxLength { .. }
+        | ValidationErrorKind::MinLength { .. } => match segs.as_slice() {
+            ["rooms", _] | ["rooms", _, "arn"] => {
+                let s = instance.as_str().unwrap_or_default();
+                let msg = RoomArn::parse(s).err().map_or_else(|| err.to_string(), |e| e.to_string());
+                invalid_arn(&msg, at.expect("location"))
+            }
+            ["events", _, "name"] => {
+                let n = instance.as_str().map_or(0, |s| s.chars().count());
+                Diagnostic::error(
+                    "playbook::event-name-length",
+                    format!("event name is {n} characters long; it must be 1 to 100"),
+                )
+                .at(at)
+            }
+            ["events", _, "attributes", key] => Diagnostic::error(
+                "playbook::attributes-too-large",
+                format!(
+                    "attribute `{}` alone is over the 1 KB limit for all attributes of an event",
+                    unescape(key)
+                ),
+            )
+            .at(at)
+            .hint("keys plus values may total 1024 bytes of UTF-8"),
+            ["settings", "timeout"] => Diagnostic::error(
+                "playbook::invalid-setting",
+                format!("`timeout` must be a duration such as `10s` or `1500ms`, not `{}`", instance.as_str().unwrap_or_default()),
+            )
+            .at(at),
+            [.., "tags", _] | [.., "all_tags", _] => {
+                Diagnostic::error("playbook::invalid-tag", "a tag is 1 to 128 characters").at(at)
+            }
+            _ => generic(err, at),
+        },
+        ValidationErrorKind::Minimum { .. }
+        | ValidationErrorKind::Maximum { .. }
+        | ValidationErrorKind::ExclusiveMinimum { .. }
+        | ValidationErrorKind::ExclusiveMaximum { .. } => match segs.as_slice() {
+            ["settings", "rate"] if matches!(err.kind(), ValidationErrorKind::Maximum { .. }) => Diagnostic::error(
+                "playbook::rate-over-quota",
+                format!("rate {instance} is over the SendEvent quota of 100 per second per account and region"),
+            )
+            .at(at)
+            .hint("the quota cannot be raised and is shared with other senders; the default, 50, leaves room for them"),
+            ["settings", name] => Diagnostic::error("playbook::invalid-setting", format!("`{name}`: {err}")).at(at),
+            _ => generic(err, at),
+        },
+        ValidationErrorKind::MinItems { .. } => match segs.as_slice() {
+            ["events"] => Diagnostic::error("playbook::no-events", "the playbook has no events")
+                .at(at)
+                .hint("add at least one event"),
+            ["events", _, "to"] => Diagnostic::error("playbook::selects-no-rooms", "`to` is an empty list")
+                .at(at)
+                .hint("name at least one room, or write `to: all`"),
+            _ => generic(err, at),
+        },
+        ValidationErrorKind::MinProperties { .. } => match segs.as_slice() {
+            ["events", _, "to"] => invalid_target(instance, at),
+            _ => generic(err, at),
+        },
+        ValidationErrorKind::PropertyNames { error } => {
+            let key = error.instance().as_str().unwrap_or_default().to_string();
+            let kp = format!("{ptr}/{}", escape_pointer(&key));
+            let key_at = Some(index.key(&kp));
+            match segs.as_slice() {
+                ["events", _, "attributes"] => {
+                    Diagnostic::error("playbook::empty-attribute-key", "an attribute key is empty")
+                        .at(key_at)
+                        .hint("give the attribute a name")
+                }
+                [.., "vars"] => Diagnostic::error(
+                    "playbook::invalid-variable-name",
+                    if crate::playbook::template::BUILTIN_NAMES.contains(&key.as_str()) {
+                        format!("`{key}` is a built-in object and cannot be a variable name")
+                    } else {
+                        format!("`{key}` is not a variable name")
+                    },
+                )
+                .at(key_at)
+                .hint("variable names are letters, digits and `_`, not starting with a digit; `room`, `event` and `playbook` are reserved"),
+                _ => generic(err, key_at),
+            }
+        }
+        _ => generic(err, at),
+    };
+    out.push(d);
+}
+
+fn unescape(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
+}
+
+fn place_name(segs: &[&str]) -> String {
+    segs.last().map_or_else(|| "the document".to_string(), |s| unescape(s))
+}
+
+fn unsupported_version(instance: &Value, at: Option<Location>) -> Diagnostic {
+    Diagnostic::error(
+        "playbook::unsupported-version",
+        format!("version {instance} is not supported; this tool reads version 1"),
+    )
+    .at(at)
+    .hint("write `version: 1`")
+}
+
+fn invalid_target(instance: &Value, at: Option<Location>) -> Diagnostic {
+    Diagnostic::error(
+        "playbook::invalid-target",
+        format!("`to` must be `all`, a list of room names, or `{{tags: [...]}}`, not {instance}"),
+    )
+    .at(at)
+    .hint("examples: `to: all`, `to: [eu-lobby, us-lobby]`, `to: {tags: [eu]}`, `to: {all_tags: [eu, beta]}`")
+}
+
+fn generic(err: &ValidationError<'_>, at: Option<Location>) -> Diagnostic {
+    Diagnostic::error("playbook::schema-violation", err.to_string()).at(at)
+}
