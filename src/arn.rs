@@ -120,8 +120,14 @@ mod tests {
     #[test]
     fn rejects_bad() {
         assert_eq!(RoomArn::parse(""), Err(ArnError::Empty));
-        assert!(matches!(RoomArn::parse("arn:aws:ivs:us-west-2:1:room/x"), Err(ArnError::Pattern(_))));
-        assert!(matches!(RoomArn::parse("arn:aws:ivschat:us-west-2:1:room/a_b"), Err(ArnError::Pattern(_))));
+        assert!(matches!(
+            RoomArn::parse("arn:aws:ivs:us-west-2:1:room/x"),
+            Err(ArnError::Pattern(_))
+        ));
+        assert!(matches!(
+            RoomArn::parse("arn:aws:ivschat:us-west-2:1:room/a_b"),
+            Err(ArnError::Pattern(_))
+        ));
         let long = format!("arn:aws:ivschat:us-west-2:1:room/{}", "a".repeat(120));
         assert!(matches!(RoomArn::parse(&long), Err(ArnError::TooLong(_))));
         let other = RoomArn::parse("arn:aws:ivschat:xx-moon-1:1:room/a").unwrap();

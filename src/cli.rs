@@ -239,10 +239,17 @@ pub fn run_sync(command: &Command, io: &mut Io<'_>) -> anyhow::Result<i32> {
     }
 }
 
-fn write_diagnostics(planned: &Planned, format: DiagFormat, to_stdout: bool, io: &mut Io<'_>) -> std::io::Result<()> {
-    let text = planned
-        .sources
-        .render(&planned.diagnostics, format, io.color && format == DiagFormat::Human);
+fn write_diagnostics(
+    planned: &Planned,
+    format: DiagFormat,
+    to_stdout: bool,
+    io: &mut Io<'_>,
+) -> std::io::Result<()> {
+    let text = planned.sources.render(
+        &planned.diagnostics,
+        format,
+        io.color && format == DiagFormat::Human,
+    );
     if to_stdout {
         io.out.write_all(text.as_bytes())
     } else {
@@ -262,7 +269,11 @@ fn summary_line(planned: &Planned) -> String {
 }
 
 fn validate(a: &ValidateArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
-    let planned = pipeline::plan_files(&a.input.paths, &a.input.var_map(), &SettingsOverrides::default());
+    let planned = pipeline::plan_files(
+        &a.input.paths,
+        &a.input.var_map(),
+        &SettingsOverrides::default(),
+    );
     let to_stdout = a.format != DiagFormat::Human;
     write_diagnostics(&planned, a.format, to_stdout, io)?;
     let (errors, warnings) = diag::counts(&planned.diagnostics);
@@ -272,7 +283,11 @@ fn validate(a: &ValidateArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
         if failed {
             writeln!(io.err, "invalid: {}", summary_line(&planned))?;
         } else {
-            writeln!(io.err, "valid: {} ({sends} sends planned)", summary_line(&planned))?;
+            writeln!(
+                io.err,
+                "valid: {} ({sends} sends planned)",
+                summary_line(&planned)
+            )?;
         }
     }
     Ok(if failed { EXIT_INVALID } else { EXIT_OK })

@@ -238,7 +238,11 @@ pub fn attributes_bytes<'a>(attrs: impl IntoIterator<Item = (&'a String, &'a Str
 }
 
 /// The content hash behind a send id.
-fn content_hash(room_arn: &str, event_name: &str, attributes: &IndexMap<String, String>) -> [u8; 32] {
+fn content_hash(
+    room_arn: &str,
+    event_name: &str,
+    attributes: &IndexMap<String, String>,
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(room_arn.as_bytes());
     h.update([0]);
@@ -318,7 +322,15 @@ pub fn build(
                 }
                 match env.template_from_str(&a.template) {
                     Ok(t) => {
-                        let mut names: Vec<String> = t.undeclared_variables(true).into_iter().collect();
+                        // Global functions such as `range` are not variables.
+                        let mut names: Vec<String> = t
+                            .undeclared_variables(true)
+                            .into_iter()
+                            .filter(|n| {
+                                let root = n.split('.').next().unwrap_or(n);
+                                env.globals().all(|(g, _)| g != root)
+                            })
+                            .collect();
                         names.sort();
                         compiled.push(Some((t, names)));
                     }
@@ -417,7 +429,10 @@ pub fn build(
                 let scope = if count == total {
                     String::new()
                 } else {
-                    format!(" for {count} of {total} rooms, such as `{}`", room.display_name())
+                    format!(
+                        " for {count} of {total} rooms, such as `{}`",
+                        room.display_name()
+                    )
                 };
                 let root = name.split('.').next().unwrap_or(&name);
                 let known: Vec<&str> = known_vars.iter().map(String::as_str).collect();
@@ -433,7 +448,10 @@ pub fn build(
                 diags.push(
                     Diagnostic::error(
                         "playbook::undefined-variable",
-                        format!("undefined variable `{name}` in attribute `{}`{scope}", a.key),
+                        format!(
+                            "undefined variable `{name}` in attribute `{}`{scope}",
+                            a.key
+                        ),
                     )
                     .at(Some(a.at))
                     .hint(hint),
@@ -475,7 +493,10 @@ pub fn build(
             }
         }
         let distinct_rooms = {
-            let mut set: Vec<&str> = sends[before..].iter().map(|s| s.room_arn.as_str()).collect();
+            let mut set: Vec<&str> = sends[before..]
+                .iter()
+                .map(|s| s.room_arn.as_str())
+                .collect();
             set.sort_unstable();
             set.dedup();
             set.len()
@@ -540,7 +561,10 @@ fn render_message(e: &minijinja::Error) -> String {
 }
 
 fn template_error(key: &str, e: &minijinja::Error, at: Location) -> Diagnostic {
-    let line = e.line().map(|l| format!(" (line {l} of the value)")).unwrap_or_default();
+    let line = e
+        .line()
+        .map(|l| format!(" (line {l} of the value)"))
+        .unwrap_or_default();
     Diagnostic::error(
         "playbook::template-error",
         format!("attribute `{key}` is not a valid template{line}: {}", render_message(e)),
@@ -579,7 +603,10 @@ fn summarize(sends: &[PlannedSend], settings: &EffectiveSettings) -> PlanSummary
         })
         .collect();
     regions.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-    let estimated_seconds = regions.iter().map(|r| r.estimated_seconds).fold(0.0, f64::max);
+    let estimated_seconds = regions
+        .iter()
+        .map(|r| r.estimated_seconds)
+        .fold(0.0, f64::max);
     PlanSummary {
         sends: sends.len(),
         rooms: all_rooms.len(),
@@ -711,6 +738,10 @@ fn human_seconds(secs: f64) -> String {
     } else if secs < 3600.0 {
         format!("{}m{:02}s", (secs / 60.0) as u64, (secs % 60.0) as u64)
     } else {
-        format!("{}h{:02}m", (secs / 3600.0) as u64, ((secs % 3600.0) / 60.0) as u64)
+        format!(
+            "{}h{:02}m",
+            (secs / 3600.0) as u64,
+            ((secs % 3600.0) / 60.0) as u64
+        )
     }
 }

@@ -21,7 +21,11 @@ pub enum SchemaKind {
 
 impl SchemaKind {
     /// Every kind, in the order files are written.
-    pub const ALL: &'static [SchemaKind] = &[SchemaKind::Playbook, SchemaKind::Inventory, SchemaKind::Plan];
+    pub const ALL: &'static [SchemaKind] = &[
+        SchemaKind::Playbook,
+        SchemaKind::Inventory,
+        SchemaKind::Plan,
+    ];
 
     /// The file name under `schema/`.
     pub fn file_name(self) -> &'static str {

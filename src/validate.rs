@@ -156,9 +156,18 @@ fn check_playbook(
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "playbook".into())
         });
-    let settings: Settings = piece(obj.get("settings"), "/settings", &schema_errors, index, diags).unwrap_or_default();
-    let vars: Vars = piece(obj.get("vars"), "/vars", &schema_errors, index, diags).unwrap_or_default();
-    let _include: Vec<IncludePath> = piece(obj.get("include"), "/include", &schema_errors, index, diags).unwrap_or_default();
+    let settings: Settings = piece(
+        obj.get("settings"),
+        "/settings",
+        &schema_errors,
+        index,
+        diags,
+    )
+    .unwrap_or_default();
+    let vars: Vars =
+        piece(obj.get("vars"), "/vars", &schema_errors, index, diags).unwrap_or_default();
+    let _include: Vec<IncludePath> =
+        piece(obj.get("include"), "/include", &schema_errors, index, diags).unwrap_or_default();
 
     // Rooms: includes first, then the playbook's own.
     let mut rooms = Vec::new();
@@ -200,7 +209,9 @@ fn check_playbook(
     if let Some(list) = obj.get("events").and_then(Value::as_array) {
         for (i, ev) in list.iter().enumerate() {
             let pointer = format!("/events/{i}");
-            if let Some(spec) = check_event(i, ev, &pointer, index, &schema_errors, &rooms, &raw, diags) {
+            if let Some(spec) =
+                check_event(i, ev, &pointer, index, &schema_errors, &rooms, &raw, diags)
+            {
                 events.push(spec);
             }
         }
@@ -233,7 +244,10 @@ fn piece<T: DeserializeOwned>(
     match serde_json::from_value(v.clone()) {
         Ok(t) => Some(t),
         Err(e) => {
-            diags.push(Diagnostic::error("playbook::invalid", e.to_string()).at(Some(index.value(pointer))));
+            diags.push(
+                Diagnostic::error("playbook::invalid", e.to_string())
+                    .at(Some(index.value(pointer))),
+            );
             None
         }
     }
@@ -242,9 +256,9 @@ fn piece<T: DeserializeOwned>(
 fn has_error_under(schema_errors: &[String], pointer: &str) -> bool {
     // Errors on the node itself or inside it; an error on an ancestor is
     // about the ancestor's keys (unknown, missing), not about this node.
-    schema_errors
-        .iter()
-        .any(|e| e == pointer || e.starts_with(pointer) && e.as_bytes().get(pointer.len()) == Some(&b'/'))
+    schema_errors.iter().any(|e| {
+        e == pointer || e.starts_with(pointer) && e.as_bytes().get(pointer.len()) == Some(&b'/')
+    })
 }
 
 /// Reads an included inventory's rooms. Returns false when it had problems.
@@ -268,7 +282,13 @@ fn collect_inventory(
         );
         return false;
     }
-    let errors = schema_check(&INVENTORY_VALIDATOR, &parsed.value, &parsed.index, Doc::Inventory, diags);
+    let errors = schema_check(
+        &INVENTORY_VALIDATOR,
+        &parsed.value,
+        &parsed.index,
+        Doc::Inventory,
+        diags,
+    );
     let Some(list) = parsed.value.get("rooms").and_then(Value::as_array) else {
         raw.unknown = true;
         return false;
@@ -301,7 +321,8 @@ impl RawRooms {
                         }
                     }
                     if let Some(tags) = o.get("tags").and_then(Value::as_array) {
-                        self.tags.extend(tags.iter().filter_map(Value::as_str).map(str::to_string));
+                        self.tags
+                            .extend(tags.iter().filter_map(Value::as_str).map(str::to_string));
                     }
                 }
                 _ => {}
@@ -369,7 +390,10 @@ fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
             diags.push(
                 Diagnostic::warning(
                     "playbook::unknown-region",
-                    format!("`{}` is not a region where IVS Chat is offered", r.arn.region),
+                    format!(
+                        "`{}` is not a region where IVS Chat is offered",
+                        r.arn.region
+                    ),
                 )
                 .at(Some(r.at))
                 .hint(format!("IVS Chat regions: {}", IVS_CHAT_REGIONS.join(", "))),
@@ -418,7 +442,13 @@ fn check_event(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<EventSpec> {
     let obj = ev.as_object()?;
-    let name: EventName = piece(obj.get("name"), &format!("{pointer}/name"), schema_errors, index, diags)?;
+    let name: EventName = piece(
+        obj.get("name"),
+        &format!("{pointer}/name"),
+        schema_errors,
+        index,
+        diags,
+    )?;
     let to_pointer = format!("{pointer}/to");
     let target: Target = match obj.get("to") {
         None => Target::All,
@@ -431,7 +461,13 @@ fn check_event(
     };
     let vars: Vars = match obj.get("vars") {
         None => Vars::default(),
-        Some(v) => piece(Some(v), &format!("{pointer}/vars"), schema_errors, index, diags)?,
+        Some(v) => piece(
+            Some(v),
+            &format!("{pointer}/vars"),
+            schema_errors,
+            index,
+            diags,
+        )?,
     };
 
     let mut attribute_templates = Vec::with_capacity(attributes.len());
@@ -503,7 +539,8 @@ fn select_rooms(
                     // could not be read: nothing useful to add.
                     None if raw.unknown || raw.names.contains(wanted) => {}
                     None => {
-                        let names: Vec<&str> = rooms.iter().filter_map(|r| r.name.as_deref()).collect();
+                        let names: Vec<&str> =
+                            rooms.iter().filter_map(|r| r.name.as_deref()).collect();
                         let hint = match did_you_mean(wanted, &names) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None if names.is_empty() => {
@@ -525,17 +562,25 @@ fn select_rooms(
             selected
         }
         Target::Tags(sel) => {
-            let all_tags: HashSet<&str> = rooms.iter().flat_map(|r| r.tags.iter().map(String::as_str)).collect();
+            let all_tags: HashSet<&str> = rooms
+                .iter()
+                .flat_map(|r| r.tags.iter().map(String::as_str))
+                .collect();
             let mut unknown = false;
             for (field, list) in [("tags", &sel.tags), ("all_tags", &sel.all_tags)] {
                 for (k, tag) in list.iter().enumerate() {
-                    if !all_tags.contains(tag.0.as_str()) && !raw.unknown && !raw.tags.contains(&tag.0) {
+                    if !all_tags.contains(tag.0.as_str())
+                        && !raw.unknown
+                        && !raw.tags.contains(&tag.0)
+                    {
                         unknown = true;
                         let mut known: Vec<&str> = all_tags.iter().copied().collect();
                         known.sort_unstable();
                         let hint = match did_you_mean(&tag.0, &known) {
                             Some(s) => format!("did you mean `{s}`?"),
-                            None if known.is_empty() => "no room has tags; add `tags` to rooms".to_string(),
+                            None if known.is_empty() => {
+                                "no room has tags; add `tags` to rooms".to_string()
+                            }
                             None => format!("tags in use: {}", preview(&known)),
                         };
                         diags.push(
@@ -553,13 +598,18 @@ fn select_rooms(
                 .iter()
                 .enumerate()
                 .filter(|(_, r)| {
-                    let any_ok = sel.tags.is_empty() || sel.tags.iter().any(|t| r.tags.contains(&t.0));
+                    let any_ok =
+                        sel.tags.is_empty() || sel.tags.iter().any(|t| r.tags.contains(&t.0));
                     let all_ok = sel.all_tags.iter().all(|t| r.tags.contains(&t.0));
                     any_ok && all_ok
                 })
                 .map(|(i, _)| i)
                 .collect();
-            if selected.is_empty() && !unknown && !raw.unknown && rooms.len() == raw_count(raw, rooms) {
+            if selected.is_empty()
+                && !unknown
+                && !raw.unknown
+                && rooms.len() == raw_count(raw, rooms)
+            {
                 diags.push(
                     Diagnostic::error(
                         "playbook::selects-no-rooms",
@@ -577,7 +627,10 @@ fn select_rooms(
 /// Rooms are all valid when every raw entry became a room; used to avoid
 /// claiming a selector matches nothing when broken rooms might match.
 fn raw_count(raw: &RawRooms, rooms: &[Room]) -> usize {
-    let valid_tags: HashSet<&str> = rooms.iter().flat_map(|r| r.tags.iter().map(String::as_str)).collect();
+    let valid_tags: HashSet<&str> = rooms
+        .iter()
+        .flat_map(|r| r.tags.iter().map(String::as_str))
+        .collect();
     if raw.tags.iter().all(|t| valid_tags.contains(t.as_str())) {
         rooms.len()
     } else {
@@ -625,7 +678,11 @@ fn schema_check(
     // place and code.
     let mut seen = HashSet::new();
     for d in found {
-        let key = (d.location.map(|l| (l.start, l.end)), d.code, d.message.clone());
+        let key = (
+            d.location.map(|l| (l.start, l.end)),
+            d.code,
+            d.message.clone(),
+        );
         if seen.insert(key) {
             diags.push(d);
         }
@@ -666,7 +723,16 @@ fn expected_type(kind: &TypeKind) -> String {
 
 fn known_keys(segs: &[&str], doc: Doc) -> &'static [&'static str] {
     match (doc, segs) {
-        (Doc::Playbook, []) => &["version", "name", "description", "settings", "vars", "include", "rooms", "events"],
+        (Doc::Playbook, []) => &[
+            "version",
+            "name",
+            "description",
+            "settings",
+            "vars",
+            "include",
+            "rooms",
+            "events",
+        ],
         (Doc::Inventory, []) => &["description", "rooms"],
         (_, ["settings"]) => &["rate", "burst", "concurrency", "max_attempts", "timeout"],
         (_, ["rooms", _]) => &["arn", "name", "tags", "vars"],
@@ -676,7 +742,12 @@ fn known_keys(segs: &[&str], doc: Doc) -> &'static [&'static str] {
     }
 }
 
-fn schema_diagnostic(err: &ValidationError<'_>, index: &SpanIndex, doc: Doc, out: &mut Vec<Diagnostic>) {
+fn schema_diagnostic(
+    err: &ValidationError<'_>,
+    index: &SpanIndex,
+    doc: Doc,
+    out: &mut Vec<Diagnostic>,
+) {
     let ptr = err.instance_path().as_str();
     let segs: Vec<&str> = ptr.split('/').skip(1).collect();
     let instance: &Value = err.instance();
@@ -786,7 +857,7 @@ fn schema_diagnostic(err: &ValidationError<'_>, index: &SpanIndex, doc: Doc, out
             ["rooms", _] | ["rooms", _, "arn"] => {
                 let s = instance.as_str().unwrap_or_default();
                 let msg = RoomArn::parse(s).err().map_or_else(|| err.to_string(), |e| e.to_string());
-                invalid_arn(&msg, at.expect("location"))
+                invalid_arn(&msg, index.value(ptr))
             }
             ["events", _, "name"] => {
                 let n = instance.as_str().map_or(0, |s| s.chars().count());
@@ -874,7 +945,8 @@ fn unescape(seg: &str) -> String {
 }
 
 fn place_name(segs: &[&str]) -> String {
-    segs.last().map_or_else(|| "the document".to_string(), |s| unescape(s))
+    segs.last()
+        .map_or_else(|| "the document".to_string(), |s| unescape(s))
 }
 
 fn unsupported_version(instance: &Value, at: Option<Location>) -> Diagnostic {

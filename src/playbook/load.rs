@@ -118,14 +118,21 @@ pub fn read_text(
                 "playbook::file-not-found"
             };
             diags.push(
-                unreadable(code, format!("{kind} file `{}` does not exist", path.display()))
-                    .hint("check the path; include paths are relative to the playbook that names them"),
+                unreadable(
+                    code,
+                    format!("{kind} file `{}` does not exist", path.display()),
+                )
+                .hint("check the path; include paths are relative to the playbook that names them"),
             );
             return None;
         }
         Err(e) => {
             diags.push(unreadable(
-                if kind == "include" { "playbook::include-unreadable" } else { "playbook::unreadable" },
+                if kind == "include" {
+                    "playbook::include-unreadable"
+                } else {
+                    "playbook::unreadable"
+                },
                 format!("cannot read {kind} file `{}`: {e}", path.display()),
             ));
             return None;
@@ -186,7 +193,11 @@ pub fn read_text(
 }
 
 /// Loads playbooks and their includes.
-pub fn load(paths: &[PathBuf], sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Vec<LoadedPlaybook> {
+pub fn load(
+    paths: &[PathBuf],
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<LoadedPlaybook> {
     let files = expand_paths(paths, diags);
     let mut out = Vec::new();
     for path in files {

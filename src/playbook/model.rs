@@ -86,7 +86,9 @@ impl TryFrom<u64> for Version {
         if v == 1 {
             Ok(Version)
         } else {
-            Err(format!("unsupported playbook version {v}; this tool reads version 1"))
+            Err(format!(
+                "unsupported playbook version {v}; this tool reads version 1"
+            ))
         }
     }
 }

@@ -121,7 +121,9 @@ pub fn parse(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Op
     let mut errors = Vec::new();
     let value = to_json(value, "", &mut errors);
     for (pointer, message) in errors {
-        diags.push(Diagnostic::error("yaml::unsupported-value", message).at(Some(index.value(&pointer))));
+        diags.push(
+            Diagnostic::error("yaml::unsupported-value", message).at(Some(index.value(&pointer))),
+        );
     }
     Some(ParsedYaml { value, index })
 }
@@ -129,7 +131,9 @@ pub fn parse(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Op
 fn serde_yaml_error(sources: &Sources, file: FileId, e: &serde_yaml::Error) -> Diagnostic {
     let msg = e.to_string();
     let location = e.location().map(|l| {
-        let start = sources.get(file).byte_of(l.line(), l.column().saturating_sub(1));
+        let start = sources
+            .get(file)
+            .byte_of(l.line(), l.column().saturating_sub(1));
         Location {
             file,
             start,
@@ -138,13 +142,21 @@ fn serde_yaml_error(sources: &Sources, file: FileId, e: &serde_yaml::Error) -> D
     });
     let text = msg.split(" at line ").next().unwrap_or(&msg).to_string();
     if text.contains("more than one document") {
-        Diagnostic::error("yaml::multiple-documents", "a playbook is one YAML document, but this file has several")
-            .at(location)
-            .hint("remove the `---` separators, or split the documents into separate files")
+        Diagnostic::error(
+            "yaml::multiple-documents",
+            "a playbook is one YAML document, but this file has several",
+        )
+        .at(location)
+        .hint("remove the `---` separators, or split the documents into separate files")
     } else if text.contains("repetition limit") || text.contains("recursion limit") {
-        Diagnostic::error("yaml::alias-bomb", format!("YAML nesting or alias expansion too large ({text})"))
-            .at(location)
-            .hint("flatten the document; anchors and aliases may not expand to more than the file itself")
+        Diagnostic::error(
+            "yaml::alias-bomb",
+            format!("YAML nesting or alias expansion too large ({text})"),
+        )
+        .at(location)
+        .hint(
+            "flatten the document; anchors and aliases may not expand to more than the file itself",
+        )
     } else {
         Diagnostic::error("yaml::syntax", format!("YAML cannot be read: {text}")).at(location)
     }
@@ -152,7 +164,11 @@ fn serde_yaml_error(sources: &Sources, file: FileId, e: &serde_yaml::Error) -> D
 }
 
 /// Converts a serde_yaml value to JSON, collecting values JSON cannot hold.
-fn to_json(v: serde_yaml::Value, pointer: &str, errors: &mut Vec<(String, String)>) -> serde_json::Value {
+fn to_json(
+    v: serde_yaml::Value,
+    pointer: &str,
+    errors: &mut Vec<(String, String)>,
+) -> serde_json::Value {
     use serde_json::Value as J;
     use serde_yaml::Value as Y;
     match v {
@@ -165,10 +181,15 @@ fn to_json(v: serde_yaml::Value, pointer: &str, errors: &mut Vec<(String, String
                 J::from(u)
             } else {
                 let f = n.as_f64().unwrap_or(f64::NAN);
-                serde_json::Number::from_f64(f).map(J::Number).unwrap_or_else(|| {
-                    errors.push((pointer.to_string(), format!("the number `{n}` is not supported here")));
-                    J::Null
-                })
+                serde_json::Number::from_f64(f)
+                    .map(J::Number)
+                    .unwrap_or_else(|| {
+                        errors.push((
+                            pointer.to_string(),
+                            format!("the number `{n}` is not supported here"),
+                        ));
+                        J::Null
+                    })
             }
         }
         Y::String(s) => J::String(s),
@@ -221,9 +242,7 @@ impl<'a> ByteMap<'a> {
     fn byte(&self, char_index: usize) -> usize {
         match &self.offsets {
             None => char_index.min(self.text.len()),
-            Some(o) => o
-                .get(char_index)
-                .map_or(self.text.len(), |&b| b as usize),
+            Some(o) => o.get(char_index).map_or(self.text.len(), |&b| b as usize),
         }
     }
 
@@ -263,6 +282,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
     let mut events_seen = 0usize;
     let mut expanded = 0usize;
     let mut documents = 0usize;
+    let mut second_document: Option<(usize, usize)> = None;
     let mut ok = true;
     let loc = |span: (usize, usize)| Location {
         file,
@@ -303,6 +323,9 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
             Event::Alias(id) => (true, 0, Some(anchors.get(id).copied().unwrap_or(1))),
             Event::DocumentStart(_) => {
                 documents += 1;
+                if documents == 2 {
+                    second_document = Some(sp);
+                }
                 continue;
             }
             _ => (false, 0, None),
@@ -313,7 +336,9 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
             let mut as_key = false;
             let pointer = match stack.last_mut() {
                 None => String::new(),
-                Some(Frame::Map { pointer, key, seen, .. }) => match key.take() {
+                Some(Frame::Map {
+                    pointer, key, seen, ..
+                }) => match key.take() {
                     None => {
                         as_key = true;
                         match &event {
@@ -368,13 +393,25 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                 Some(Frame::Seq { pointer, next, .. }) => {
                     let p = format!("{pointer}/{next}");
                     *next += 1;
-                    nodes.insert(p.clone(), NodeSpan { key: None, value: sp });
+                    nodes.insert(
+                        p.clone(),
+                        NodeSpan {
+                            key: None,
+                            value: sp,
+                        },
+                    );
                     p
                 }
                 Some(Frame::Skip { .. }) => unreachable!("handled above"),
             };
             if stack.is_empty() {
-                nodes.insert(String::new(), NodeSpan { key: None, value: sp });
+                nodes.insert(
+                    String::new(),
+                    NodeSpan {
+                        key: None,
+                        value: sp,
+                    },
+                );
             }
             if as_key {
                 continue;
@@ -436,7 +473,12 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                     _ => continue,
                 };
                 if let Some(n) = nodes.get_mut(&pointer) {
-                    n.value.1 = n.value.1.max(sp.0);
+                    // Mark a collection by its first line only: a caret
+                    // under a whole block says less than one under its start.
+                    let first_line_end = text[n.value.0..]
+                        .find('\n')
+                        .map_or(text.len(), |i| n.value.0 + i);
+                    n.value.1 = sp.0.max(n.value.0).min(first_line_end);
                 }
                 if anchor != 0 {
                     anchors.insert(anchor, size);
@@ -453,11 +495,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                 "yaml::multiple-documents",
                 "a playbook is one YAML document, but this file has several",
             )
-            .at(Some(Location {
-                file,
-                start: 0,
-                end: 0,
-            }))
+            .at(Some(loc(second_document.unwrap_or((0, 0)))))
             .hint("remove the `---` separators, or split the documents into separate files"),
         );
         return None;
@@ -514,7 +552,10 @@ mod tests {
     fn reports_every_duplicate_key() {
         let (p, d, _) = parse_str("a: 1\nb: 2\na: 3\nc:\n  x: 1\n  x: 2\n");
         assert!(p.is_none());
-        assert_eq!(d.iter().filter(|d| d.code == "yaml::duplicate-key").count(), 2);
+        assert_eq!(
+            d.iter().filter(|d| d.code == "yaml::duplicate-key").count(),
+            2
+        );
     }
 
     #[test]

@@ -164,7 +164,14 @@ impl Object for Context {
 }
 
 /// Builds the `room` built-in.
-pub fn room_builtin(name: &str, arn: &str, region: &str, account: &str, id: &str, tags: &[String]) -> Value {
+pub fn room_builtin(
+    name: &str,
+    arn: &str,
+    region: &str,
+    account: &str,
+    id: &str,
+    tags: &[String],
+) -> Value {
     Value::from_pairs([
         ("name", Value::from(name)),
         ("arn", Value::from(arn)),
@@ -216,7 +223,9 @@ mod tests {
     fn layers_and_builtins() {
         let env = environment();
         let t = env
-            .template_from_str("{{ who }} {{ minutes }} {{ room.name }}@{{ room.region }} {{ event.name }}\n")
+            .template_from_str(
+                "{{ who }} {{ minutes }} {{ room.name }}@{{ room.region }} {{ event.name }}\n",
+            )
             .unwrap();
         assert_eq!(
             t.render(ctx().to_value()).unwrap(),
@@ -239,7 +248,9 @@ mod tests {
     fn runaway_loop_runs_out_of_fuel() {
         let env = environment();
         let t = env
-            .template_from_str("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}")
+            .template_from_str(
+                "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}",
+            )
             .unwrap();
         assert!(t.render(ctx().to_value()).is_err());
     }

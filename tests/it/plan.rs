@@ -1,0 +1,167 @@
+//! Plans: snapshots of the examples, stable ids and hash, ordering.
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use ivschat_playbook::pipeline::plan_files;
+use ivschat_playbook::plan::{Plan, SettingsOverrides, render_table};
+
+use crate::files::{fixtures, root};
+
+fn plan_of(paths: &[&Path], vars: &[(&str, &str)]) -> Plan {
+    let vars: IndexMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
+    let planned = plan_files(&paths, &vars, &SettingsOverrides::default());
+    assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
+    planned.plan.unwrap()
+}
+
+#[test]
+fn example_plans_match_snapshots() {
+    for path in fixtures("playbooks") {
+        let plan = plan_of(&[&path], &[]);
+        let mut table = Vec::new();
+        render_table(&plan, &mut table).unwrap();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!(format!("plan__{name}"), String::from_utf8(table).unwrap());
+            insta::assert_json_snapshot!(format!("plan_json__{name}"), plan);
+        });
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const A: &str = "arn:aws:ivschat:us-west-2:123456789012:room/";
+
+#[test]
+fn ids_are_stable_and_depend_only_on_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!(
+        "version: 1\nrooms: [{A}aaaa, {A}bbbb]\nevents:\n  - name: One\n    attributes: {{ k: v }}\n  - name: Two\n"
+    );
+    let p = write(dir.path(), "p.yaml", &base);
+    let first = plan_of(&[&p], &[]);
+    let again = plan_of(&[&p], &[]);
+    assert_eq!(first, again, "same playbook, same plan");
+    // Changing event Two leaves event One's ids alone and changes the hash.
+    write(
+        dir.path(),
+        "p.yaml",
+        &base.replace("name: Two", "name: Three"),
+    );
+    let changed = plan_of(&[&p], &[]);
+    assert_eq!(first.sends[0].id, changed.sends[0].id);
+    assert_eq!(first.sends[1].id, changed.sends[1].id);
+    assert_ne!(first.sends[2].id, changed.sends[2].id);
+    assert_ne!(first.plan_hash, changed.plan_hash);
+}
+
+#[test]
+fn identical_sends_to_one_room_get_distinct_ids_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        &format!(
+            "version: 1\nrooms: [{A}aaaa]\nevents:\n  - name: Ping\n  - name: Ping\n  - name: Ping\n"
+        ),
+    );
+    let plan = plan_of(&[&p], &[]);
+    let ids: std::collections::HashSet<_> = plan.sends.iter().map(|s| &s.id).collect();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        plan.sends.iter().map(|s| s.seq).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+}
+
+#[test]
+fn events_keep_playbook_order_per_room_and_targets_select() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        &format!(
+            "version: 1
+rooms:
+  - {{ arn: {A}r1, name: one, tags: [eu, beta] }}
+  - {{ arn: {A}r2, name: two, tags: [eu] }}
+  - {{ arn: {A}r3, name: three, tags: [us, beta] }}
+events:
+  - name: A
+  - name: B
+    to: {{ tags: [us, eu] }}
+  - name: C
+    to: {{ all_tags: [eu, beta] }}
+  - name: D
+    to: {{ tags: [beta], all_tags: [us] }}
+  - name: E
+    to: [three, one]
+"
+        ),
+    );
+    let plan = plan_of(&[&p], &[]);
+    let got: Vec<String> = plan
+        .sends
+        .iter()
+        .map(|s| format!("{}:{}", s.event_name, s.room_name))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "A:one", "A:two", "A:three", "B:one", "B:two", "B:three", "C:one", "D:three",
+            "E:three", "E:one"
+        ]
+    );
+}
+
+#[test]
+fn variables_resolve_with_documented_precedence() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "p.yaml",
+        &format!(
+            "version: 1
+name: prec
+vars: {{ a: playbook, b: playbook, c: playbook, d: playbook }}
+rooms:
+  - {{ arn: {A}r1, name: one, vars: {{ b: room, c: room, d: room }} }}
+events:
+  - name: E
+    vars: {{ c: event, d: event }}
+    attributes:
+      v: \"{{{{ a }}}} {{{{ b }}}} {{{{ c }}}} {{{{ d }}}} {{{{ room.id }}}} {{{{ room.region }}}} {{{{ room.account }}}} {{{{ event.name }}}} {{{{ playbook.name }}}}\"
+"
+        ),
+    );
+    let plan = plan_of(&[&p], &[("d", "cli")]);
+    assert_eq!(
+        plan.sends[0].attributes["v"],
+        "playbook room event cli r1 us-west-2 123456789012 E prec"
+    );
+}
+
+#[test]
+fn summary_groups_by_account_and_region_and_estimates() {
+    let path = root().join("playbooks/maintenance-window.yaml");
+    let plan = plan_of(&[&path], &[]);
+    let s = &plan.summary;
+    assert_eq!(s.sends, plan.sends.len());
+    assert!(s.regions.len() >= 3);
+    assert_eq!(s.regions.iter().map(|r| r.sends).sum::<usize>(), s.sends);
+    let largest = s.largest_payload.as_ref().unwrap();
+    assert_eq!(
+        largest.bytes,
+        plan.sends.iter().map(|x| x.bytes).max().unwrap()
+    );
+    assert_eq!(plan.settings.rate, 50.0);
+}

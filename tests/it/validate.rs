@@ -1,0 +1,209 @@
+//! Validation against the invalid fixtures: each names the code it must
+//! produce on its first line (`# expect: CODE`), and the exact diagnostics
+//! are snapshot-tested.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use ivschat_playbook::diag::{DiagFormat, Severity};
+use ivschat_playbook::pipeline::{Planned, plan_files};
+use ivschat_playbook::plan::SettingsOverrides;
+
+use crate::files::{fixtures, root};
+
+fn run(path: &Path) -> Planned {
+    plan_files(
+        &[path.to_path_buf()],
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+    )
+}
+
+fn expected_code(path: &Path) -> String {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# expect: "))
+        .unwrap_or_else(|| panic!("{} lacks a `# expect: CODE` first line", path.display()))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn every_invalid_fixture_reports_its_code_at_a_place() {
+    let files = fixtures("tests/fixtures/invalid");
+    assert!(files.len() >= 30, "only {} invalid fixtures", files.len());
+    let mut failures = Vec::new();
+    for path in &files {
+        let expect = expected_code(path);
+        let planned = run(path);
+        let found = planned.diagnostics.iter().find(|d| d.code == expect);
+        match found {
+            None => failures.push(format!(
+                "{}: expected {expect}, got {:?}",
+                path.display(),
+                planned
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.code)
+                    .collect::<Vec<_>>()
+            )),
+            Some(d) if d.location.is_none() => {
+                failures.push(format!("{}: {expect} has no location", path.display()))
+            }
+            Some(d) => {
+                if d.severity == Severity::Error {
+                    assert!(
+                        planned.plan.is_none(),
+                        "{}: an invalid playbook was planned",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn invalid_fixture_diagnostics_match_snapshots() {
+    for path in fixtures("tests/fixtures/invalid") {
+        let planned = run(&path);
+        let text = planned
+            .sources
+            .render(&planned.diagnostics, DiagFormat::Human, false);
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!(format!("invalid__{name}"), text);
+        });
+    }
+}
+
+#[test]
+fn json_and_github_formats_carry_file_line_column_and_code() {
+    let planned = run(Path::new("tests/fixtures/invalid/unknown-room-in-to.yaml"));
+    let json: serde_json::Value = serde_json::from_str(&planned.sources.render(
+        &planned.diagnostics,
+        DiagFormat::Json,
+        false,
+    ))
+    .unwrap();
+    let first = &json[0];
+    assert_eq!(first["code"], "playbook::unknown-room");
+    assert_eq!(
+        first["file"],
+        "tests/fixtures/invalid/unknown-room-in-to.yaml"
+    );
+    assert_eq!(first["line"], 10);
+    assert_eq!(first["column"], 20);
+    assert_eq!(first["hint"], "did you mean `us-lobby`?");
+    let gh = planned
+        .sources
+        .render(&planned.diagnostics, DiagFormat::Github, false);
+    assert_eq!(
+        gh,
+        "::error file=tests/fixtures/invalid/unknown-room-in-to.yaml,line=10,col=20,endColumn=27,title=playbook%3A%3Aunknown-room::no room is named `us-loby`%0Ahint: did you mean `us-lobby`?\n"
+    );
+}
+
+#[test]
+fn all_problems_in_one_pass() {
+    let planned = run(Path::new("tests/fixtures/many-problems.yaml"));
+    let codes: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
+    for expect in [
+        "playbook::unsupported-version",
+        "playbook::unknown-key",
+        "playbook::rate-over-quota",
+        "playbook::duplicate-room",
+        "playbook::unknown-region",
+        "playbook::invalid-arn",
+        "playbook::event-name-length",
+        "playbook::attribute-not-string",
+        "playbook::unknown-room",
+        "playbook::unknown-tag",
+        "playbook::undefined-variable",
+        "playbook::invalid-target",
+    ] {
+        assert!(codes.contains(&expect), "missing {expect} in {codes:?}");
+    }
+}
+
+#[test]
+fn several_playbooks_and_folders() {
+    let planned = plan_files(
+        &[
+            root().join("playbooks"),
+            root().join("playbooks/maintenance-window.yaml"),
+        ],
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+    );
+    assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
+    let examples = fixtures("playbooks").len();
+    assert_eq!(planned.files, examples, "a file named twice is read once");
+    let empty = tempfile::tempdir().unwrap();
+    let planned = plan_files(
+        &[empty.path().to_path_buf()],
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+    );
+    assert_eq!(planned.diagnostics[0].code, "playbook::no-playbooks");
+}
+
+#[test]
+fn unreadable_inputs_are_diagnostics_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("latin1.yaml");
+    std::fs::write(&bin, b"version: 1\nname: caf\xe9\n").unwrap();
+    let missing = dir.path().join("missing.yaml");
+    let planned = plan_files(
+        &[bin, missing],
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+    );
+    let codes: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        vec!["playbook::not-utf8", "playbook::file-not-found"]
+    );
+}
+
+#[test]
+fn truncated_and_mangled_inputs_never_panic() {
+    // Every fixture and example, cut at many places and with bytes swapped,
+    // must give diagnostics, never a panic or a hang.
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<PathBuf> = fixtures("tests/fixtures/invalid");
+    files.extend(fixtures("playbooks"));
+    let mut runs = 0;
+    for path in files {
+        let text = std::fs::read_to_string(root().join(&path)).unwrap();
+        let cuts: Vec<usize> = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .filter(|i| i % 11 == 0)
+            .collect();
+        for cut in cuts {
+            let mut variants = vec![text[..cut].to_string()];
+            let mut swapped = text.clone();
+            if let Some(c) = swapped[cut..].chars().next() {
+                let replacement = match c {
+                    ':' => "-",
+                    '-' => ":",
+                    ' ' => "\t",
+                    '[' | '{' => "]",
+                    _ => "\"",
+                };
+                swapped.replace_range(cut..cut + c.len_utf8(), replacement);
+            }
+            variants.push(swapped);
+            for v in variants {
+                let p = dir.path().join("m.yaml");
+                std::fs::write(&p, v).unwrap();
+                let _ = run(&p);
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs > 500);
+}
