@@ -279,250 +279,565 @@ pub fn plan_hash(sends: &[PlannedSend]) -> String {
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
-/// Builds the plan. Rendering problems are returned as diagnostics; sends
-/// that could not be rendered are left out, so a plan with errors among the
-/// diagnostics must not be run.
+/// One room's place in the plan: its ARN and where it is listed (a room may
+/// be in several playbooks given together; its sends keep playbook order).
+#[derive(Debug, Clone)]
+pub struct PlanRoom {
+    /// The room ARN.
+    pub arn: String,
+    /// (playbook, room) indices where the room is listed.
+    members: Vec<(usize, usize)>,
+    /// `seq` of the room's first send, filled by [`Planner::scan`].
+    first_seq: usize,
+}
+
+/// An attribute template compiled into the planner's environment.
+#[derive(Debug)]
+struct CompiledAttr {
+    /// Template name in the environment.
+    name: String,
+    /// Names the template reads that it does not define itself.
+    reads: Vec<String>,
+}
+
+/// Renders sends room by room, on demand.
+///
+/// The plan is sent room by room (events to one room in playbook order, rooms
+/// in parallel), and [`Planner::room_sends`] renders exactly one room's
+/// sends. A run never holds every rendered send at once, so memory grows
+/// with rooms and events, not with their product. [`Planner::scan`] renders
+/// everything once to compute ids, the hash, the summary and the rendering
+/// diagnostics.
+pub struct Planner<'a> {
+    playbooks: &'a [ValidPlaybook],
+    env: minijinja::Environment<'static>,
+    /// `[playbook][event][attribute]`; `None` for plain strings.
+    compiled: Vec<Vec<Vec<Option<CompiledAttr>>>>,
+    /// `[playbook][event]`: an attribute failed to compile.
+    broken: Vec<Vec<bool>>,
+    /// `[playbook][event]`: which of the playbook's rooms get the event.
+    targets: Vec<Vec<Vec<bool>>>,
+    globals: Vec<Arc<GlobalScope>>,
+    events: Vec<Vec<Arc<EventScope>>>,
+    rooms: Vec<PlanRoom>,
+    compile_diagnostics: Vec<Diagnostic>,
+}
+
+/// Why one send could not be rendered.
+#[derive(Debug)]
+enum RenderProblem {
+    Undefined { attr: usize, names: Vec<String> },
+    Failed { attr: usize, message: String },
+    TooLarge { bytes: usize, largest_attr: usize },
+}
+
+impl<'a> Planner<'a> {
+    /// Prepares templates, scopes and targets.
+    pub fn new(playbooks: &'a [ValidPlaybook], cli_vars: &IndexMap<String, String>) -> Self {
+        let mut env = template::environment();
+        let cli: IndexMap<String, minijinja::Value> = cli_vars
+            .iter()
+            .map(|(k, v)| (k.clone(), minijinja::Value::from(v.as_str())))
+            .collect();
+        let mut compiled = Vec::new();
+        let mut broken = Vec::new();
+        let mut targets = Vec::new();
+        let mut globals = Vec::new();
+        let mut events = Vec::new();
+        let mut compile_diagnostics = Vec::new();
+        let mut rooms: Vec<PlanRoom> = Vec::new();
+        let mut room_index: HashMap<String, usize> = HashMap::new();
+        for (pi, pb) in playbooks.iter().enumerate() {
+            globals.push(Arc::new(GlobalScope {
+                cli: cli.clone(),
+                playbook: template::var_values(&pb.vars),
+                builtin: template::playbook_builtin(&pb.name),
+            }));
+            for (ri, room) in pb.rooms.iter().enumerate() {
+                let i = *room_index.entry(room.arn.arn.clone()).or_insert_with(|| {
+                    rooms.push(PlanRoom {
+                        arn: room.arn.arn.clone(),
+                        members: Vec::new(),
+                        first_seq: 0,
+                    });
+                    rooms.len() - 1
+                });
+                rooms[i].members.push((pi, ri));
+            }
+            let mut pb_compiled = Vec::new();
+            let mut pb_broken = Vec::new();
+            let mut pb_targets = Vec::new();
+            let mut pb_events = Vec::new();
+            for (ei, ev) in pb.events.iter().enumerate() {
+                pb_events.push(Arc::new(EventScope {
+                    vars: template::var_values(&ev.vars),
+                    builtin: template::event_builtin(&ev.name),
+                }));
+                let mut set = vec![false; pb.rooms.len()];
+                for &r in &ev.rooms {
+                    set[r] = true;
+                }
+                pb_targets.push(set);
+                let mut attrs = Vec::new();
+                let mut is_broken = false;
+                for (ai, a) in ev.attributes.iter().enumerate() {
+                    if !template::is_template(&a.template) {
+                        attrs.push(None);
+                        continue;
+                    }
+                    let name = format!("p{pi}/e{ei}/a{ai}");
+                    match env.add_template_owned(name.clone(), a.template.clone()) {
+                        Ok(()) => {
+                            let t = env.get_template(&name).expect("template was just added");
+                            // Global functions such as `range` are not variables.
+                            let mut reads: Vec<String> = t
+                                .undeclared_variables(true)
+                                .into_iter()
+                                .filter(|n| {
+                                    let root = n.split('.').next().unwrap_or(n);
+                                    env.globals().all(|(g, _)| g != root)
+                                })
+                                .collect();
+                            reads.sort();
+                            attrs.push(Some(CompiledAttr { name, reads }));
+                        }
+                        Err(e) => {
+                            is_broken = true;
+                            compile_diagnostics.push(template_error(&a.key, &e, a.at));
+                            attrs.push(None);
+                        }
+                    }
+                }
+                pb_compiled.push(attrs);
+                pb_broken.push(is_broken);
+            }
+            compiled.push(pb_compiled);
+            broken.push(pb_broken);
+            targets.push(pb_targets);
+            events.push(pb_events);
+        }
+        Planner {
+            playbooks,
+            env,
+            compiled,
+            broken,
+            targets,
+            globals,
+            events,
+            rooms,
+            compile_diagnostics,
+        }
+    }
+
+    /// The rooms in plan order.
+    pub fn rooms(&self) -> &[PlanRoom] {
+        &self.rooms
+    }
+
+    /// Renders one room's sends, in order. Only meaningful after a
+    /// [`Planner::scan`] without errors (which also fixes each send's `seq`).
+    pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
+        let mut out = Vec::new();
+        self.render_room(room, |r| {
+            if let Ok(s) = r {
+                out.push(s);
+            }
+        });
+        out
+    }
+
+    fn render_room(
+        &self,
+        room: &PlanRoom,
+        mut sink: impl FnMut(Result<PlannedSend, (usize, usize, usize, RenderProblem)>),
+    ) {
+        let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
+        let mut seq = room.first_seq;
+        for &(pi, ri) in &room.members {
+            let pb = &self.playbooks[pi];
+            let r = &pb.rooms[ri];
+            let scope = room_scope(r);
+            for (ei, ev) in pb.events.iter().enumerate() {
+                if !self.targets[pi][ei][ri] || self.broken[pi][ei] {
+                    continue;
+                }
+                let ctx = Context {
+                    global: self.globals[pi].clone(),
+                    event: self.events[pi][ei].clone(),
+                    room: scope.clone(),
+                };
+                match self.render_one(pi, ei, &ctx) {
+                    Err(p) => sink(Err((pi, ei, ri, p))),
+                    Ok((attributes, bytes)) => {
+                        let content = content_hash(&r.arn.arn, &ev.name, &attributes);
+                        let occ = occurrences.entry(content).or_insert(0);
+                        let id = send_id(&content, *occ);
+                        *occ += 1;
+                        sink(Ok(PlannedSend {
+                            id,
+                            seq,
+                            playbook: pb.name.clone(),
+                            event_index: ev.index,
+                            event_name: ev.name.clone(),
+                            room_arn: r.arn.arn.clone(),
+                            room_name: r.display_name().to_string(),
+                            region: r.arn.region.clone(),
+                            account: r.arn.account.clone(),
+                            attributes,
+                            bytes,
+                        }));
+                        seq += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn render_one(
+        &self,
+        pi: usize,
+        ei: usize,
+        ctx: &Context,
+    ) -> Result<(IndexMap<String, String>, usize), RenderProblem> {
+        let ev = &self.playbooks[pi].events[ei];
+        let compiled = &self.compiled[pi][ei];
+        for (ai, c) in compiled.iter().enumerate() {
+            if let Some(c) = c {
+                let missing: Vec<String> = c
+                    .reads
+                    .iter()
+                    .filter(|n| !ctx.resolves(n))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(RenderProblem::Undefined {
+                        attr: ai,
+                        names: missing,
+                    });
+                }
+            }
+        }
+        let ctx_value = ctx.to_value();
+        let mut attributes = IndexMap::with_capacity(ev.attributes.len());
+        let mut largest = (0usize, 0usize);
+        for (ai, (a, c)) in ev.attributes.iter().zip(compiled).enumerate() {
+            let value = match c {
+                None => a.template.clone(),
+                Some(c) => {
+                    let t = self
+                        .env
+                        .get_template(&c.name)
+                        .expect("compiled template exists");
+                    t.render(&ctx_value).map_err(|e| RenderProblem::Failed {
+                        attr: ai,
+                        message: render_message(&e),
+                    })?
+                }
+            };
+            let size = a.key.len() + value.len();
+            if size > largest.0 {
+                largest = (size, ai);
+            }
+            attributes.insert(a.key.clone(), value);
+        }
+        let bytes = attributes_bytes(&attributes);
+        if bytes > ATTRIBUTES_MAX_BYTES {
+            return Err(RenderProblem::TooLarge {
+                bytes,
+                largest_attr: largest.1,
+            });
+        }
+        Ok((attributes, bytes))
+    }
+
+    /// Renders every send once, in plan order, giving each to `sink`; returns
+    /// the plan without its sends, and the rendering diagnostics.
+    pub fn scan(
+        &mut self,
+        flags: &SettingsOverrides,
+        mut sink: impl FnMut(PlannedSend),
+    ) -> (PlanOverview, Vec<Diagnostic>) {
+        let mut diags = std::mem::take(&mut self.compile_diagnostics);
+        let mut hasher = PlanHasher::new();
+        let mut summary = SummaryBuilder::default();
+        let mut per_playbook = vec![0usize; self.playbooks.len()];
+        // Problems, aggregated per event so one mistake is one diagnostic.
+        let mut undefined: IndexMap<(usize, usize, usize, String), (usize, usize)> =
+            IndexMap::new();
+        let mut failed: IndexMap<(usize, usize, usize), (String, usize)> = IndexMap::new();
+        let mut oversize: IndexMap<(usize, usize), (usize, usize, usize, usize)> = IndexMap::new();
+        let mut seq = 0usize;
+        let mut rooms = std::mem::take(&mut self.rooms);
+        for room in rooms.iter_mut() {
+            room.first_seq = seq;
+            let mut room_sends = 0usize;
+            self.render_room(room, |r| match r {
+                Ok(send) => {
+                    hasher.add(&send.id);
+                    summary.add(&send, room_sends == 0);
+                    room_sends += 1;
+                    if let Some(pi) = self.playbooks.iter().position(|p| p.name == send.playbook) {
+                        per_playbook[pi] += 1;
+                    }
+                    sink(send);
+                }
+                Err((pi, ei, ri, p)) => match p {
+                    RenderProblem::Undefined { attr, names } => {
+                        for n in names {
+                            undefined.entry((pi, ei, attr, n)).or_insert((0, ri)).0 += 1;
+                        }
+                    }
+                    RenderProblem::Failed { attr, message } => {
+                        failed.entry((pi, ei, attr)).or_insert((message, ri));
+                    }
+                    RenderProblem::TooLarge {
+                        bytes,
+                        largest_attr,
+                    } => {
+                        let e = oversize.entry((pi, ei)).or_insert((0, 0, ri, largest_attr));
+                        e.0 += 1;
+                        if bytes > e.1 {
+                            e.1 = bytes;
+                            e.2 = ri;
+                            e.3 = largest_attr;
+                        }
+                    }
+                },
+            });
+            seq += room_sends;
+        }
+        self.rooms = rooms;
+
+        for ((pi, ei, ai, name), (count, first_room)) in undefined {
+            let pb = &self.playbooks[pi];
+            diags.push(undefined_diagnostic(
+                pb,
+                &pb.events[ei],
+                ai,
+                &name,
+                count,
+                first_room,
+            ));
+        }
+        for ((pi, ei, ai), (message, first_room)) in failed {
+            let pb = &self.playbooks[pi];
+            let a = &pb.events[ei].attributes[ai];
+            diags.push(
+                Diagnostic::error(
+                    "playbook::template-error",
+                    format!(
+                        "attribute `{}` cannot be rendered for room `{}`: {message}",
+                        a.key,
+                        pb.rooms[first_room].display_name()
+                    ),
+                )
+                .at(Some(a.at)),
+            );
+        }
+        for ((pi, ei), (count, bytes, ri, ai)) in oversize {
+            let pb = &self.playbooks[pi];
+            let ev = &pb.events[ei];
+            let total = ev.rooms.len();
+            let others = if count > 1 {
+                format!(" ({count} of {total} rooms are over; this is the largest)")
+            } else {
+                String::new()
+            };
+            diags.push(
+                Diagnostic::error(
+                    "playbook::attributes-too-large",
+                    format!(
+                        "attributes of event `{}` are {bytes} bytes for room `{}`, over the 1 KB limit{others}",
+                        ev.name,
+                        pb.rooms[ri].display_name()
+                    ),
+                )
+                .at(Some(ev.attributes[ai].at))
+                .hint("keys plus values may total 1024 bytes of UTF-8 after rendering; shorten the largest value (marked)"),
+            );
+        }
+
+        let settings_refs: Vec<&Settings> = self.playbooks.iter().map(|p| &p.settings).collect();
+        let settings = EffectiveSettings::resolve(&settings_refs, flags);
+        let overview = PlanOverview {
+            plan_hash: hasher.finish(),
+            playbooks: self
+                .playbooks
+                .iter()
+                .zip(per_playbook)
+                .map(|(pb, sends)| PlanPlaybook {
+                    name: pb.name.clone(),
+                    path: pb.path.display().to_string(),
+                    rooms: pb.rooms.len(),
+                    events: pb.events.len(),
+                    sends,
+                })
+                .collect(),
+            summary: summary.finish(&settings),
+            settings,
+        };
+        (overview, diags)
+    }
+}
+
+/// A plan without its sends: what a run needs up front.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanOverview {
+    /// See [`Plan::plan_hash`].
+    pub plan_hash: String,
+    /// See [`Plan::playbooks`].
+    pub playbooks: Vec<PlanPlaybook>,
+    /// See [`Plan::settings`].
+    pub settings: EffectiveSettings,
+    /// See [`Plan::summary`].
+    pub summary: PlanSummary,
+}
+
+impl Plan {
+    /// Joins an overview and its sends.
+    pub fn from_parts(o: PlanOverview, sends: Vec<PlannedSend>) -> Plan {
+        Plan {
+            format_version: 1,
+            plan_hash: o.plan_hash,
+            playbooks: o.playbooks,
+            settings: o.settings,
+            summary: o.summary,
+            sends,
+        }
+    }
+}
+
+/// Builds the whole plan in memory, for `plan` and tests. Rendering problems
+/// are returned as diagnostics; sends that could not be rendered are left
+/// out, so a plan with errors among the diagnostics must not be run.
 pub fn build(
     playbooks: &[ValidPlaybook],
     cli_vars: &IndexMap<String, String>,
     flags: &SettingsOverrides,
 ) -> (Plan, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let mut sends: Vec<PlannedSend> = Vec::new();
-    let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
-    let mut plan_playbooks = Vec::new();
-    let env = template::environment();
-    let cli: IndexMap<String, minijinja::Value> = cli_vars
-        .iter()
-        .map(|(k, v)| (k.clone(), minijinja::Value::from(v.as_str())))
-        .collect();
+    let mut planner = Planner::new(playbooks, cli_vars);
+    let mut sends = Vec::new();
+    let (overview, diags) = planner.scan(flags, |s| sends.push(s));
+    (Plan::from_parts(overview, sends), diags)
+}
 
-    for pb in playbooks {
-        let before = sends.len();
-        let global = Arc::new(GlobalScope {
-            cli: cli.clone(),
-            playbook: template::var_values(&pb.vars),
-            builtin: template::playbook_builtin(&pb.name),
-        });
-        let room_scopes: Vec<Arc<RoomScope>> = pb.rooms.iter().map(room_scope).collect();
-        let known_vars: Vec<String> = known_var_names(pb, cli_vars);
+/// Computes the plan hash incrementally.
+struct PlanHasher(Sha256);
 
-        for ev in &pb.events {
-            let event = Arc::new(EventScope {
-                vars: template::var_values(&ev.vars),
-                builtin: template::event_builtin(&ev.name),
-            });
-            // Compile each attribute once.
-            let mut compiled = Vec::with_capacity(ev.attributes.len());
-            let mut broken = false;
-            for a in &ev.attributes {
-                if !template::is_template(&a.template) {
-                    compiled.push(None);
-                    continue;
-                }
-                match env.template_from_str(&a.template) {
-                    Ok(t) => {
-                        // Global functions such as `range` are not variables.
-                        let mut names: Vec<String> = t
-                            .undeclared_variables(true)
-                            .into_iter()
-                            .filter(|n| {
-                                let root = n.split('.').next().unwrap_or(n);
-                                env.globals().all(|(g, _)| g != root)
-                            })
-                            .collect();
-                        names.sort();
-                        compiled.push(Some((t, names)));
-                    }
-                    Err(e) => {
-                        broken = true;
-                        diags.push(template_error(&a.key, &e, a.at));
-                        compiled.push(None);
-                    }
-                }
-            }
-            if broken {
-                continue;
-            }
+impl PlanHasher {
+    fn new() -> Self {
+        let mut h = Sha256::new();
+        h.update(b"ivschat-playbook plan v1\n");
+        PlanHasher(h)
+    }
+    fn add(&mut self, id: &str) {
+        self.0.update(id.as_bytes());
+        self.0.update(b"\n");
+    }
+    fn finish(self) -> String {
+        format!("sha256:{}", hex::encode(self.0.finalize()))
+    }
+}
 
-            let mut undefined: IndexMap<(usize, String), (usize, usize)> = IndexMap::new();
-            let mut render_errors: IndexMap<usize, (String, usize)> = IndexMap::new();
-            let mut oversize: Option<(usize, usize, usize)> = None; // (bytes, room, attr)
-            let mut oversize_count = 0usize;
+/// Accumulates the summary one send at a time.
+#[derive(Default)]
+struct SummaryBuilder {
+    groups: IndexMap<(String, String), (usize, usize)>,
+    largest: Option<Payload>,
+    total_bytes: u64,
+    sends: usize,
+    rooms: usize,
+}
 
-            for &ri in &ev.rooms {
-                let room = &pb.rooms[ri];
-                let ctx = Context {
-                    global: global.clone(),
-                    event: event.clone(),
-                    room: room_scopes[ri].clone(),
-                };
-                let mut ok = true;
-                for (ai, c) in compiled.iter().enumerate() {
-                    if let Some((_, names)) = c {
-                        for n in names {
-                            if !ctx.resolves(n) {
-                                ok = false;
-                                undefined.entry((ai, n.clone())).or_insert((0, ri)).0 += 1;
-                            }
-                        }
-                    }
-                }
-                if !ok {
-                    continue;
-                }
-                let ctx_value = ctx.to_value();
-                let mut attributes = IndexMap::with_capacity(ev.attributes.len());
-                let mut largest_attr = (0usize, 0usize);
-                for (ai, (a, c)) in ev.attributes.iter().zip(&compiled).enumerate() {
-                    let value = match c {
-                        None => a.template.clone(),
-                        Some((t, _)) => match t.render(&ctx_value) {
-                            Ok(v) => v,
-                            Err(e) => {
-                                ok = false;
-                                render_errors.entry(ai).or_insert((render_message(&e), ri));
-                                continue;
-                            }
-                        },
-                    };
-                    let size = a.key.len() + value.len();
-                    if size > largest_attr.0 {
-                        largest_attr = (size, ai);
-                    }
-                    attributes.insert(a.key.clone(), value);
-                }
-                if !ok {
-                    continue;
-                }
-                let bytes = attributes_bytes(&attributes);
-                if bytes > ATTRIBUTES_MAX_BYTES {
-                    oversize_count += 1;
-                    if oversize.is_none_or(|(b, _, _)| bytes > b) {
-                        oversize = Some((bytes, ri, largest_attr.1));
-                    }
-                    continue;
-                }
-                let content = content_hash(&room.arn.arn, &ev.name, &attributes);
-                let occ = occurrences.entry(content).or_insert(0);
-                let id = send_id(&content, *occ);
-                *occ += 1;
-                sends.push(PlannedSend {
-                    id,
-                    seq: sends.len(),
-                    playbook: pb.name.clone(),
-                    event_index: ev.index,
-                    event_name: ev.name.clone(),
-                    room_arn: room.arn.arn.clone(),
-                    room_name: room.display_name().to_string(),
-                    region: room.arn.region.clone(),
-                    account: room.arn.account.clone(),
-                    attributes,
-                    bytes,
-                });
-            }
-
-            let total = ev.rooms.len();
-            for ((ai, name), (count, first_room)) in undefined {
-                let a = &ev.attributes[ai];
-                let room = &pb.rooms[first_room];
-                let scope = if count == total {
-                    String::new()
-                } else {
-                    format!(
-                        " for {count} of {total} rooms, such as `{}`",
-                        room.display_name()
-                    )
-                };
-                let root = name.split('.').next().unwrap_or(&name);
-                let known: Vec<&str> = known_vars.iter().map(String::as_str).collect();
-                let hint = match crate::validate::did_you_mean(root, &known) {
-                    Some(s) if s != root => format!("did you mean `{s}`?"),
-                    _ if name.contains('.') => {
-                        "built-ins: room.name, room.arn, room.region, room.id, room.account, room.tags, event.name, playbook.name".to_string()
-                    }
-                    _ => format!(
-                        "define `{root}` under `vars` (of the playbook, the room or the event) or pass `--var {root}=...`"
-                    ),
-                };
-                diags.push(
-                    Diagnostic::error(
-                        "playbook::undefined-variable",
-                        format!(
-                            "undefined variable `{name}` in attribute `{}`{scope}",
-                            a.key
-                        ),
-                    )
-                    .at(Some(a.at))
-                    .hint(hint),
-                );
-            }
-            for (ai, (message, first_room)) in render_errors {
-                let a = &ev.attributes[ai];
-                diags.push(
-                    Diagnostic::error(
-                        "playbook::template-error",
-                        format!(
-                            "attribute `{}` cannot be rendered for room `{}`: {message}",
-                            a.key,
-                            pb.rooms[first_room].display_name()
-                        ),
-                    )
-                    .at(Some(a.at)),
-                );
-            }
-            if let Some((bytes, ri, ai)) = oversize {
-                let room: &Room = &pb.rooms[ri];
-                let others = if oversize_count > 1 {
-                    format!(" ({oversize_count} of {total} rooms are over; this is the largest)")
-                } else {
-                    String::new()
-                };
-                diags.push(
-                    Diagnostic::error(
-                        "playbook::attributes-too-large",
-                        format!(
-                            "attributes of event `{}` are {bytes} bytes for room `{}`, over the 1 KB limit{others}",
-                            ev.name,
-                            room.display_name()
-                        ),
-                    )
-                    .at(Some(ev.attributes[ai].at))
-                    .hint("keys plus values may total 1024 bytes of UTF-8 after rendering; shorten the largest value (marked)"),
-                );
-            }
+impl SummaryBuilder {
+    fn add(&mut self, s: &PlannedSend, first_of_room: bool) {
+        let g = self
+            .groups
+            .entry((s.account.clone(), s.region.clone()))
+            .or_default();
+        g.0 += 1;
+        if first_of_room {
+            g.1 += 1;
+            self.rooms += 1;
         }
-        let distinct_rooms = {
-            let mut set: Vec<&str> = sends[before..]
-                .iter()
-                .map(|s| s.room_arn.as_str())
-                .collect();
-            set.sort_unstable();
-            set.dedup();
-            set.len()
-        };
-        let _ = distinct_rooms;
-        plan_playbooks.push(PlanPlaybook {
-            name: pb.name.clone(),
-            path: pb.path.display().to_string(),
-            rooms: pb.rooms.len(),
-            events: pb.events.len(),
-            sends: sends.len() - before,
-        });
+        self.sends += 1;
+        self.total_bytes += s.bytes as u64;
+        if self.largest.as_ref().is_none_or(|l| s.bytes > l.bytes) {
+            self.largest = Some(Payload {
+                send_id: s.id.clone(),
+                room_arn: s.room_arn.clone(),
+                room_name: s.room_name.clone(),
+                event_name: s.event_name.clone(),
+                bytes: s.bytes,
+            });
+        }
     }
 
-    let settings_refs: Vec<&Settings> = playbooks.iter().map(|p| &p.settings).collect();
-    let settings = EffectiveSettings::resolve(&settings_refs, flags);
-    let summary = summarize(&sends, &settings);
-    let plan = Plan {
-        format_version: 1,
-        plan_hash: plan_hash(&sends),
-        playbooks: plan_playbooks,
-        settings,
-        summary,
-        sends,
+    fn finish(self, settings: &EffectiveSettings) -> PlanSummary {
+        let mut regions: Vec<RegionSummary> = self
+            .groups
+            .into_iter()
+            .map(|((account, region), (sends, rooms))| RegionSummary {
+                account,
+                region,
+                rooms,
+                sends,
+                estimated_seconds: estimate_seconds(sends, settings),
+            })
+            .collect();
+        regions.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        let estimated_seconds = regions
+            .iter()
+            .map(|r| r.estimated_seconds)
+            .fold(0.0, f64::max);
+        PlanSummary {
+            sends: self.sends,
+            rooms: self.rooms,
+            regions,
+            estimated_seconds,
+            largest_payload: self.largest,
+            total_bytes: self.total_bytes,
+        }
+    }
+}
+
+fn undefined_diagnostic(
+    pb: &ValidPlaybook,
+    ev: &crate::validate::EventSpec,
+    ai: usize,
+    name: &str,
+    count: usize,
+    first_room: usize,
+) -> Diagnostic {
+    let a = &ev.attributes[ai];
+    let total = ev.rooms.len();
+    let scope = if count == total {
+        String::new()
+    } else {
+        format!(
+            " for {count} of {total} rooms, such as `{}`",
+            pb.rooms[first_room].display_name()
+        )
     };
-    (plan, diags)
+    let root = name.split('.').next().unwrap_or(name);
+    let known = known_var_names(pb);
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let hint = match crate::validate::did_you_mean(root, &known) {
+        Some(s) if s != root => format!("did you mean `{s}`?"),
+        _ if name.contains('.') => {
+            "built-ins: room.name, room.arn, room.region, room.id, room.account, room.tags, event.name, playbook.name".to_string()
+        }
+        _ => format!("define `{root}` under `vars` (of the playbook, the room or the event) or pass `--var {root}=...`"),
+    };
+    Diagnostic::error(
+        "playbook::undefined-variable",
+        format!(
+            "undefined variable `{name}` in attribute `{}`{scope}",
+            a.key
+        ),
+    )
+    .at(Some(a.at))
+    .hint(hint)
 }
 
 fn room_scope(room: &Room) -> Arc<RoomScope> {
@@ -539,9 +854,8 @@ fn room_scope(room: &Room) -> Arc<RoomScope> {
     })
 }
 
-fn known_var_names(pb: &ValidPlaybook, cli: &IndexMap<String, String>) -> Vec<String> {
-    let mut names: Vec<String> = cli.keys().cloned().collect();
-    names.extend(pb.vars.keys().cloned());
+fn known_var_names(pb: &ValidPlaybook) -> Vec<String> {
+    let mut names: Vec<String> = pb.vars.keys().cloned().collect();
     for r in &pb.rooms {
         names.extend(r.vars.keys().cloned());
     }
@@ -571,56 +885,6 @@ fn template_error(key: &str, e: &minijinja::Error, at: Location) -> Diagnostic {
     )
     .at(Some(at))
     .hint("templates use minijinja syntax: `{{ name }}`, `{% if ... %}...{% endif %}`; write `{{ '{{' }}` for literal braces")
-}
-
-fn summarize(sends: &[PlannedSend], settings: &EffectiveSettings) -> PlanSummary {
-    let mut groups: IndexMap<(&str, &str), (usize, Vec<&str>)> = IndexMap::new();
-    let mut largest: Option<&PlannedSend> = None;
-    let mut total_bytes = 0u64;
-    for s in sends {
-        let g = groups.entry((&s.account, &s.region)).or_default();
-        g.0 += 1;
-        g.1.push(&s.room_arn);
-        total_bytes += s.bytes as u64;
-        if largest.is_none_or(|l| s.bytes > l.bytes) {
-            largest = Some(s);
-        }
-    }
-    let mut all_rooms: Vec<&str> = Vec::new();
-    let mut regions: Vec<RegionSummary> = groups
-        .into_iter()
-        .map(|((account, region), (count, mut rooms))| {
-            rooms.sort_unstable();
-            rooms.dedup();
-            all_rooms.extend(&rooms);
-            RegionSummary {
-                account: account.to_string(),
-                region: region.to_string(),
-                rooms: rooms.len(),
-                sends: count,
-                estimated_seconds: estimate_seconds(count, settings),
-            }
-        })
-        .collect();
-    regions.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-    let estimated_seconds = regions
-        .iter()
-        .map(|r| r.estimated_seconds)
-        .fold(0.0, f64::max);
-    PlanSummary {
-        sends: sends.len(),
-        rooms: all_rooms.len(),
-        regions,
-        estimated_seconds,
-        largest_payload: largest.map(|s| Payload {
-            send_id: s.id.clone(),
-            room_arn: s.room_arn.clone(),
-            room_name: s.room_name.clone(),
-            event_name: s.event_name.clone(),
-            bytes: s.bytes,
-        }),
-        total_bytes,
-    }
 }
 
 /// Seconds `count` sends take at `rate` with `burst` available at the start.

@@ -51,6 +51,13 @@ fn ids_are_stable_and_depend_only_on_content() {
     let first = plan_of(&[&p], &[]);
     let again = plan_of(&[&p], &[]);
     assert_eq!(first, again, "same playbook, same plan");
+    // Plan order is room by room, each room's events in playbook order.
+    let order: Vec<String> = first
+        .sends
+        .iter()
+        .map(|s| format!("{}:{}", s.room_name, s.event_name))
+        .collect();
+    assert_eq!(order, vec!["aaaa:One", "aaaa:Two", "bbbb:One", "bbbb:Two"]);
     // Changing event Two leaves event One's ids alone and changes the hash.
     write(
         dir.path(),
@@ -59,8 +66,9 @@ fn ids_are_stable_and_depend_only_on_content() {
     );
     let changed = plan_of(&[&p], &[]);
     assert_eq!(first.sends[0].id, changed.sends[0].id);
-    assert_eq!(first.sends[1].id, changed.sends[1].id);
-    assert_ne!(first.sends[2].id, changed.sends[2].id);
+    assert_ne!(first.sends[1].id, changed.sends[1].id);
+    assert_eq!(first.sends[2].id, changed.sends[2].id);
+    assert_ne!(first.sends[3].id, changed.sends[3].id);
     assert_ne!(first.plan_hash, changed.plan_hash);
 }
 
@@ -84,7 +92,7 @@ fn identical_sends_to_one_room_get_distinct_ids_in_order() {
 }
 
 #[test]
-fn events_keep_playbook_order_per_room_and_targets_select() {
+fn plan_is_room_by_room_in_playbook_order_and_targets_select() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(
         dir.path(),
@@ -117,9 +125,13 @@ events:
     assert_eq!(
         got,
         vec![
-            "A:one", "A:two", "A:three", "B:one", "B:two", "B:three", "C:one", "D:three",
-            "E:three", "E:one"
+            "A:one", "B:one", "C:one", "E:one", "A:two", "B:two", "A:three", "B:three", "D:three",
+            "E:three"
         ]
+    );
+    assert_eq!(
+        plan.sends.iter().map(|s| s.seq).collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
     );
 }
 
