@@ -273,13 +273,14 @@ fn validate(a: &ValidateArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
         &a.input.paths,
         &a.input.var_map(),
         &SettingsOverrides::default(),
+        false,
     );
     let to_stdout = a.format != DiagFormat::Human;
     write_diagnostics(&planned, a.format, to_stdout, io)?;
     let (errors, warnings) = diag::counts(&planned.diagnostics);
     let failed = errors > 0 || (a.deny_warnings && warnings > 0);
     if a.format == DiagFormat::Human {
-        let sends = planned.plan.as_ref().map_or(0, |p| p.sends.len());
+        let sends = planned.plan.as_ref().map_or(0, |p| p.summary.sends);
         if failed {
             writeln!(io.err, "invalid: {}", summary_line(&planned))?;
         } else {
@@ -294,7 +295,12 @@ fn validate(a: &ValidateArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
 }
 
 fn plan_cmd(a: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
-    let planned = pipeline::plan_files(&a.input.paths, &a.input.var_map(), &a.settings.overrides());
+    let planned = pipeline::plan_files(
+        &a.input.paths,
+        &a.input.var_map(),
+        &a.settings.overrides(),
+        true,
+    );
     write_diagnostics(&planned, a.diagnostics, false, io)?;
     let Some(p) = &planned.plan else {
         writeln!(io.err, "no plan: {}", summary_line(&planned))?;
@@ -302,10 +308,7 @@ fn plan_cmd(a: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
     };
     match a.format {
         PlanFormat::Table => plan::render_table(p, io.out)?,
-        PlanFormat::Json => {
-            serde_json::to_writer_pretty(&mut *io.out, p)?;
-            writeln!(io.out)?;
-        }
+        PlanFormat::Json => plan::write_json(p, io.out)?,
     }
     Ok(EXIT_OK)
 }

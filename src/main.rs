@@ -11,7 +11,9 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     init_tracing(args.verbose);
     let color = args.color.enabled(std::io::stderr().is_terminal());
-    let mut stdout = std::io::stdout().lock();
+    // Buffered: plans and reports can be large; the emulator flushes its
+    // endpoint line itself.
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut stderr = std::io::stderr();
     let result = match args.command {
         Command::Emulator(a) => tokio_runtime()
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
             cli::run_sync(&command, &mut io)
         }
     };
+    let flushed = std::io::Write::flush(&mut stdout);
+    let result = result.and_then(|code| flushed.map(|()| code).map_err(Into::into));
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {

@@ -296,9 +296,16 @@ pub struct PlanRoom {
 struct CompiledAttr {
     /// Template name in the environment.
     name: String,
-    /// Names the template reads that it does not define itself.
-    reads: Vec<String>,
+    /// Names the template reads that exist in no layer but a room's `vars`:
+    /// each room must define them.
+    room_reads: Vec<String>,
+    /// Names that resolve nowhere, whatever the room (`room.nmae`).
+    missing: Vec<String>,
 }
+
+/// The compiled templates of every attribute, borrowed from the planner's
+/// environment for one rendering pass.
+type Templates<'e> = Vec<Vec<Vec<Option<minijinja::Template<'e, 'e>>>>>;
 
 /// Renders sends room by room, on demand.
 ///
@@ -399,7 +406,36 @@ impl<'a> Planner<'a> {
                                 })
                                 .collect();
                             reads.sort();
-                            attrs.push(Some(CompiledAttr { name, reads }));
+                            // Whether a name exists depends on the room only
+                            // through the room's `vars`; decide the rest now.
+                            let probe = Context {
+                                global: globals[pi].clone(),
+                                event: pb_events[ei].clone(),
+                                room: Arc::new(RoomScope {
+                                    vars: IndexMap::new(),
+                                    builtin: template::room_builtin("", "", "", "", "", &[]),
+                                }),
+                            };
+                            let mut room_reads = Vec::new();
+                            let mut missing = Vec::new();
+                            for n in reads {
+                                if probe.resolves(&n) {
+                                    continue;
+                                }
+                                if n.contains('.')
+                                    || template::BUILTIN_NAMES
+                                        .contains(&n.split('.').next().unwrap_or(&n))
+                                {
+                                    missing.push(n);
+                                } else {
+                                    room_reads.push(n);
+                                }
+                            }
+                            attrs.push(Some(CompiledAttr {
+                                name,
+                                room_reads,
+                                missing,
+                            }));
                         }
                         Err(e) => {
                             is_broken = true;
@@ -438,7 +474,8 @@ impl<'a> Planner<'a> {
     /// [`Planner::scan`] without errors (which also fixes each send's `seq`).
     pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
         let mut out = Vec::new();
-        self.render_room(room, |r| {
+        let templates = self.templates();
+        self.render_room(&templates, room, |r| {
             if let Ok(s) = r {
                 out.push(s);
             }
@@ -446,8 +483,32 @@ impl<'a> Planner<'a> {
         out
     }
 
+    fn templates(&self) -> Templates<'_> {
+        self.compiled
+            .iter()
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|attrs| {
+                        attrs
+                            .iter()
+                            .map(|c| {
+                                c.as_ref().map(|c| {
+                                    self.env
+                                        .get_template(&c.name)
+                                        .expect("compiled template exists")
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     fn render_room(
         &self,
+        templates: &Templates<'_>,
         room: &PlanRoom,
         mut sink: impl FnMut(Result<PlannedSend, (usize, usize, usize, RenderProblem)>),
     ) {
@@ -466,7 +527,7 @@ impl<'a> Planner<'a> {
                     event: self.events[pi][ei].clone(),
                     room: scope.clone(),
                 };
-                match self.render_one(pi, ei, &ctx) {
+                match self.render_one(pi, ei, &ctx, r, &templates[pi][ei]) {
                     Err(p) => sink(Err((pi, ei, ri, p))),
                     Ok((attributes, bytes)) => {
                         let content = content_hash(&r.arn.arn, &ev.name, &attributes);
@@ -498,15 +559,21 @@ impl<'a> Planner<'a> {
         pi: usize,
         ei: usize,
         ctx: &Context,
+        room: &Room,
+        templates: &[Option<minijinja::Template<'_, '_>>],
     ) -> Result<(IndexMap<String, String>, usize), RenderProblem> {
         let ev = &self.playbooks[pi].events[ei];
         let compiled = &self.compiled[pi][ei];
         for (ai, c) in compiled.iter().enumerate() {
             if let Some(c) = c {
                 let missing: Vec<String> = c
-                    .reads
+                    .missing
                     .iter()
-                    .filter(|n| !ctx.resolves(n))
+                    .chain(
+                        c.room_reads
+                            .iter()
+                            .filter(|n| !room.vars.contains_key(n.as_str())),
+                    )
                     .cloned()
                     .collect();
                 if !missing.is_empty() {
@@ -520,19 +587,13 @@ impl<'a> Planner<'a> {
         let ctx_value = ctx.to_value();
         let mut attributes = IndexMap::with_capacity(ev.attributes.len());
         let mut largest = (0usize, 0usize);
-        for (ai, (a, c)) in ev.attributes.iter().zip(compiled).enumerate() {
-            let value = match c {
+        for (ai, (a, t)) in ev.attributes.iter().zip(templates).enumerate() {
+            let value = match t {
                 None => a.template.clone(),
-                Some(c) => {
-                    let t = self
-                        .env
-                        .get_template(&c.name)
-                        .expect("compiled template exists");
-                    t.render(&ctx_value).map_err(|e| RenderProblem::Failed {
-                        attr: ai,
-                        message: render_message(&e),
-                    })?
-                }
+                Some(t) => t.render(&ctx_value).map_err(|e| RenderProblem::Failed {
+                    attr: ai,
+                    message: render_message(&e),
+                })?,
             };
             let size = a.key.len() + value.len();
             if size > largest.0 {
@@ -568,10 +629,11 @@ impl<'a> Planner<'a> {
         let mut oversize: IndexMap<(usize, usize), (usize, usize, usize, usize)> = IndexMap::new();
         let mut seq = 0usize;
         let mut rooms = std::mem::take(&mut self.rooms);
+        let templates = self.templates();
         for room in rooms.iter_mut() {
             room.first_seq = seq;
             let mut room_sends = 0usize;
-            self.render_room(room, |r| match r {
+            self.render_room(&templates, room, |r| match r {
                 Ok(send) => {
                     hasher.add(&send.id);
                     summary.add(&send, room_sends == 0);
@@ -606,6 +668,7 @@ impl<'a> Planner<'a> {
             });
             seq += room_sends;
         }
+        drop(templates);
         self.rooms = rooms;
 
         for ((pi, ei, ai, name), (count, first_room)) in undefined {
@@ -1008,4 +1071,45 @@ fn human_seconds(secs: f64) -> String {
             ((secs % 3600.0) / 60.0) as u64
         )
     }
+}
+
+/// Writes the plan as JSON: the head indented, then one send per line, which
+/// keeps large plans fast to write and easy to grep.
+pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    struct Head<'a> {
+        format_version: u32,
+        plan_hash: &'a str,
+        playbooks: &'a [PlanPlaybook],
+        settings: &'a EffectiveSettings,
+        summary: &'a PlanSummary,
+    }
+    let head = Head {
+        format_version: plan.format_version,
+        plan_hash: &plan.plan_hash,
+        playbooks: &plan.playbooks,
+        settings: &plan.settings,
+        summary: &plan.summary,
+    };
+    let mut text = serde_json::to_vec_pretty(&head)?;
+    // Reopen the object to append the sends.
+    while let Some(b) = text.pop() {
+        if b == b'}' {
+            break;
+        }
+    }
+    while text.last().is_some_and(u8::is_ascii_whitespace) {
+        text.pop();
+    }
+    out.write_all(&text)?;
+    out.write_all(b",\n  \"sends\": [")?;
+    for (i, s) in plan.sends.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, s)?;
+    }
+    out.write_all(if plan.sends.is_empty() {
+        b"]\n}\n"
+    } else {
+        b"\n  ]\n}\n"
+    })
 }

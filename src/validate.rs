@@ -143,7 +143,9 @@ fn check_playbook(
         );
         return None;
     }
+    let t = std::time::Instant::now();
     let schema_errors = schema_check(&PLAYBOOK_VALIDATOR, value, index, Doc::Playbook, diags);
+    tracing::debug!(elapsed = ?t.elapsed(), errors = schema_errors.len(), "schema checked");
     let obj = value.as_object()?;
 
     let name = obj
@@ -241,7 +243,7 @@ fn piece<T: DeserializeOwned>(
     if has_error_under(schema_errors, pointer) {
         return None;
     }
-    match serde_json::from_value(v.clone()) {
+    match T::deserialize(v) {
         Ok(t) => Some(t),
         Err(e) => {
             diags.push(

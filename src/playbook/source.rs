@@ -110,7 +110,10 @@ const ALIAS_EXPANSION_ALLOWANCE: usize = 10_000;
 /// could not be turned into a value at all.
 pub fn parse(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Option<ParsedYaml> {
     let text = &*sources.get(file).text;
+    let t = std::time::Instant::now();
     let index = index_spans(sources, file, diags)?;
+    tracing::debug!(elapsed = ?t.elapsed(), nodes = index.nodes.len(), "indexed spans");
+    let t = std::time::Instant::now();
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -118,6 +121,7 @@ pub fn parse(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Op
             return None;
         }
     };
+    tracing::debug!(elapsed = ?t.elapsed(), "parsed YAML");
     let mut errors = Vec::new();
     let value = to_json(value, "", &mut errors);
     for (pointer, message) in errors {

@@ -69,6 +69,7 @@ fn every_example_has_the_modeline_and_validates() {
         &files.iter().map(|p| root().join(p)).collect::<Vec<_>>(),
         &IndexMap::new(),
         &SettingsOverrides::default(),
+        true,
     );
     assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
     let inventory = committed("inventory.schema.json");
@@ -150,6 +151,7 @@ fn plan_json_follows_its_schema() {
         &[root().join("playbooks")],
         &IndexMap::new(),
         &SettingsOverrides::default(),
+        true,
     );
     let plan = serde_json::to_value(planned.plan.unwrap()).unwrap();
     let validator = committed("plan.schema.json");

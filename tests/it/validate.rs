@@ -16,6 +16,7 @@ fn run(path: &Path) -> Planned {
         &[path.to_path_buf()],
         &IndexMap::new(),
         &SettingsOverrides::default(),
+        true,
     )
 }
 
@@ -137,6 +138,7 @@ fn several_playbooks_and_folders() {
         ],
         &IndexMap::new(),
         &SettingsOverrides::default(),
+        true,
     );
     assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
     let examples = fixtures("playbooks").len();
@@ -146,6 +148,7 @@ fn several_playbooks_and_folders() {
         &[empty.path().to_path_buf()],
         &IndexMap::new(),
         &SettingsOverrides::default(),
+        true,
     );
     assert_eq!(planned.diagnostics[0].code, "playbook::no-playbooks");
 }
@@ -160,6 +163,7 @@ fn unreadable_inputs_are_diagnostics_not_panics() {
         &[bin, missing],
         &IndexMap::new(),
         &SettingsOverrides::default(),
+        true,
     );
     let codes: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
     assert_eq!(
