@@ -74,8 +74,11 @@ pub enum Command {
     /// Show every send a run would make, with rendered attributes, without
     /// sending anything or needing credentials.
     Plan(PlanArgs),
-    /// Print a generated JSON Schema (playbook, inventory, plan), or write
-    /// them all to a folder.
+    /// Send the events: concurrently, rate-limited per account and region,
+    /// retrying what is safe to retry, journaled so a later run can resume.
+    Run(RunArgs),
+    /// Print a generated JSON Schema (playbook, inventory, plan, report), or
+    /// write them all to a folder.
     Schema(SchemaArgs),
     /// Run a local IVS Chat endpoint for rehearsals and tests.
     Emulator(crate::emulator::EmulatorArgs),
@@ -198,6 +201,79 @@ pub struct PlanArgs {
     pub diagnostics: DiagFormat,
 }
 
+/// `run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Playbooks and variables.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Settings that override the playbooks'.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Print the plan and send nothing (needs no credentials or network).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What to print on stdout: with --dry-run the plan (table or json);
+    /// otherwise the report (json, markdown or junit), or nothing (table,
+    /// the default: a summary goes to stderr either way).
+    #[arg(long, value_enum, default_value_t = RunFormat::Table)]
+    pub format: RunFormat,
+    /// Write the report to FILE, in the format its extension names: .json,
+    /// .md (markdown) or .xml (junit). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// The journal (JSON lines, appended and made durable as sends start and
+    /// end). Default: ivschat-playbook-<time>.journal.jsonl here, or the
+    /// journal being resumed.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Skip what an earlier run (its journal or JSON report) records as sent.
+    #[arg(long, value_name = "JOURNAL_OR_REPORT")]
+    pub resume: Option<PathBuf>,
+    /// Resume even though the plan changed since the earlier run.
+    #[arg(long, requires = "resume")]
+    pub force: bool,
+    /// Also re-send sends whose earlier outcome is unknown (they may have
+    /// been delivered: chat users may see them twice).
+    #[arg(long, requires = "resume")]
+    pub resend_unknown: bool,
+    /// Send to an emulator started inside this process (rooms created on
+    /// first use): a rehearsal that needs no AWS account.
+    #[arg(long, conflicts_with_all = ["endpoint_url", "profile"])]
+    pub local: bool,
+    /// AWS profile from the shared config files.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region for the SDK's own configuration; rooms are always sent through
+    /// the region in their ARN.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send to this endpoint instead of AWS (AWS_ENDPOINT_URL_IVSCHAT and
+    /// AWS_ENDPOINT_URL are honoured too).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Do not fsync the journal (faster; a power loss may lose its last
+    /// lines, a process crash does not).
+    #[arg(long)]
+    pub no_fsync: bool,
+    /// Format of diagnostics, written to stderr.
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub diagnostics: DiagFormat,
+}
+
+/// What `run` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// Dry run: the plan table. Real run: nothing (summary on stderr).
+    Table,
+    /// Dry run: the plan document. Real run: the JSON report.
+    Json,
+    /// The report as Markdown (for $GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// The report as JUnit XML.
+    Junit,
+}
+
 /// How a plan is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanFormat {
@@ -235,11 +311,11 @@ pub fn run_sync(command: &Command, io: &mut Io<'_>) -> anyhow::Result<i32> {
         Command::Validate(a) => validate(a, io),
         Command::Plan(a) => plan_cmd(a, io),
         Command::Schema(a) => schema(a, io),
-        Command::Emulator(_) => anyhow::bail!("the emulator runs asynchronously"),
+        Command::Emulator(_) | Command::Run(_) => anyhow::bail!("this command runs asynchronously"),
     }
 }
 
-fn write_diagnostics(
+pub(crate) fn write_diagnostics(
     planned: &Planned,
     format: DiagFormat,
     to_stdout: bool,
@@ -257,7 +333,7 @@ fn write_diagnostics(
     }
 }
 
-fn summary_line(planned: &Planned) -> String {
+pub(crate) fn summary_line(planned: &Planned) -> String {
     let (errors, warnings) = diag::counts(&planned.diagnostics);
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     format!(
@@ -295,18 +371,24 @@ fn validate(a: &ValidateArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
 }
 
 fn plan_cmd(a: &PlanArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
-    let planned = pipeline::plan_files(
-        &a.input.paths,
-        &a.input.var_map(),
-        &a.settings.overrides(),
-        true,
-    );
-    write_diagnostics(&planned, a.diagnostics, false, io)?;
+    print_plan(&a.input, &a.settings, a.format, a.diagnostics, io)
+}
+
+/// Plans and prints the plan: `plan` and `run --dry-run`.
+pub(crate) fn print_plan(
+    input: &InputArgs,
+    settings: &SettingsArgs,
+    format: PlanFormat,
+    diagnostics: DiagFormat,
+    io: &mut Io<'_>,
+) -> anyhow::Result<i32> {
+    let planned = pipeline::plan_files(&input.paths, &input.var_map(), &settings.overrides(), true);
+    write_diagnostics(&planned, diagnostics, false, io)?;
     let Some(p) = &planned.plan else {
         writeln!(io.err, "no plan: {}", summary_line(&planned))?;
         return Ok(EXIT_INVALID);
     };
-    match a.format {
+    match format {
         PlanFormat::Table => plan::render_table(p, io.out)?,
         PlanFormat::Json => plan::write_json(p, io.out)?,
     }

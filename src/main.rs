@@ -18,6 +18,27 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Emulator(a) => tokio_runtime()
             .and_then(|rt| rt.block_on(ivschat_playbook::emulator::run_command(a, &mut stdout))),
+        Command::Run(a) => tokio_runtime().and_then(|rt| {
+            rt.block_on(async {
+                let (stop_tx, stop) = tokio::sync::watch::channel(false);
+                tokio::spawn(async move {
+                    shutdown_signal().await;
+                    eprintln!(
+                        "stopping: no new sends start; waiting for those in flight (Ctrl-C again to quit at once)"
+                    );
+                    let _ = stop_tx.send(true);
+                    shutdown_signal().await;
+                    eprintln!("quitting; the journal has every outcome so far");
+                    std::process::exit(130);
+                });
+                let mut io = Io {
+                    out: &mut stdout,
+                    err: &mut stderr,
+                    color,
+                };
+                ivschat_playbook::run::run(&a, &mut io, stop).await
+            })
+        }),
         command => {
             let mut io = Io {
                 out: &mut stdout,
@@ -38,6 +59,23 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_INVALID as u8)
         }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

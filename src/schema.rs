@@ -17,6 +17,8 @@ pub enum SchemaKind {
     Inventory,
     /// The JSON output of `plan --format json`.
     Plan,
+    /// The JSON report of `run`.
+    Report,
 }
 
 impl SchemaKind {
@@ -25,6 +27,7 @@ impl SchemaKind {
         SchemaKind::Playbook,
         SchemaKind::Inventory,
         SchemaKind::Plan,
+        SchemaKind::Report,
     ];
 
     /// The file name under `schema/`.
@@ -33,6 +36,7 @@ impl SchemaKind {
             SchemaKind::Playbook => "playbook.schema.json",
             SchemaKind::Inventory => "inventory.schema.json",
             SchemaKind::Plan => "plan.schema.json",
+            SchemaKind::Report => "report.schema.json",
         }
     }
 
@@ -42,6 +46,7 @@ impl SchemaKind {
             SchemaKind::Playbook => generate::<crate::playbook::Playbook>(),
             SchemaKind::Inventory => generate::<crate::playbook::Inventory>(),
             SchemaKind::Plan => generate::<crate::plan::Plan>(),
+            SchemaKind::Report => generate::<crate::report::Report>(),
         }
     }
 

@@ -1,0 +1,313 @@
+//! The send loop: rooms in parallel, each room's events in order, every
+//! attempt through the region's limiter, every outcome in the journal.
+//!
+//! Up to `concurrency` rooms are worked on at once; a room sends its events
+//! one after another, so at most `concurrency` requests are in flight and
+//! the order within a room is the playbook's. Sends are rendered one room
+//! at a time ([`crate::plan::Planner::room_sends`]) and their outcomes go
+//! straight to the journal, so memory does not grow with the plan.
+//!
+//! When stopped (Ctrl-C, SIGTERM), no new attempt starts; attempts already
+//! in flight finish (bounded by the timeout), and every send not attempted
+//! is journaled as `planned`, so the report accounts for the whole plan.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt;
+use tokio::sync::watch;
+
+use super::api::{AttemptError, ChatApi, SendRequest};
+use super::limiter::Limiters;
+use super::retry::RetryPolicy;
+use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, Planner};
+use crate::report::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartRecord};
+use crate::report::model::Status;
+use crate::report::resume::ResumeState;
+
+/// Receives each outcome as it happens (progress bars, log lines).
+pub trait Progress: Send + Sync {
+    /// A send ended (or was skipped).
+    fn done(&self, status: Status);
+    /// An attempt was throttled.
+    fn throttled(&self) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn done(&self, _: Status) {}
+}
+
+/// What a run needs besides the plan.
+pub struct Engine<'a> {
+    /// The service.
+    pub api: Arc<dyn ChatApi>,
+    /// Rate, burst, concurrency, attempts, timeout.
+    pub settings: EffectiveSettings,
+    /// Earlier runs' outcomes, when resuming.
+    pub resume: Option<&'a ResumeState>,
+    /// Re-send sends whose earlier outcome is unknown.
+    pub resend_unknown: bool,
+    /// Where outcomes go.
+    pub journal: &'a Journal,
+    /// Becomes true when the run must stop starting sends.
+    pub stop: watch::Receiver<bool>,
+    /// Progress display.
+    pub progress: &'a dyn Progress,
+}
+
+/// How the loop ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LoopEnd {
+    /// The stop signal came before every send was attempted.
+    pub interrupted: bool,
+}
+
+/// A fatal problem: the journal could not be written, so sending stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("the journal cannot be written ({0}); sending stopped so no outcome goes unrecorded")]
+pub struct JournalFailed(#[source] pub std::io::Error);
+
+struct Shared<'a> {
+    engine: &'a Engine<'a>,
+    limiters: Limiters,
+    retry: RetryPolicy,
+    timeout: Duration,
+    run_start: Instant,
+    stopping: AtomicBool,
+    journal_error: std::sync::Mutex<Option<std::io::Error>>,
+}
+
+impl<'a> Engine<'a> {
+    /// Sends the plan. Returns how the loop ended; every send has a journal
+    /// record when it returns.
+    pub async fn run(&self, planner: &Planner<'_>) -> Result<LoopEnd, JournalFailed> {
+        let shared = Shared {
+            engine: self,
+            limiters: Limiters::new(self.settings.rate, self.settings.burst),
+            retry: RetryPolicy::new(self.settings.max_attempts),
+            timeout: Duration::from_millis(self.settings.timeout_ms),
+            run_start: Instant::now(),
+            stopping: AtomicBool::new(*self.stop.borrow()),
+            journal_error: std::sync::Mutex::new(None),
+        };
+        let shared = &shared;
+        let concurrency = self.settings.concurrency.max(1) as usize;
+        futures::stream::iter(planner.rooms())
+            .map(|room| shared.room(planner, room))
+            .buffer_unordered(concurrency)
+            .for_each(|()| async {})
+            .await;
+        if let Some(e) = shared
+            .journal_error
+            .lock()
+            .expect("journal error lock")
+            .take()
+        {
+            return Err(JournalFailed(e));
+        }
+        Ok(LoopEnd {
+            interrupted: shared.stopping.load(Ordering::SeqCst),
+        })
+    }
+}
+
+impl Shared<'_> {
+    fn should_stop(&self) -> bool {
+        if self.stopping.load(Ordering::Relaxed) {
+            return true;
+        }
+        if *self.engine.stop.borrow() {
+            self.stopping.store(true, Ordering::SeqCst);
+            return true;
+        }
+        false
+    }
+
+    fn fail_journal(&self, e: std::io::Error) {
+        let mut slot = self.journal_error.lock().expect("journal error lock");
+        if slot.is_none() {
+            tracing::error!(error = %e, "journal write failed; stopping");
+            *slot = Some(e);
+        }
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    /// Sends one room's events in order.
+    async fn room(&self, planner: &Planner<'_>, room: &PlanRoom) {
+        let sends = planner.room_sends(room);
+        for send in sends {
+            self.one(send).await;
+        }
+    }
+
+    fn skip(&self, send: PlannedSend, status: Status, note: String, message_id: Option<String>) {
+        self.engine.journal.write(&JournalRecord::Skip(SkipRecord {
+            send,
+            status,
+            note,
+            message_id,
+        }));
+        self.engine.progress.done(status);
+    }
+
+    async fn one(&self, send: PlannedSend) {
+        let e = self.engine;
+        if let Some(r) = e.resume {
+            if let Some(message_id) = r.sent.get(&send.id) {
+                let note = format!("sent by an earlier run ({})", r.source.display());
+                self.skip(send, Status::Skipped, note, message_id.clone());
+                return;
+            }
+            if r.unknown.contains(&send.id) && !e.resend_unknown {
+                let note = if r.in_flight.contains(&send.id) {
+                    "in flight when an earlier run stopped: it may have been delivered; not re-sent without --resend-unknown"
+                } else {
+                    "outcome unknown in an earlier run: it may have been delivered; not re-sent without --resend-unknown"
+                };
+                self.skip(send, Status::Unknown, note.to_string(), None);
+                return;
+            }
+        }
+        if self.should_stop() {
+            self.skip(
+                send,
+                Status::Planned,
+                "not attempted: the run was stopped".into(),
+                None,
+            );
+            return;
+        }
+        let start = JournalRecord::Start(StartRecord {
+            send: send.clone(),
+            at: Utc::now(),
+        });
+        // Write-ahead: the start is on disk before the request can go out.
+        if let Err(err) = e.journal.write_durable(&start).await {
+            self.fail_journal(err);
+            return;
+        }
+        let end = self.attempts(&send).await;
+        e.progress.done(end.status);
+        e.journal.write(&JournalRecord::End(end));
+    }
+
+    /// Attempts one send until it is sent, fails for good, or its outcome
+    /// becomes unknown.
+    async fn attempts(&self, send: &PlannedSend) -> EndRecord {
+        let e = self.engine;
+        let limiter = self.limiters.get(&send.account, &send.region);
+        let mut delays = self.retry.delays();
+        let mut stop = e.stop.clone();
+        let first = Instant::now();
+        let mut end = EndRecord {
+            id: send.id.clone(),
+            account: send.account.clone(),
+            region: send.region.clone(),
+            status: Status::Failed,
+            message_id: None,
+            request_id: None,
+            attempts: 0,
+            throttles: 0,
+            error_code: None,
+            error_message: None,
+            latency_ms: None,
+            attempt_offsets_ms: Vec::new(),
+            at: Utc::now(),
+        };
+        let request = SendRequest {
+            region: send.region.clone(),
+            room_arn: send.room_arn.clone(),
+            event_name: send.event_name.clone(),
+            attributes: send.attributes.clone(),
+        };
+        loop {
+            // Wait for the limiter, unless the run is stopped meanwhile.
+            let stopped = tokio::select! {
+                () = limiter.acquire() => false,
+                _ = stop.wait_for(|s| *s) => true,
+            };
+            if stopped {
+                self.stopping.store(true, Ordering::SeqCst);
+                if end.attempts == 0 {
+                    end.status = Status::Planned;
+                    end.error_message = Some("not attempted: the run was stopped".into());
+                } else {
+                    end.error_message = Some(format!(
+                        "{} (the run was stopped before another attempt)",
+                        end.error_message.unwrap_or_default()
+                    ));
+                }
+                break;
+            }
+            end.attempts += 1;
+            end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
+            let outcome =
+                tokio::time::timeout(self.timeout, e.api.send_event(request.clone())).await;
+            let err = match outcome {
+                Ok(Ok(d)) => {
+                    end.status = Status::Sent;
+                    end.message_id = Some(d.message_id);
+                    end.request_id = d.request_id;
+                    end.error_code = None;
+                    end.error_message = None;
+                    break;
+                }
+                Ok(Err(err)) => err,
+                Err(_) => AttemptError::Unknown {
+                    message: format!(
+                        "no answer within {} ms; the event may have been delivered",
+                        self.timeout.as_millis()
+                    ),
+                },
+            };
+            if matches!(err, AttemptError::Throttled { .. }) {
+                end.throttles += 1;
+                limiter.on_throttle();
+                e.progress.throttled();
+            }
+            end.error_code = Some(err.code().to_string());
+            end.error_message = Some(err.message().to_string());
+            if let Some(id) = err.request_id() {
+                end.request_id = Some(id.to_string());
+            }
+            if matches!(err, AttemptError::Unknown { .. }) {
+                end.status = Status::Unknown;
+                break;
+            }
+            if !err.is_retryable() {
+                end.status = Status::Failed;
+                break;
+            }
+            let Some(delay) = delays.next() else {
+                end.status = Status::Failed;
+                break;
+            };
+            tracing::debug!(id = %send.id, attempt = end.attempts, code = err.code(), ?delay, "retrying");
+            let stopped = tokio::select! {
+                () = tokio::time::sleep(delay) => false,
+                _ = stop.wait_for(|s| *s) => true,
+            };
+            if stopped {
+                self.stopping.store(true, Ordering::SeqCst);
+                end.status = Status::Failed;
+                end.error_message = Some(format!(
+                    "{} (the run was stopped before another attempt)",
+                    end.error_message.unwrap_or_default()
+                ));
+                break;
+            }
+        }
+        end.latency_ms = (end.attempts > 0).then(|| ms(first.elapsed()));
+        end.at = Utc::now();
+        end
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}

@@ -1,0 +1,131 @@
+//! Progress while sending: an indicatif bar with rate and ETA when stderr
+//! is a terminal, plain log lines every few seconds otherwise (CI logs).
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::engine::Progress;
+use crate::report::model::Status;
+
+/// Counts outcomes and shows them.
+pub struct ProgressReporter {
+    total: u64,
+    sent: AtomicU64,
+    failed: AtomicU64,
+    unknown: AtomicU64,
+    other: AtomicU64,
+    throttled: AtomicU64,
+    bar: Option<ProgressBar>,
+    plain: Mutex<Plain>,
+}
+
+struct Plain {
+    out: Option<Box<dyn Write + Send>>,
+    every: Duration,
+    last: Instant,
+    start: Instant,
+}
+
+impl ProgressReporter {
+    /// A bar on stderr when `terminal`, else lines to `lines` every
+    /// `every`.
+    pub fn new(
+        total: usize,
+        terminal: bool,
+        lines: Option<Box<dyn Write + Send>>,
+        every: Duration,
+    ) -> Self {
+        let bar = terminal.then(|| {
+            let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} sends  {per_sec}  ETA {eta}  {msg}",
+                )
+                .expect("progress template is valid"),
+            );
+            b
+        });
+        let now = Instant::now();
+        ProgressReporter {
+            total: total as u64,
+            sent: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            unknown: AtomicU64::new(0),
+            other: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            bar,
+            plain: Mutex::new(Plain {
+                out: if terminal { None } else { lines },
+                every,
+                last: now,
+                start: now,
+            }),
+        }
+    }
+
+    fn counts(&self) -> (u64, u64, u64, u64) {
+        (
+            self.sent.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+            self.unknown.load(Ordering::Relaxed),
+            self.other.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for ProgressReporter {
+    fn done(&self, status: Status) {
+        match status {
+            Status::Sent => &self.sent,
+            Status::Failed => &self.failed,
+            Status::Unknown => &self.unknown,
+            Status::Skipped | Status::Planned => &self.other,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        let (sent, failed, unknown, other) = self.counts();
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            if failed + unknown > 0 {
+                b.set_message(format!("failed {failed}, unknown {unknown}"));
+            }
+            return;
+        }
+        let mut p = self.plain.lock().expect("progress lock");
+        let now = Instant::now();
+        let done = sent + failed + unknown + other;
+        if now.duration_since(p.last) >= p.every || done == self.total {
+            p.last = now;
+            let secs = now.duration_since(p.start).as_secs_f64().max(0.001);
+            let rate = (sent + failed + unknown) as f64 / secs;
+            let eta = if rate > 0.0 {
+                format!("{:.0}s", (self.total - done) as f64 / rate)
+            } else {
+                "-".into()
+            };
+            let throttled = self.throttled.load(Ordering::Relaxed);
+            let line = format!(
+                "progress: {done}/{} ({:.1}%), sent {sent}, failed {failed}, unknown {unknown}, throttled {throttled}, {rate:.1}/s, ETA {eta}\n",
+                self.total,
+                100.0 * done as f64 / self.total.max(1) as f64
+            );
+            if let Some(out) = p.out.as_mut() {
+                let _ = out.write_all(line.as_bytes());
+            }
+        }
+    }
+
+    fn throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+}

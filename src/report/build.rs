@@ -1,0 +1,391 @@
+//! Turning a run's journal into its report, streaming.
+//!
+//! The report is built from the journal on disk, not from memory, so a run
+//! of a million sends never holds a million outcomes: one pass computes the
+//! summary (latencies are kept as one number per sent event), a second
+//! writes the per-send records as it reads them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::journal::{EndRecord, JournalRecord, RunHeader, StartRecord};
+use super::model::{Latency, RegionRun, RunSummary, SendRecord, Status, ToolInfo};
+use crate::plan::{EffectiveSettings, PlanPlaybook};
+
+/// Everything in a report but the per-send records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportHead {
+    /// See [`super::model::Report`].
+    pub format_version: u32,
+    /// The tool.
+    pub tool: ToolInfo,
+    /// Plan hash.
+    pub plan_hash: String,
+    /// Playbooks.
+    pub playbooks: Vec<PlanPlaybook>,
+    /// Settings.
+    pub settings: EffectiveSettings,
+    /// Start.
+    pub started_at: DateTime<Utc>,
+    /// End.
+    pub ended_at: DateTime<Utc>,
+    /// Interrupted.
+    pub interrupted: bool,
+    /// Resumed from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    /// Totals.
+    pub summary: RunSummary,
+}
+
+/// Reads one run's records: those from byte `offset` (where its header was
+/// written) to the end of the file.
+fn for_each_from(
+    path: &Path,
+    offset: u64,
+    mut f: impl FnMut(JournalRecord) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let reader = BufReader::with_capacity(1 << 16, file.take(u64::MAX));
+    for line in reader.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<JournalRecord>(&line) {
+            Ok(r) => f(r)?,
+            // A line cut short by a crash: nothing after it is readable.
+            Err(_) => break,
+        }
+    }
+    Ok(())
+}
+
+/// Joins start and end records into per-send records, in the order sends
+/// ended; sends started but never ended come last, as `unknown`.
+fn for_each_send(
+    path: &Path,
+    offset: u64,
+    mut f: impl FnMut(SendRecord) -> io::Result<()>,
+) -> io::Result<Option<RunHeader>> {
+    let mut header = None;
+    let mut open: HashMap<String, StartRecord> = HashMap::new();
+    for_each_from(path, offset, |rec| {
+        match rec {
+            JournalRecord::Run(h) => {
+                if header.is_none() {
+                    header = Some(h);
+                }
+            }
+            JournalRecord::Start(s) => {
+                open.insert(s.send.id.clone(), s);
+            }
+            JournalRecord::End(e) => {
+                let start = open.remove(&e.id);
+                if let Some(s) = start {
+                    f(joined(s, e))?;
+                }
+            }
+            JournalRecord::Skip(s) => {
+                let p = s.send;
+                f(SendRecord {
+                    id: p.id,
+                    seq: p.seq,
+                    playbook: p.playbook,
+                    room_arn: p.room_arn,
+                    room_name: p.room_name,
+                    region: p.region,
+                    account: p.account,
+                    event_name: p.event_name,
+                    attributes: p.attributes,
+                    bytes: p.bytes,
+                    status: s.status,
+                    message_id: s.message_id,
+                    request_id: None,
+                    attempts: 0,
+                    throttles: 0,
+                    error_code: None,
+                    error_message: None,
+                    note: Some(s.note),
+                    latency_ms: None,
+                    started_at: None,
+                    ended_at: None,
+                })?;
+            }
+            JournalRecord::Finish(_) => {}
+        }
+        Ok(())
+    })?;
+    let mut rest: Vec<StartRecord> = open.into_values().collect();
+    rest.sort_by_key(|s| s.send.seq);
+    for s in rest {
+        let at = s.at;
+        let p = s.send;
+        f(SendRecord {
+            id: p.id,
+            seq: p.seq,
+            playbook: p.playbook,
+            room_arn: p.room_arn,
+            room_name: p.room_name,
+            region: p.region,
+            account: p.account,
+            event_name: p.event_name,
+            attributes: p.attributes,
+            bytes: p.bytes,
+            status: Status::Unknown,
+            message_id: None,
+            request_id: None,
+            attempts: 0,
+            throttles: 0,
+            error_code: Some("InFlight".into()),
+            error_message: Some("the run stopped while this send was in flight".into()),
+            note: None,
+            latency_ms: None,
+            started_at: Some(at),
+            ended_at: None,
+        })?;
+    }
+    Ok(header)
+}
+
+fn joined(s: StartRecord, e: EndRecord) -> SendRecord {
+    let p = s.send;
+    SendRecord {
+        id: p.id,
+        seq: p.seq,
+        playbook: p.playbook,
+        room_arn: p.room_arn,
+        room_name: p.room_name,
+        region: p.region,
+        account: p.account,
+        event_name: p.event_name,
+        attributes: p.attributes,
+        bytes: p.bytes,
+        status: e.status,
+        message_id: e.message_id,
+        request_id: e.request_id,
+        attempts: e.attempts,
+        throttles: e.throttles,
+        error_code: e.error_code,
+        error_message: e.error_message,
+        note: None,
+        latency_ms: e.latency_ms,
+        started_at: Some(s.at),
+        ended_at: Some(e.at),
+    }
+}
+
+/// Computes the report head of the run whose header is at `offset`.
+pub fn head(
+    path: &Path,
+    offset: u64,
+    ended_at: DateTime<Utc>,
+    interrupted: bool,
+) -> io::Result<ReportHead> {
+    let mut counts: BTreeMap<Status, usize> = Status::ALL.iter().map(|s| (*s, 0)).collect();
+    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    let mut latencies: Vec<f64> = Vec::new();
+    let mut attempts = 0u64;
+    let mut throttles = 0u64;
+    let mut first_start: Option<DateTime<Utc>> = None;
+    let mut last_end: Option<DateTime<Utc>> = None;
+    // Per account+region: sent, attempts, attempt offsets.
+    let mut regions: BTreeMap<(String, String), (usize, u64, Vec<f64>)> = BTreeMap::new();
+    let mut header: Option<RunHeader> = None;
+    let mut open: HashMap<String, ()> = HashMap::new();
+    for_each_from(path, offset, |rec| {
+        match rec {
+            JournalRecord::Run(h) => {
+                if header.is_none() {
+                    header = Some(h);
+                }
+            }
+            JournalRecord::Start(s) => {
+                first_start = Some(first_start.map_or(s.at, |f| f.min(s.at)));
+                open.insert(s.send.id, ());
+            }
+            JournalRecord::End(e) => {
+                open.remove(&e.id);
+                *counts.entry(e.status).or_default() += 1;
+                attempts += u64::from(e.attempts);
+                throttles += u64::from(e.throttles);
+                last_end = Some(last_end.map_or(e.at, |l| l.max(e.at)));
+                let r = regions.entry((e.account, e.region)).or_default();
+                r.1 += u64::from(e.attempts);
+                r.2.extend(e.attempt_offsets_ms);
+                if e.status == Status::Sent {
+                    r.0 += 1;
+                    if let Some(l) = e.latency_ms {
+                        latencies.push(l);
+                    }
+                }
+                if matches!(e.status, Status::Failed | Status::Unknown)
+                    && let Some(code) = e.error_code
+                {
+                    *errors.entry(code).or_default() += 1;
+                }
+            }
+            JournalRecord::Skip(s) => {
+                *counts.entry(s.status).or_default() += 1;
+            }
+            JournalRecord::Finish(_) => {}
+        }
+        Ok(())
+    })?;
+    // Started and never ended: the process stopped with them in flight.
+    if !open.is_empty() {
+        *counts.entry(Status::Unknown).or_default() += open.len();
+        *errors.entry("InFlight".into()).or_default() += open.len();
+    }
+    let header = header.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the journal has no run header at the given place",
+        )
+    })?;
+
+    let duration_seconds = match (first_start, last_end) {
+        (Some(a), Some(b)) => ((b - a).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0),
+        _ => 0.0,
+    };
+    let sent = counts[&Status::Sent];
+    let limit = header.settings.rate + f64::from(header.settings.burst);
+    let summary = RunSummary {
+        total: header.sends,
+        counts,
+        attempts,
+        throttles,
+        duration_seconds: round3(duration_seconds),
+        achieved_rate: if duration_seconds > 0.0 {
+            round3(sent as f64 / duration_seconds)
+        } else {
+            0.0
+        },
+        regions: regions
+            .into_iter()
+            .map(
+                |((account, region), (sent, attempts, mut offs))| RegionRun {
+                    account,
+                    region,
+                    sent,
+                    attempts,
+                    peak_per_second: peak_in_window(&mut offs, 1000.0),
+                    limit_per_second: limit,
+                },
+            )
+            .collect(),
+        latency_ms: percentiles(&mut latencies),
+        errors,
+    };
+    Ok(ReportHead {
+        format_version: 1,
+        tool: ToolInfo::current(),
+        plan_hash: header.plan_hash,
+        playbooks: header.playbooks,
+        settings: header.settings,
+        started_at: header.started_at,
+        ended_at,
+        interrupted,
+        resumed_from: header.resumed_from,
+        summary,
+    })
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Most points within any window of `width` (half-open), by two pointers.
+pub fn peak_in_window(points: &mut [f64], width: f64) -> usize {
+    points.sort_by(f64::total_cmp);
+    let mut best = 0;
+    let mut lo = 0;
+    for hi in 0..points.len() {
+        while points[hi] - points[lo] >= width {
+            lo += 1;
+        }
+        best = best.max(hi - lo + 1);
+    }
+    best
+}
+
+fn percentiles(v: &mut [f64]) -> Option<Latency> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let i = ((v.len() as f64 * q).ceil() as usize).clamp(1, v.len()) - 1;
+        round3(v[i])
+    };
+    Some(Latency {
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        max: round3(v[v.len() - 1]),
+    })
+}
+
+/// Writes the JSON report: the head, then one send per line.
+pub fn write_json(
+    path: &Path,
+    offset: u64,
+    head: &ReportHead,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut head_json = serde_json::to_vec_pretty(head)?;
+    // Reopen the object to append the sends.
+    while head_json
+        .last()
+        .is_some_and(|b| b.is_ascii_whitespace() || *b == b'}')
+    {
+        let b = head_json.pop();
+        if b == Some(b'}') {
+            break;
+        }
+    }
+    out.write_all(&head_json)?;
+    out.write_all(b",\n  \"sends\": [")?;
+    let mut first = true;
+    for_each_send(path, offset, |s| {
+        out.write_all(if first { b"\n    " } else { b",\n    " })?;
+        first = false;
+        serde_json::to_writer(&mut *out, &s)?;
+        Ok(())
+    })?;
+    out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })?;
+    Ok(())
+}
+
+/// Calls `f` for each send record of the run at `offset`.
+pub fn sends(
+    path: &Path,
+    offset: u64,
+    f: impl FnMut(SendRecord) -> io::Result<()>,
+) -> io::Result<()> {
+    for_each_send(path, offset, f).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sliding_window_peak() {
+        let mut p = vec![0.0, 100.0, 999.0, 1000.0, 1500.0, 1999.0, 2100.0];
+        assert_eq!(peak_in_window(&mut p, 1000.0), 4);
+        assert_eq!(peak_in_window(&mut [], 1000.0), 0);
+    }
+
+    #[test]
+    fn percentile_picks() {
+        let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let l = percentiles(&mut v).unwrap();
+        assert_eq!((l.p50, l.p90, l.p99, l.max), (50.0, 90.0, 99.0, 100.0));
+    }
+}

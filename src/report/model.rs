@@ -1,0 +1,216 @@
+//! What a run reports: per-send outcomes and a summary. The JSON shape is
+//! generated as `schema/report.schema.json`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{EffectiveSettings, PlanPlaybook};
+
+/// How a send ended.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The service accepted the event and returned its id.
+    Sent,
+    /// The event was not delivered: the service refused it, or retries ran
+    /// out. Safe to send again (a resumed run does).
+    Failed,
+    /// The request went out and no answer came back: the event may or may
+    /// not have been delivered. Not re-sent unless asked (`--resend-unknown`).
+    Unknown,
+    /// Not sent in this run because an earlier run already sent it.
+    Skipped,
+    /// Not attempted (a dry run, or the run was interrupted first).
+    Planned,
+}
+
+impl Status {
+    /// Every status, in report order.
+    pub const ALL: [Status; 5] = [
+        Status::Sent,
+        Status::Failed,
+        Status::Unknown,
+        Status::Skipped,
+        Status::Planned,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+            Status::Skipped => "skipped",
+            Status::Planned => "planned",
+        }
+    }
+}
+
+/// The tool that wrote a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolInfo {
+    /// `ivschat-playbook`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl ToolInfo {
+    /// This tool.
+    pub fn current() -> Self {
+        ToolInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+/// The results of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ivschat-playbook run report")]
+pub struct Report {
+    /// Format version of this document.
+    pub format_version: u32,
+    /// The tool and version that ran.
+    pub tool: ToolInfo,
+    /// The plan's hash; `run --resume` with this report checks it.
+    pub plan_hash: String,
+    /// Playbooks run.
+    pub playbooks: Vec<PlanPlaybook>,
+    /// Settings in effect.
+    pub settings: EffectiveSettings,
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub ended_at: DateTime<Utc>,
+    /// Whether it was interrupted (Ctrl-C, SIGTERM) before the end.
+    pub interrupted: bool,
+    /// The journal or report this run resumed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+    /// Totals.
+    pub summary: RunSummary,
+    /// Every send of the plan, in the order they ended.
+    pub sends: Vec<SendRecord>,
+}
+
+/// One send's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendRecord {
+    /// The plan's send id.
+    pub id: String,
+    /// Position in the plan.
+    pub seq: usize,
+    /// Playbook name.
+    pub playbook: String,
+    /// Room ARN.
+    pub room_arn: String,
+    /// Room name.
+    pub room_name: String,
+    /// Region the send went through.
+    pub region: String,
+    /// Account of the room.
+    pub account: String,
+    /// Event name.
+    pub event_name: String,
+    /// Rendered attributes.
+    pub attributes: IndexMap<String, String>,
+    /// UTF-8 bytes of keys plus values.
+    pub bytes: usize,
+    /// Outcome.
+    pub status: Status,
+    /// Event id returned by the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Request id of the last attempt that got an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Attempts answered with ThrottlingException.
+    pub throttles: u32,
+    /// Error code of the last failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Error message of the last failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// Why the send was skipped or not attempted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Milliseconds from the first attempt to the outcome, backoff included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// When the first attempt started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the outcome was known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Totals of a run.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunSummary {
+    /// Sends in the plan.
+    pub total: usize,
+    /// Sends per status.
+    pub counts: BTreeMap<Status, usize>,
+    /// Attempts made, retries included.
+    pub attempts: u64,
+    /// Attempts answered with ThrottlingException.
+    pub throttles: u64,
+    /// Seconds from the first attempt to the last outcome.
+    pub duration_seconds: f64,
+    /// Sent per second over that time.
+    pub achieved_rate: f64,
+    /// Per account and region.
+    pub regions: Vec<RegionRun>,
+    /// Latency of sent events, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Latency>,
+    /// Failed and unknown sends per error code.
+    pub errors: BTreeMap<String, usize>,
+}
+
+/// What a run did in one account and region.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionRun {
+    /// Account.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// Sends that ended sent.
+    pub sent: usize,
+    /// Attempts made.
+    pub attempts: u64,
+    /// Most attempts that started within any one second.
+    pub peak_per_second: usize,
+    /// The configured limit: rate plus burst.
+    pub limit_per_second: f64,
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
+}

@@ -1,0 +1,270 @@
+//! Report renderers besides JSON: a human summary (stderr), Markdown (for
+//! `$GITHUB_STEP_SUMMARY`) and JUnit XML (for CI test reports).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::Path;
+
+use super::build::{self, ReportHead};
+use super::model::{SendRecord, Status};
+
+fn count(head: &ReportHead, s: Status) -> usize {
+    head.summary.counts.get(&s).copied().unwrap_or(0)
+}
+
+/// Sends that are not `sent` or `skipped`, at most `limit`, for listings.
+fn problems(journal: &Path, offset: u64, limit: usize) -> io::Result<(Vec<SendRecord>, usize)> {
+    let mut out = Vec::new();
+    let mut total = 0;
+    build::sends(journal, offset, |s| {
+        if matches!(s.status, Status::Failed | Status::Unknown | Status::Planned) {
+            total += 1;
+            if out.len() < limit {
+                out.push(s);
+            }
+        }
+        Ok(())
+    })?;
+    out.sort_by_key(|s| s.seq);
+    Ok((out, total))
+}
+
+/// A few lines for people, written to stderr at the end of a run.
+pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<String> {
+    let s = &head.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} {} of {} sends in {:.1}s ({:.1}/s): failed {}, unknown {}, skipped {}, not attempted {}.",
+        if head.interrupted {
+            "Interrupted:"
+        } else {
+            "Done:"
+        },
+        count(head, Status::Sent),
+        s.total,
+        s.duration_seconds,
+        s.achieved_rate,
+        count(head, Status::Failed),
+        count(head, Status::Unknown),
+        count(head, Status::Skipped),
+        count(head, Status::Planned),
+    );
+    let _ = write!(out, "Attempts {}, throttled {}", s.attempts, s.throttles);
+    if let Some(l) = &s.latency_ms {
+        let _ = write!(
+            out,
+            "; latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            l.p50, l.p90, l.p99, l.max
+        );
+    }
+    out.push_str(".\n");
+    if !s.regions.is_empty() {
+        let peaks: Vec<String> = s
+            .regions
+            .iter()
+            .map(|r| format!("{} {}/s", r.region, r.peak_per_second))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Peak attempts per second (limit {}): {}.",
+            head.settings.rate + f64::from(head.settings.burst),
+            peaks.join(", ")
+        );
+    }
+    let (list, total) = problems(journal, offset, 10)?;
+    for p in &list {
+        let _ = writeln!(
+            out,
+            "  {:<7} {} -> {} ({}): {}",
+            p.status.as_str(),
+            p.event_name,
+            p.room_name,
+            p.id,
+            match (&p.error_code, &p.error_message, &p.note) {
+                (Some(c), Some(m), _) => format!("{c}: {m}"),
+                (Some(c), None, _) => c.clone(),
+                (None, _, Some(n)) => n.clone(),
+                _ => String::new(),
+            }
+        );
+    }
+    if total > list.len() {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (see the report)",
+            total - list.len()
+        );
+    }
+    Ok(out)
+}
+
+/// Markdown, suitable for `$GITHUB_STEP_SUMMARY`.
+pub fn markdown(
+    head: &ReportHead,
+    journal: &Path,
+    offset: u64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = &head.summary;
+    let names: Vec<&str> = head.playbooks.iter().map(|p| p.name.as_str()).collect();
+    let mut m = String::new();
+    let _ = writeln!(m, "## ivschat-playbook run: {}\n", names.join(", "));
+    if head.interrupted {
+        let _ = writeln!(
+            m,
+            "**Interrupted** before the end; resume with `run --resume`.\n"
+        );
+    }
+    let _ = writeln!(m, "| status | sends |\n|---|---:|");
+    for st in Status::ALL {
+        let _ = writeln!(m, "| {} | {} |", st.as_str(), count(head, st));
+    }
+    let _ = writeln!(m, "| **total** | **{}** |\n", s.total);
+    let _ = writeln!(
+        m,
+        "Duration {:.1} s, achieved rate {:.1}/s (limit {}/s per account and region), attempts {}, throttled {}.",
+        s.duration_seconds, s.achieved_rate, head.settings.rate, s.attempts, s.throttles
+    );
+    if let Some(l) = &s.latency_ms {
+        let _ = writeln!(
+            m,
+            "Latency: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms.",
+            l.p50, l.p90, l.p99, l.max
+        );
+    }
+    let _ = writeln!(
+        m,
+        "\n| account | region | sent | attempts | peak/s | limit/s |\n|---|---|---:|---:|---:|---:|"
+    );
+    for r in &s.regions {
+        let _ = writeln!(
+            m,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.account, r.region, r.sent, r.attempts, r.peak_per_second, r.limit_per_second
+        );
+    }
+    if !s.errors.is_empty() {
+        let _ = writeln!(m, "\n| error | sends |\n|---|---:|");
+        for (code, n) in &s.errors {
+            let _ = writeln!(m, "| `{code}` | {n} |");
+        }
+    }
+    let (list, total) = problems(journal, offset, 50)?;
+    if !list.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n### Not sent\n\n| send | room | event | status | error |\n|---|---|---|---|---|"
+        );
+        for p in &list {
+            let err = match (&p.error_code, &p.error_message) {
+                (Some(c), Some(msg)) => format!("`{c}` {}", md_escape(msg)),
+                (Some(c), None) => format!("`{c}`"),
+                _ => p.note.clone().map(|n| md_escape(&n)).unwrap_or_default(),
+            };
+            let _ = writeln!(
+                m,
+                "| `{}` | {} | {} | {} | {} |",
+                p.id,
+                md_escape(&p.room_name),
+                md_escape(&p.event_name),
+                p.status.as_str(),
+                err
+            );
+        }
+        if total > list.len() {
+            let _ = writeln!(
+                m,
+                "\n{} more not listed; see the JSON report.",
+                total - list.len()
+            );
+        }
+    }
+    let _ = writeln!(m, "\nPlan `{}`.", head.plan_hash);
+    out.write_all(m.as_bytes())
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// JUnit XML: one test case per send; failed sends are failures, unknown
+/// ones errors, skipped and not attempted ones skipped.
+pub fn junit(
+    head: &ReportHead,
+    journal: &Path,
+    offset: u64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let s = &head.summary;
+    let names: Vec<&str> = head.playbooks.iter().map(|p| p.name.as_str()).collect();
+    let suite = xml_escape(&names.join(", "));
+    writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(
+        out,
+        r#"<testsuites name="ivschat-playbook" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}">"#,
+        s.total,
+        count(head, Status::Failed),
+        count(head, Status::Unknown),
+        count(head, Status::Skipped) + count(head, Status::Planned),
+        s.duration_seconds
+    )?;
+    writeln!(
+        out,
+        r#"  <testsuite name="{suite}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}" timestamp="{}">"#,
+        s.total,
+        count(head, Status::Failed),
+        count(head, Status::Unknown),
+        count(head, Status::Skipped) + count(head, Status::Planned),
+        s.duration_seconds,
+        head.started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )?;
+    build::sends(journal, offset, |r| {
+        let name = xml_escape(&format!("{} -> {} ({})", r.event_name, r.room_name, r.id));
+        let class = xml_escape(&format!("{}.{}", r.playbook, r.region));
+        let time = r.latency_ms.unwrap_or(0.0) / 1000.0;
+        let err = xml_escape(&format!(
+            "{}: {}",
+            r.error_code.as_deref().unwrap_or(""),
+            r.error_message.as_deref().unwrap_or("")
+        ));
+        match r.status {
+            Status::Sent => writeln!(
+                out,
+                r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"/>"#
+            ),
+            Status::Failed => writeln!(
+                out,
+                r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"><failure type="{}" message="{err}"/></testcase>"#,
+                xml_escape(r.error_code.as_deref().unwrap_or("failed"))
+            ),
+            Status::Unknown => writeln!(
+                out,
+                r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"><error type="unknown" message="outcome unknown: {err}"/></testcase>"#
+            ),
+            Status::Skipped | Status::Planned => writeln!(
+                out,
+                r#"    <testcase classname="{class}" name="{name}"><skipped message="{}"/></testcase>"#,
+                xml_escape(r.note.as_deref().unwrap_or(r.status.as_str()))
+            ),
+        }
+    })?;
+    writeln!(out, "  </testsuite>\n</testsuites>")
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
