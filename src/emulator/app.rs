@@ -1,0 +1,115 @@
+//! The shared state of one emulator instance: keys, rooms, quotas, faults,
+//! the delivery record and the counters, built from an [`EmulatorConfig`].
+
+use std::collections::HashMap;
+use std::io;
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+
+use super::config::{Credential, EmulatorConfig, RoomSeed};
+use super::faults::Faults;
+use super::quota::Quotas;
+use super::record::Record;
+use super::rooms::{Room, RoomStore};
+use super::stats::Stats;
+use crate::arn::RoomArn;
+
+/// State shared by every connection.
+#[derive(Debug)]
+pub struct App {
+    /// Account of keys that name none.
+    pub account: String,
+    /// Accepted keys by access key id.
+    pub credentials: HashMap<String, Credential>,
+    /// Create unknown rooms on first use.
+    pub auto_create: bool,
+    /// Cap on request bodies.
+    pub max_body: usize,
+    /// Time allowed for a body to arrive.
+    pub body_timeout: Duration,
+    /// Tolerated clock skew of signatures.
+    pub max_skew: TimeDelta,
+    /// Rooms of every region.
+    pub rooms: RoomStore,
+    /// Token buckets.
+    pub quotas: Quotas,
+    /// Fault injection.
+    pub faults: Faults,
+    /// Delivered events.
+    pub record: Record,
+    /// Counters.
+    pub stats: Stats,
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+impl App {
+    /// Builds the state; fails on an invalid fault setting or room ARN, or
+    /// when the events log cannot be opened.
+    pub fn new(config: EmulatorConfig) -> io::Result<Self> {
+        config.faults.validate().map_err(invalid)?;
+        if config.credentials.is_empty() {
+            return Err(invalid("at least one credential is needed".into()));
+        }
+        let record = Record::open(config.keep_events, config.events_log.as_deref())?;
+        let app = Self {
+            account: config.account,
+            credentials: config
+                .credentials
+                .into_iter()
+                .map(|c| (c.access_key_id.clone(), c))
+                .collect(),
+            auto_create: config.auto_create_rooms,
+            max_body: config.max_body_bytes,
+            body_timeout: config.body_timeout,
+            max_skew: TimeDelta::from_std(config.max_clock_skew)
+                .unwrap_or(super::sigv4::DEFAULT_MAX_SKEW),
+            rooms: RoomStore::new(),
+            quotas: Quotas::new(config.quotas),
+            faults: Faults::new(config.faults, config.keep_fault_log),
+            record,
+            stats: Stats::default(),
+        };
+        for seed in &config.rooms {
+            app.add_room(seed).map_err(invalid)?;
+        }
+        Ok(app)
+    }
+
+    /// Adds a room from a seed (rooms file entry or ARN).
+    pub fn add_room(&self, seed: &RoomSeed) -> Result<(), String> {
+        let arn = RoomArn::parse(seed.arn()).map_err(|e| e.to_string())?;
+        if !arn.is_known_region() {
+            return Err(format!(
+                "room {arn} is in `{}`, which is not an IVS Chat region",
+                arn.region
+            ));
+        }
+        let mut room = Room::new(&arn, Utc::now());
+        if let RoomSeed::Room(spec) = seed {
+            if let Some(n) = &spec.name {
+                room.name = n.clone();
+            }
+            room.tags = spec.tags.clone();
+            if let Some(v) = spec.maximum_message_rate_per_second {
+                room.maximum_message_rate_per_second = v;
+            }
+            if let Some(v) = spec.maximum_message_length {
+                room.maximum_message_length = v;
+            }
+        }
+        self.rooms.insert(room);
+        Ok(())
+    }
+
+    /// The account an access key belongs to.
+    pub fn account_of(&self, access_key_id: &str) -> &str {
+        self.credentials
+            .get(access_key_id)
+            .and_then(|c| c.account.as_deref())
+            .unwrap_or(&self.account)
+    }
+}

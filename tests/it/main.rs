@@ -1,0 +1,10 @@
+//! The integration tests: one binary, one module per area.
+
+mod conformance;
+mod docs;
+mod emulator;
+mod files;
+mod plan;
+mod schema;
+mod support;
+mod validate;
