@@ -92,6 +92,24 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// Crates that log requests (signed headers, canonical requests, session
+/// tokens) at debug or trace level. They are capped whatever the user asks
+/// for: credentials never reach the logs.
+const CAPPED: &[(&str, &str)] = &[
+    ("aws_sigv4", "warn"),
+    ("aws_smithy_runtime", "info"),
+    ("aws_smithy_runtime_api", "info"),
+    ("aws_smithy_http_client", "info"),
+    ("aws_smithy_types", "info"),
+    ("aws_config", "info"),
+    ("aws_runtime", "info"),
+    ("aws_sdk_ivschat", "info"),
+    ("hyper", "info"),
+    ("hyper_util", "info"),
+    ("h2", "info"),
+    ("rustls", "info"),
+];
+
 fn init_tracing(verbose: u8) {
     let default = match verbose {
         0 => "warn",
@@ -99,7 +117,19 @@ fn init_tracing(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let requested = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_string());
+    let mut directives: Vec<String> = requested
+        .split(',')
+        .filter(|d| {
+            let target = d.split('=').next().unwrap_or("");
+            !CAPPED
+                .iter()
+                .any(|(c, _)| target == *c || target.starts_with(&format!("{c}::")))
+        })
+        .map(str::to_string)
+        .collect();
+    directives.extend(CAPPED.iter().map(|(c, level)| format!("{c}={level}")));
+    let filter = tracing_subscriber::EnvFilter::try_new(directives.join(","))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

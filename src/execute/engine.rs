@@ -72,6 +72,16 @@ pub struct LoopEnd {
 #[error("the journal cannot be written ({0}); sending stopped so no outcome goes unrecorded")]
 pub struct JournalFailed(#[source] pub std::io::Error);
 
+/// What came of a send's attempts.
+enum Attempted {
+    /// Stopped before the first attempt: nothing was sent.
+    NotStarted,
+    /// The journal could not be written; nothing was sent.
+    JournalFailed,
+    /// The outcome.
+    Ended(Box<EndRecord>),
+}
+
 struct Shared<'a> {
     engine: &'a Engine<'a>,
     limiters: Limiters,
@@ -182,23 +192,25 @@ impl Shared<'_> {
             );
             return;
         }
-        let start = JournalRecord::Start(StartRecord {
-            send: send.clone(),
-            at: Utc::now(),
-        });
-        // Write-ahead: the start is on disk before the request can go out.
-        if let Err(err) = e.journal.write_durable(&start).await {
-            self.fail_journal(err);
-            return;
+        match self.attempts(&send).await {
+            Attempted::NotStarted => self.skip(
+                send,
+                Status::Planned,
+                "not attempted: the run was stopped".into(),
+                None,
+            ),
+            Attempted::JournalFailed => {}
+            Attempted::Ended(end) => {
+                e.progress.done(end.status);
+                e.journal.write(&JournalRecord::End(*end));
+            }
         }
-        let end = self.attempts(&send).await;
-        e.progress.done(end.status);
-        e.journal.write(&JournalRecord::End(end));
     }
 
     /// Attempts one send until it is sent, fails for good, or its outcome
-    /// becomes unknown.
-    async fn attempts(&self, send: &PlannedSend) -> EndRecord {
+    /// becomes unknown. The send's `start` record is made durable once the
+    /// limiter lets the first attempt go, right before the request.
+    async fn attempts(&self, send: &PlannedSend) -> Attempted {
         let e = self.engine;
         let limiter = self.limiters.get(&send.account, &send.region);
         let mut delays = self.retry.delays();
@@ -234,8 +246,7 @@ impl Shared<'_> {
             if stopped {
                 self.stopping.store(true, Ordering::SeqCst);
                 if end.attempts == 0 {
-                    end.status = Status::Planned;
-                    end.error_message = Some("not attempted: the run was stopped".into());
+                    return Attempted::NotStarted;
                 } else {
                     end.error_message = Some(format!(
                         "{} (the run was stopped before another attempt)",
@@ -243,6 +254,17 @@ impl Shared<'_> {
                     ));
                 }
                 break;
+            }
+            if end.attempts == 0 {
+                // Write-ahead: the start is on disk before the request goes.
+                let start = JournalRecord::Start(StartRecord {
+                    send: send.clone(),
+                    at: Utc::now(),
+                });
+                if let Err(err) = e.journal.write_durable(&start).await {
+                    self.fail_journal(err);
+                    return Attempted::JournalFailed;
+                }
             }
             end.attempts += 1;
             end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
@@ -304,7 +326,7 @@ impl Shared<'_> {
         }
         end.latency_ms = (end.attempts > 0).then(|| ms(first.elapsed()));
         end.at = Utc::now();
-        end
+        Attempted::Ended(Box::new(end))
     }
 }
 

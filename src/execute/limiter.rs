@@ -6,8 +6,10 @@
 //! service throttles (someone else is using the shared quota) and recovers
 //! gradually, so throttling never turns into a retry storm:
 //!
-//! - on a throttle, the pace halves (never below 5% of the configured rate);
-//! - each second without one, it regains 10% of the configured rate.
+//! - on a throttle, the pace halves (never below 10% of the configured
+//!   rate); throttles within 250 ms of a halving are the same congestion
+//!   and do not halve it again;
+//! - each second, it regains 10% of the configured rate.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -16,7 +18,9 @@ use std::time::{Duration, Instant};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 /// Fraction of the configured rate the pace falls to at most.
-const FLOOR: f64 = 0.05;
+const FLOOR: f64 = 0.10;
+/// Throttles this soon after a halving do not halve again.
+const HOLD: Duration = Duration::from_millis(250);
 /// Fraction of the configured rate regained per second.
 const RECOVERY_PER_SECOND: f64 = 0.10;
 
@@ -34,6 +38,8 @@ struct Pace {
     updated: Instant,
     /// Earliest time the next paced attempt may go.
     next_slot: Instant,
+    /// When the pace was last halved.
+    last_cut: Option<Instant>,
 }
 
 impl RegionLimiter {
@@ -51,6 +57,7 @@ impl RegionLimiter {
                 current: rate,
                 updated: now,
                 next_slot: now,
+                last_cut: None,
             }),
         }
     }
@@ -82,6 +89,10 @@ impl RegionLimiter {
     pub fn on_throttle(&self) {
         let mut p = self.pace.lock().expect("pace lock");
         let now = Instant::now();
+        if p.last_cut.is_some_and(|t| now.duration_since(t) < HOLD) {
+            return;
+        }
+        p.last_cut = Some(now);
         p.current = (p.current * 0.5).max(self.rate * FLOOR);
         p.updated = now;
         p.next_slot = p.next_slot.max(now);
@@ -137,13 +148,39 @@ mod tests {
     }
 
     #[test]
-    fn throttle_halves_and_recovers() {
+    fn throttle_halves_once_per_hold_down_to_the_floor() {
         let l = RegionLimiter::new(100.0, 1);
         l.on_throttle();
         assert!((l.current_rate() - 50.0).abs() < 1.0);
+        l.on_throttle();
+        assert!(
+            (l.current_rate() - 50.0).abs() < 1.0,
+            "same congestion, no second cut"
+        );
         for _ in 0..10 {
+            l.pace.lock().unwrap().last_cut = None;
             l.on_throttle();
         }
-        assert!((l.current_rate() - 5.0).abs() < 0.01, "floor");
+        assert!((l.current_rate() - 10.0).abs() < 0.01, "floor");
+    }
+
+    #[test]
+    fn pace_recovers_over_time() {
+        let l = RegionLimiter::new(100.0, 1);
+        l.on_throttle();
+        {
+            let mut p = l.pace.lock().unwrap();
+            p.updated -= Duration::from_secs(2);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(l.acquire());
+        assert!(
+            (l.current_rate() - 70.0).abs() < 1.0,
+            "{}",
+            l.current_rate()
+        );
     }
 }

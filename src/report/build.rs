@@ -378,7 +378,9 @@ mod tests {
     #[test]
     fn sliding_window_peak() {
         let mut p = vec![0.0, 100.0, 999.0, 1000.0, 1500.0, 1999.0, 2100.0];
-        assert_eq!(peak_in_window(&mut p, 1000.0), 4);
+        assert_eq!(peak_in_window(&mut p, 1000.0), 3);
+        let mut q = vec![0.0, 1.0, 2.0, 1001.0];
+        assert_eq!(peak_in_window(&mut q, 1000.0), 3);
         assert_eq!(peak_in_window(&mut [], 1000.0), 0);
     }
 

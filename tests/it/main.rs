@@ -5,6 +5,7 @@ mod docs;
 mod emulator;
 mod files;
 mod plan;
+mod run;
 mod schema;
 mod support;
 mod validate;
