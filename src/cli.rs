@@ -259,6 +259,10 @@ pub struct RunArgs {
     /// Format of diagnostics, written to stderr.
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub diagnostics: DiagFormat,
+    /// Benchmarks only: a rate not capped at the SendEvent quota. Allowed
+    /// only with --local or --endpoint-url (an emulator), never against AWS.
+    #[arg(long, hide = true, value_name = "PER_SECOND")]
+    pub unchecked_rate: Option<f64>,
 }
 
 /// What `run` prints on stdout.

@@ -67,10 +67,21 @@ pub async fn run(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> a
         }
     }
 
+    if a.unchecked_rate.is_some() && !a.local && a.endpoint_url.is_none() {
+        writeln!(
+            io.err,
+            "error: --unchecked-rate is for benchmarks against an emulator: give --local or --endpoint-url"
+        )?;
+        return Ok(EXIT_INVALID);
+    }
+
     // Validate and plan; nothing is sent from an invalid playbook.
     let checked = pipeline::check_files(&a.input.paths);
     let mut planner = Planner::new(&checked.playbooks, &a.input.var_map());
-    let (overview, render_diags) = planner.scan(&a.settings.overrides(), |_| {});
+    let (mut overview, render_diags) = planner.scan(&a.settings.overrides(), |_| {});
+    if let Some(rate) = a.unchecked_rate {
+        overview.settings.rate = rate;
+    }
     let mut diagnostics = checked.diagnostics;
     diagnostics.extend(render_diags);
     pipeline::sort_diagnostics(&mut diagnostics);

@@ -148,10 +148,30 @@ impl Shared<'_> {
     }
 
     /// Sends one room's events in order.
+    /// Sends one room's events in order. Once one of them fails or has an
+    /// unknown outcome, the room's later events are not attempted: sending
+    /// them would put them before it once it is sent again.
     async fn room(&self, planner: &Planner<'_>, room: &PlanRoom) {
         let sends = planner.room_sends(room);
+        let mut blocked: Option<String> = None;
         for send in sends {
-            self.one(send).await;
+            if let Some(id) = &blocked {
+                let already_sent = self.engine.resume.and_then(|r| r.sent.get(&send.id));
+                if let Some(message_id) = already_sent {
+                    let note = "sent by an earlier run".to_string();
+                    self.skip(send, Status::Skipped, note, message_id.clone());
+                } else {
+                    let note = format!(
+                        "not attempted: an earlier event to this room ({id}) was not sent, and events to a room keep their order"
+                    );
+                    self.skip(send, Status::Planned, note, None);
+                }
+                continue;
+            }
+            let id = send.id.clone();
+            if matches!(self.one(send).await, Status::Failed | Status::Unknown) {
+                blocked = Some(id);
+            }
         }
     }
 
@@ -165,13 +185,14 @@ impl Shared<'_> {
         self.engine.progress.done(status);
     }
 
-    async fn one(&self, send: PlannedSend) {
+    /// Handles one send; returns how it ended.
+    async fn one(&self, send: PlannedSend) -> Status {
         let e = self.engine;
         if let Some(r) = e.resume {
             if let Some(message_id) = r.sent.get(&send.id) {
                 let note = format!("sent by an earlier run ({})", r.source.display());
                 self.skip(send, Status::Skipped, note, message_id.clone());
-                return;
+                return Status::Skipped;
             }
             if r.unknown.contains(&send.id) && !e.resend_unknown {
                 let note = if r.in_flight.contains(&send.id) {
@@ -180,7 +201,7 @@ impl Shared<'_> {
                     "outcome unknown in an earlier run: it may have been delivered; not re-sent without --resend-unknown"
                 };
                 self.skip(send, Status::Unknown, note.to_string(), None);
-                return;
+                return Status::Unknown;
             }
         }
         if self.should_stop() {
@@ -190,19 +211,24 @@ impl Shared<'_> {
                 "not attempted: the run was stopped".into(),
                 None,
             );
-            return;
+            return Status::Planned;
         }
         match self.attempts(&send).await {
-            Attempted::NotStarted => self.skip(
-                send,
-                Status::Planned,
-                "not attempted: the run was stopped".into(),
-                None,
-            ),
-            Attempted::JournalFailed => {}
+            Attempted::NotStarted => {
+                self.skip(
+                    send,
+                    Status::Planned,
+                    "not attempted: the run was stopped".into(),
+                    None,
+                );
+                Status::Planned
+            }
+            Attempted::JournalFailed => Status::Planned,
             Attempted::Ended(end) => {
-                e.progress.done(end.status);
+                let status = end.status;
+                e.progress.done(status);
                 e.journal.write(&JournalRecord::End(*end));
+                status
             }
         }
     }
