@@ -147,6 +147,10 @@ pub struct ClientOptions {
     /// Region for the SDK's own configuration (rooms always use the region
     /// in their ARN).
     pub region: Option<String>,
+    /// Region for the SDK's own configuration when neither `region`, the
+    /// environment nor the profile names one, instead of asking the
+    /// instance metadata service (slow, and noisy off EC2).
+    pub fallback_region: Option<String>,
     /// Endpoint override; otherwise `AWS_ENDPOINT_URL_IVSCHAT`,
     /// `AWS_ENDPOINT_URL` and the config files are honoured by aws-config.
     pub endpoint_url: Option<String>,
@@ -160,6 +164,8 @@ pub struct ClientOptions {
 /// `aws-sdk-ivschat` clients, one per region.
 pub struct SdkChatApi {
     clients: HashMap<String, aws_sdk_ivschat::Client>,
+    /// What the clients sign with, from the configuration chain.
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 impl SdkChatApi {
@@ -175,12 +181,28 @@ impl SdkChatApi {
                 )
                 .build(),
             None => {
-                let mut loader = aws_config::defaults(BehaviorVersion::latest());
+                // Retries are ours: given explicitly, the SDK's retry settings
+                // are not read from the environment, where AWS CLI values
+                // such as AWS_RETRY_MODE=legacy would make aws-config panic.
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .retry_config(RetryConfig::disabled());
                 if let Some(p) = &options.profile {
                     loader = loader.profile_name(p);
                 }
                 if let Some(r) = &options.region {
                     loader = loader.region(Region::new(r.clone()));
+                } else if let Some(fallback) = &options.fallback_region {
+                    let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
+                    if let Some(p) = &options.profile {
+                        profile = profile.profile_name(p);
+                    }
+                    loader = loader.region(
+                        aws_config::meta::region::RegionProviderChain::first_try(
+                            aws_config::environment::EnvironmentVariableRegionProvider::new(),
+                        )
+                        .or_else(profile.build())
+                        .or_else(Region::new(fallback.clone())),
+                    );
                 }
                 loader.load().await
             }
@@ -206,8 +228,40 @@ impl SdkChatApi {
                 aws_sdk_ivschat::Client::from_conf(b.build()),
             );
         }
-        SdkChatApi { clients }
+        SdkChatApi {
+            clients,
+            credentials: base.credentials_provider(),
+        }
     }
+
+    /// Resolves the credentials the clients sign with, so that missing
+    /// credentials are told apart before a request is made (the SDK reports
+    /// them as a failed dispatch, like a lost connection).
+    pub async fn check_credentials(&self) -> Result<(), String> {
+        use aws_credential_types::provider::ProvideCredentials as _;
+        let provider = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| "no credentials provider is configured".to_string())?;
+        provider
+            .provide_credentials()
+            .await
+            .map(|_| ())
+            .map_err(|e| DisplayErrorContext(&e).to_string())
+    }
+}
+
+/// Code of a [`AttemptError::Rejected`] made here because there was no
+/// client for the request's region.
+pub const NO_CLIENT: &str = "NoClient";
+/// Code of a [`AttemptError::Rejected`] made here because the SDK could not
+/// build the request.
+pub const INVALID_REQUEST: &str = "InvalidRequest";
+
+/// Whether a [`AttemptError::Rejected`] code was made on this side, not
+/// answered by the service.
+pub fn is_local_code(code: &str) -> bool {
+    code == NO_CLIENT || code == INVALID_REQUEST
 }
 
 impl ChatApi for SdkChatApi {
@@ -215,7 +269,7 @@ impl ChatApi for SdkChatApi {
         Box::pin(async move {
             let Some(client) = self.clients.get(&request.region) else {
                 return Err(AttemptError::Rejected {
-                    code: "NoClient".into(),
+                    code: NO_CLIENT.into(),
                     message: format!("no client for region {}", request.region),
                     request_id: None,
                 });
@@ -313,7 +367,7 @@ pub fn classify(
             message: DisplayErrorContext(&e).to_string(),
         },
         SdkError::ConstructionFailure(_) => AttemptError::Rejected {
-            code: "InvalidRequest".into(),
+            code: INVALID_REQUEST.into(),
             message: DisplayErrorContext(&e).to_string(),
             request_id: None,
         },

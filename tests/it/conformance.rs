@@ -5,32 +5,15 @@
 //! The Python environment comes from `scripts/setup-venv`; without it this
 //! test fails and says so, rather than skipping.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use ivschat_playbook::emulator::config::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 use ivschat_playbook::emulator::{EmulatorConfig, spawn};
 
-fn venv() -> PathBuf {
-    if let Some(v) = std::env::var_os("IVSCHAT_VENV") {
-        return PathBuf::from(v);
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    home.join(".cache/ivschat-playbook/venv")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_cli_and_boto3_against_the_emulator() {
-    let venv = venv();
+    let venv = crate::support::require_venv();
     let python = venv.join("bin/python");
-    assert!(
-        python.exists() && venv.join("bin/aws").exists(),
-        "no conformance venv at {} (or it lacks the AWS CLI): run scripts/setup-venv first \
-         (set IVSCHAT_VENV to use another location)",
-        venv.display()
-    );
     let emu = spawn(EmulatorConfig::default())
         .await
         .expect("emulator starts");

@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: SDK clients pointed at an
-//! emulator, and a raw HTTP/1.1 client for requests no SDK would send.
+//! emulator, a raw HTTP/1.1 client for requests no SDK would send, commands
+//! with a clean AWS environment, and the Python venv with the AWS CLI.
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use aws_sdk_ivschat::config::retry::RetryConfig;
@@ -210,4 +212,49 @@ pub async fn control(
     ];
     let req = build_request(method, path, &headers, body.as_bytes());
     raw(addr, &req).await.expect("a reply")
+}
+
+/// The Python virtual environment with the AWS CLI v1, boto3 and pytest,
+/// made by `scripts/setup-venv` (`IVSCHAT_VENV` overrides where).
+pub fn venv() -> PathBuf {
+    if let Some(v) = std::env::var_os("IVSCHAT_VENV") {
+        return PathBuf::from(v);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".cache/ivschat-playbook/venv")
+}
+
+/// [`venv`], failing the test (not skipping it) when it is missing.
+pub fn require_venv() -> PathBuf {
+    let venv = venv();
+    assert!(
+        venv.join("bin/python").exists() && venv.join("bin/aws").exists(),
+        "no conformance venv at {} (or it lacks the AWS CLI): run scripts/setup-venv first \
+         (set IVSCHAT_VENV to use another location)",
+        venv.display()
+    );
+    venv
+}
+
+/// A command run in `dir` with nothing from this machine's AWS or proxy
+/// configuration: the environment is cleared, then given the emulator's
+/// key, region us-west-2 and no config files.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new(program);
+    c.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-west-2")
+        .env("AWS_DEFAULT_REGION", "us-west-2")
+        .env("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_ACCESS_KEY)
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true);
+    c
 }
