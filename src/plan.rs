@@ -18,6 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::catalog::contract::{RoomCount, Violation, check_value, violation_diagnostic};
 use crate::diag::{Diagnostic, Location};
 use crate::playbook::model::{ATTRIBUTES_MAX_BYTES, SEND_EVENT_QUOTA_TPS, Settings};
 use crate::playbook::template::{self, Context, EventScope, GlobalScope, RoomScope};
@@ -330,12 +331,30 @@ pub struct Planner<'a> {
     compile_diagnostics: Vec<Diagnostic>,
 }
 
+/// Contract violations found while planning, keyed by (playbook, event,
+/// attribute, definition attribute, code): how many rooms, the room named,
+/// and its example.
+type ContractProblems =
+    IndexMap<(usize, usize, usize, usize, &'static str), (usize, usize, Violation)>;
+
 /// Why one send could not be rendered.
 #[derive(Debug)]
 enum RenderProblem {
-    Undefined { attr: usize, names: Vec<String> },
-    Failed { attr: usize, message: String },
-    TooLarge { bytes: usize, largest_attr: usize },
+    Undefined {
+        attr: usize,
+        names: Vec<String>,
+    },
+    Failed {
+        attr: usize,
+        message: String,
+    },
+    TooLarge {
+        bytes: usize,
+        largest_attr: usize,
+    },
+    /// Rendered values that break the event's definition: (attribute,
+    /// definition attribute, rule).
+    Contract(Vec<(usize, usize, Violation)>),
 }
 
 impl<'a> Planner<'a> {
@@ -388,7 +407,7 @@ impl<'a> Planner<'a> {
                 let mut attrs = Vec::new();
                 let mut is_broken = false;
                 for (ai, a) in ev.attributes.iter().enumerate() {
-                    if !template::is_template(&a.template) {
+                    if a.literal || !template::is_template(&a.template) {
                         attrs.push(None);
                         continue;
                     }
@@ -608,6 +627,25 @@ impl<'a> Planner<'a> {
                 largest_attr: largest.1,
             });
         }
+        if let Some(c) = &ev.contract
+            && !c.room_checks.is_empty()
+        {
+            let mut violations = Vec::new();
+            let mut found = Vec::new();
+            for &(ai, di) in &c.room_checks {
+                let (Some((_, value)), Some((_, attr))) = (
+                    attributes.get_index(ai),
+                    c.definition.attributes.get_index(di),
+                ) else {
+                    continue;
+                };
+                check_value(attr, value, &mut found);
+                violations.extend(found.drain(..).map(|v| (ai, di, v)));
+            }
+            if !violations.is_empty() {
+                return Err(RenderProblem::Contract(violations));
+            }
+        }
         Ok((attributes, bytes))
     }
 
@@ -627,6 +665,9 @@ impl<'a> Planner<'a> {
             IndexMap::new();
         let mut failed: IndexMap<(usize, usize, usize), (String, usize)> = IndexMap::new();
         let mut oversize: IndexMap<(usize, usize), (usize, usize, usize, usize)> = IndexMap::new();
+        // Contract violations per event, attribute and rule: rooms that
+        // break it, the room named, and its example.
+        let mut broken: ContractProblems = IndexMap::new();
         let mut seq = 0usize;
         let mut rooms = std::mem::take(&mut self.rooms);
         let templates = self.templates();
@@ -662,6 +703,23 @@ impl<'a> Planner<'a> {
                             e.1 = bytes;
                             e.2 = ri;
                             e.3 = largest_attr;
+                        }
+                    }
+                    RenderProblem::Contract(violations) => {
+                        for (ai, di, v) in violations {
+                            match broken.entry((pi, ei, ai, di, v.code())) {
+                                indexmap::map::Entry::Vacant(e) => {
+                                    e.insert((1, ri, v));
+                                }
+                                indexmap::map::Entry::Occupied(mut e) => {
+                                    let e = e.get_mut();
+                                    e.0 += 1;
+                                    if v.worse_than(&e.2) {
+                                        e.1 = ri;
+                                        e.2 = v;
+                                    }
+                                }
+                            }
                         }
                     }
                 },
@@ -706,18 +764,33 @@ impl<'a> Planner<'a> {
             } else {
                 String::new()
             };
-            diags.push(
-                Diagnostic::error(
-                    "playbook::attributes-too-large",
-                    format!(
-                        "attributes of event `{}` are {bytes} bytes for room `{}`, over the 1 KB limit{others}",
-                        ev.name,
-                        pb.rooms[ri].display_name()
-                    ),
-                )
-                .at(Some(ev.attributes[ai].at))
-                .hint("keys plus values may total 1024 bytes of UTF-8 after rendering; shorten the largest value (marked)"),
-            );
+            let mut d =
+                crate::request::attributes_too_large(&ev.name, bytes, pb.rooms[ri].display_name());
+            d.message.push_str(&others);
+            diags.push(d.at(Some(ev.attributes[ai].at)).hint(
+                "keys plus values may total 1024 bytes of UTF-8 after rendering; shorten the largest value (marked)",
+            ));
+        }
+
+        for ((pi, ei, ai, di, _), (count, ri, v)) in broken {
+            let pb = &self.playbooks[pi];
+            let ev = &pb.events[ei];
+            let Some(c) = &ev.contract else { continue };
+            let Some((_, attr)) = c.definition.attributes.get_index(di) else {
+                continue;
+            };
+            let rooms = RoomCount {
+                room: pb.rooms[ri].display_name(),
+                count,
+                total: ev.rooms.len(),
+            };
+            diags.push(violation_diagnostic(
+                &c.definition,
+                attr,
+                &v,
+                Some(rooms),
+                ev.attributes[ai].at,
+            ));
         }
 
         let settings_refs: Vec<&Settings> = self.playbooks.iter().map(|p| &p.settings).collect();

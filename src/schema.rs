@@ -15,6 +15,8 @@ pub enum SchemaKind {
     Playbook,
     /// A room inventory file (a playbook's `include`).
     Inventory,
+    /// An event definition file (a playbook's `catalog`).
+    EventDefinition,
     /// The JSON output of `plan --format json`.
     Plan,
     /// The JSON report of `run`.
@@ -26,6 +28,7 @@ impl SchemaKind {
     pub const ALL: &'static [SchemaKind] = &[
         SchemaKind::Playbook,
         SchemaKind::Inventory,
+        SchemaKind::EventDefinition,
         SchemaKind::Plan,
         SchemaKind::Report,
     ];
@@ -35,6 +38,7 @@ impl SchemaKind {
         match self {
             SchemaKind::Playbook => "playbook.schema.json",
             SchemaKind::Inventory => "inventory.schema.json",
+            SchemaKind::EventDefinition => "event-definition.schema.json",
             SchemaKind::Plan => "plan.schema.json",
             SchemaKind::Report => "report.schema.json",
         }
@@ -45,6 +49,7 @@ impl SchemaKind {
         match self {
             SchemaKind::Playbook => generate::<crate::playbook::Playbook>(),
             SchemaKind::Inventory => generate::<crate::playbook::Inventory>(),
+            SchemaKind::EventDefinition => generate::<crate::catalog::model::DefinitionDocument>(),
             SchemaKind::Plan => generate::<crate::plan::Plan>(),
             SchemaKind::Report => generate::<crate::report::Report>(),
         }
@@ -58,7 +63,8 @@ impl SchemaKind {
     }
 }
 
-fn generate<T: JsonSchema>() -> Value {
+/// The schema of `T`, as committed (draft 2020-12, for deserialization).
+pub fn generate<T: JsonSchema>() -> Value {
     let settings = schemars::generate::SchemaSettings::draft2020_12().for_deserialize();
     let schema = settings.into_generator().into_root_schema_for::<T>();
     schema.to_value()

@@ -11,14 +11,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::arn::{IVS_CHAT_REGIONS, RoomArn};
+use crate::arn::{ArnError, RoomArn};
+use crate::catalog::contract::{Contract, check_value, violation_diagnostic};
+use crate::catalog::{Catalog, Definition, Resolved, parse_use};
 use crate::diag::{Diagnostic, FileId, Location, Sources};
 use crate::playbook::load::{LoadedFile, LoadedPlaybook};
 use crate::playbook::model::{
@@ -56,8 +58,11 @@ pub struct AttributeTemplate {
     pub key: String,
     /// The value as written, a minijinja template.
     pub template: String,
-    /// Where the value is written.
+    /// Where the value is written (for a default from the event's
+    /// definition, where `use:` is written).
     pub at: Location,
+    /// Used as written, not rendered: a default from an event definition.
+    pub literal: bool,
 }
 
 /// An event with its target rooms selected.
@@ -75,6 +80,8 @@ pub struct EventSpec {
     pub vars: Vars,
     /// Where the event starts.
     pub at: Location,
+    /// The event definition it `use:`s, when it uses one.
+    pub contract: Option<Arc<Contract>>,
 }
 
 /// A playbook that passed (or partly passed) validation.
@@ -207,13 +214,27 @@ fn check_playbook(
     }
 
     // Events.
+    let catalog = CatalogUse {
+        catalog: lp.catalog.as_deref(),
+        declared: obj.contains_key("catalog"),
+        strict: (obj.get("strict_catalog") == Some(&Value::Bool(true)))
+            .then(|| index.value("/strict_catalog")),
+    };
     let mut events = Vec::new();
     if let Some(list) = obj.get("events").and_then(Value::as_array) {
         for (i, ev) in list.iter().enumerate() {
             let pointer = format!("/events/{i}");
-            if let Some(spec) =
-                check_event(i, ev, &pointer, index, &schema_errors, &rooms, &raw, diags)
-            {
+            if let Some(spec) = check_event(
+                i,
+                ev,
+                &pointer,
+                index,
+                &schema_errors,
+                &rooms,
+                &raw,
+                &catalog,
+                diags,
+            ) {
                 events.push(spec);
             }
         }
@@ -357,7 +378,7 @@ fn collect_rooms(
         let arn = match RoomArn::parse(entry.arn()) {
             Ok(a) => a,
             Err(e) => {
-                diags.push(invalid_arn(&e.to_string(), at));
+                diags.push(invalid_arn(&e, at));
                 all = false;
                 continue;
             }
@@ -377,10 +398,8 @@ fn collect_rooms(
     all
 }
 
-fn invalid_arn(message: &str, at: Location) -> Diagnostic {
-    Diagnostic::error("playbook::invalid-arn", message.to_string())
-        .at(Some(at))
-        .hint("a room ARN looks like arn:aws:ivschat:us-west-2:123456789012:room/g1H2I3j4k5L6 (`aws ivschat list-rooms` shows them)")
+fn invalid_arn(err: &ArnError, at: Location) -> Diagnostic {
+    crate::request::invalid_arn(err).at(Some(at))
 }
 
 /// Region, duplicate ARN and duplicate name checks across all rooms.
@@ -389,17 +408,7 @@ fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
     let mut by_name: HashMap<&str, &Room> = HashMap::new();
     for r in rooms {
         if !r.arn.is_known_region() {
-            diags.push(
-                Diagnostic::warning(
-                    "playbook::unknown-region",
-                    format!(
-                        "`{}` is not a region where IVS Chat is offered",
-                        r.arn.region
-                    ),
-                )
-                .at(Some(r.at))
-                .hint(format!("IVS Chat regions: {}", IVS_CHAT_REGIONS.join(", "))),
-            );
+            diags.push(crate::request::unknown_region(&r.arn.region).at(Some(r.at)));
         }
         if let Some(first) = by_arn.get(r.arn.arn.as_str()) {
             diags.push(
@@ -432,6 +441,17 @@ fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// What a playbook's events may `use:`.
+struct CatalogUse<'a> {
+    /// The definitions its `catalog` names, as far as they could be read.
+    catalog: Option<&'a Catalog>,
+    /// Whether the playbook has a `catalog` key at all (a broken one is
+    /// reported by the schema, and must not make every `use:` unknown).
+    declared: bool,
+    /// Where `strict_catalog: true` is written, when it is.
+    strict: Option<Location>,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn check_event(
     i: usize,
@@ -441,16 +461,67 @@ fn check_event(
     schema_errors: &[String],
     rooms: &[Room],
     raw: &RawRooms,
+    catalog: &CatalogUse<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<EventSpec> {
     let obj = ev.as_object()?;
-    let name: EventName = piece(
-        obj.get("name"),
-        &format!("{pointer}/name"),
-        schema_errors,
-        index,
-        diags,
-    )?;
+    let name_pointer = format!("{pointer}/name");
+    let written_name: Option<EventName> = match obj.get("name") {
+        None => None,
+        Some(v) => Some(piece(Some(v), &name_pointer, schema_errors, index, diags)?),
+    };
+    let use_pointer = format!("{pointer}/use");
+    let use_ref = obj
+        .get("use")
+        .filter(|_| !has_error_under(schema_errors, &use_pointer))
+        .and_then(Value::as_str);
+    let definition = match use_ref {
+        Some(u) => resolve_use(u, &use_pointer, index, catalog, diags),
+        // Written, but not a string: the schema reported it.
+        None if obj.contains_key("use") => None,
+        None => {
+            if let Some(strict) = catalog.strict {
+                diags.push(no_definition(
+                    written_name.as_ref(),
+                    &name_pointer,
+                    pointer,
+                    index,
+                    catalog.catalog,
+                    strict,
+                ));
+            }
+            None
+        }
+    };
+    let name = match (&definition, written_name, use_ref) {
+        (Some(def), Some(n), _) => {
+            if n.0 != def.name {
+                diags.push(
+                    Diagnostic::error(
+                        "catalog::name-mismatch",
+                        format!(
+                            "the event is named `{}` but uses `{}`",
+                            n.0,
+                            def.label()
+                        ),
+                    )
+                    .at(Some(index.value(&name_pointer)))
+                    .related(Some(def.at), "defined here")
+                    .hint(format!(
+                        "with `use:`, the event name comes from the definition; remove `name`, or write `name: {}`",
+                        def.name
+                    )),
+                );
+            }
+            EventName(def.name.clone())
+        }
+        (Some(def), None, _) => EventName(def.name.clone()),
+        (None, Some(n), _) => n,
+        // An unknown definition: keep checking the rest under its name.
+        (None, None, Some(u)) => EventName(parse_use(u).0.to_string()),
+        // Neither: the schema reported it.
+        (None, None, None) => return None,
+    };
     let to_pointer = format!("{pointer}/to");
     let target: Target = match obj.get("to") {
         None => Target::All,
@@ -475,6 +546,7 @@ fn check_event(
     let mut attribute_templates = Vec::with_capacity(attributes.len());
     for (key, value) in attributes {
         let at = index.value(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
+        let key_at = index.key(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
         if value.0.is_empty() {
             diags.push(
                 Diagnostic::warning(
@@ -485,12 +557,24 @@ fn check_event(
                 .hint("chat clients receive an empty string; remove the attribute if it is not needed"),
             );
         }
+        if let Some(def) = &definition {
+            check_static_attribute(def, &key, &value.0, at, key_at, diags);
+        }
         attribute_templates.push(AttributeTemplate {
             key,
             template: value.0,
             at,
+            literal: false,
         });
     }
+    let contract = definition.map(|def| {
+        apply_contract(
+            def,
+            &mut attribute_templates,
+            index.value(&use_pointer),
+            diags,
+        )
+    });
 
     let selected = select_rooms(&target, &to_pointer, index, rooms, raw, diags);
     Some(EventSpec {
@@ -500,6 +584,204 @@ fn check_event(
         attributes: attribute_templates,
         vars,
         at: index.value(pointer),
+        contract,
+    })
+}
+
+/// Finds the definition a `use:` names, reporting names and versions the
+/// catalog does not have.
+fn resolve_use(
+    u: &str,
+    use_pointer: &str,
+    index: &SpanIndex,
+    catalog: &CatalogUse<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<Definition>> {
+    let at = Some(index.value(use_pointer));
+    let (name, version) = parse_use(u);
+    let Some(c) = catalog.catalog else {
+        if !catalog.declared {
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-event-definition",
+                    format!("no event definition is named `{name}`: the playbook has no `catalog`"),
+                )
+                .at(at)
+                .hint(
+                    "point the playbook at its event definitions, such as `catalog: events/*.yaml`",
+                ),
+            );
+        }
+        return None;
+    };
+    match c.resolve(name, version) {
+        Resolved::Found(d) => Some(d.clone()),
+        // The definition exists but has its own errors, or some file could
+        // not be read: nothing useful to add.
+        _ if c.broken_names.contains(name) => None,
+        Resolved::UnknownName if c.incomplete => None,
+        Resolved::UnknownName => {
+            let names = c.names();
+            let hint = match did_you_mean(name, &names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if names.is_empty() => "the catalog defines no events".to_string(),
+                None => format!("the catalog defines {}", preview(&names)),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-event-definition",
+                    format!("no event definition is named `{name}`"),
+                )
+                .at(at)
+                .hint(hint),
+            );
+            None
+        }
+        Resolved::UnknownVersion { versions, latest } => {
+            let list: Vec<String> = versions.iter().map(u32::to_string).collect();
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-version",
+                    format!(
+                        "`{name}` has no version {}; its versions are {}",
+                        version.unwrap_or_default(),
+                        list.join(", ")
+                    ),
+                )
+                .at(at)
+                .related(Some(latest.at), "highest version defined here")
+                .hint(format!(
+                    "pin a version that exists, or write `use: {name}` for the highest"
+                )),
+            );
+            None
+        }
+    }
+}
+
+fn no_definition(
+    name: Option<&EventName>,
+    name_pointer: &str,
+    pointer: &str,
+    index: &SpanIndex,
+    catalog: Option<&Catalog>,
+    strict: Location,
+) -> Diagnostic {
+    let at = if name.is_some() {
+        index.value(name_pointer)
+    } else {
+        index.value(pointer)
+    };
+    let hint = match (name, catalog) {
+        (Some(n), Some(c)) if c.latest(&n.0).is_some() => {
+            format!("write `use: {}` to follow its definition", n.0)
+        }
+        _ => "add a definition for this event to the catalog and `use:` it, or turn `strict_catalog` off".to_string(),
+    };
+    Diagnostic::error(
+        "catalog::no-definition",
+        format!(
+            "event `{}` does not `use:` an event definition, and `strict_catalog` requires one",
+            name.map_or("", |n| n.0.as_str())
+        ),
+    )
+    .at(Some(at))
+    .related(Some(strict), "required here")
+    .hint(hint)
+}
+
+/// Checks what is known about an attribute before rendering: that the
+/// definition has the key, and, for a value without template syntax, its
+/// constraints (templated values are checked for each room by the plan).
+fn check_static_attribute(
+    def: &Definition,
+    key: &str,
+    value: &str,
+    at: Location,
+    key_at: Location,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(attr) = def.attributes.get(key) else {
+        if !def.allow_unknown {
+            let keys = def.keys();
+            let hint = match did_you_mean(key, &keys) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if keys.is_empty() => format!("`{}` defines no attributes", def.label()),
+                None => format!("`{}` defines {}", def.label(), preview(&keys)),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-attribute",
+                    format!("attribute `{key}` is not defined by `{}`", def.label()),
+                )
+                .at(Some(key_at))
+                .related(Some(def.at), "defined here")
+                .hint(hint),
+            );
+        }
+        return;
+    };
+    if crate::playbook::template::is_template(value) || !attr.constrains_values() {
+        return;
+    }
+    let mut found = Vec::new();
+    check_value(attr, value, &mut found);
+    for v in &found {
+        diags.push(violation_diagnostic(def, attr, v, None, at));
+    }
+}
+
+/// Adds the definition's defaults for attributes the event does not give,
+/// reports required attributes it lacks, and notes which templated values
+/// the plan must check for every room.
+fn apply_contract(
+    def: Arc<Definition>,
+    attributes: &mut Vec<AttributeTemplate>,
+    use_at: Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Arc<Contract> {
+    for attr in def.attributes.values() {
+        if attributes.iter().any(|a| a.key == attr.key) {
+            continue;
+        }
+        match &attr.default {
+            Some(d) => attributes.push(AttributeTemplate {
+                key: attr.key.clone(),
+                template: d.value.clone(),
+                at: use_at,
+                literal: true,
+            }),
+            None if attr.required => diags.push(
+                Diagnostic::error(
+                    "catalog::missing-required-attribute",
+                    format!(
+                        "`{}` requires attribute `{}`, which the event does not give",
+                        def.label(),
+                        attr.key
+                    ),
+                )
+                .at(Some(use_at))
+                .related(Some(attr.at), "required here")
+                .hint(format!(
+                    "add `{}: ...` under the event's `attributes`",
+                    attr.key
+                )),
+            ),
+            None => {}
+        }
+    }
+    let room_checks = attributes
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.literal && crate::playbook::template::is_template(&a.template))
+        .filter_map(|(ai, a)| {
+            let (di, _, attr) = def.attributes.get_full(&a.key)?;
+            attr.constrains_values().then_some((ai, di))
+        })
+        .collect();
+    Arc::new(Contract {
+        definition: def,
+        room_checks,
     })
 }
 
@@ -692,7 +974,7 @@ fn schema_check(
     paths
 }
 
-fn json_type(v: &Value) -> &'static str {
+pub(crate) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "nothing (null)",
         Value::Bool(_) => "a boolean",
@@ -703,7 +985,7 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-fn expected_type(kind: &TypeKind) -> String {
+pub(crate) fn expected_type(kind: &TypeKind) -> String {
     let name = |t: &str| match t {
         "object" => "a mapping".to_string(),
         "array" => "a list".to_string(),
@@ -732,13 +1014,15 @@ fn known_keys(segs: &[&str], doc: Doc) -> &'static [&'static str] {
             "settings",
             "vars",
             "include",
+            "catalog",
+            "strict_catalog",
             "rooms",
             "events",
         ],
         (Doc::Inventory, []) => &["description", "rooms"],
         (_, ["settings"]) => &["rate", "burst", "concurrency", "max_attempts", "timeout"],
         (_, ["rooms", _]) => &["arn", "name", "tags", "vars"],
-        (_, ["events", _]) => &["name", "to", "attributes", "vars"],
+        (_, ["events", _]) => &["name", "use", "to", "attributes", "vars"],
         (_, ["events", _, "to"]) => &["tags", "all_tags"],
         _ => &[],
     }
@@ -764,6 +1048,24 @@ fn schema_diagnostic(
                 })
             });
             match (branch, segs.as_slice()) {
+                (_, ["events", _])
+                    if instance.is_object()
+                        && instance.get("name").is_none()
+                        && instance.get("use").is_none() =>
+                {
+                    Diagnostic::error("playbook::missing-key", "the event has no `name`")
+                        .at(at)
+                        .hint("give the event a `name`, or `use:` an event definition from the playbook's `catalog`")
+                }
+                (None, ["catalog"]) => Diagnostic::error(
+                    "playbook::wrong-type",
+                    format!(
+                        "`catalog` is a path or glob, or a list of them, not {}",
+                        json_type(instance)
+                    ),
+                )
+                .at(at)
+                .hint("for example `catalog: events/*.yaml`"),
                 (Some(errs), _) if !errs.is_empty() => {
                     for e in errs {
                         schema_diagnostic(e, index, doc, out);
@@ -858,16 +1160,12 @@ fn schema_diagnostic(
         | ValidationErrorKind::MinLength { .. } => match segs.as_slice() {
             ["rooms", _] | ["rooms", _, "arn"] => {
                 let s = instance.as_str().unwrap_or_default();
-                let msg = RoomArn::parse(s).err().map_or_else(|| err.to_string(), |e| e.to_string());
-                invalid_arn(&msg, index.value(ptr))
+                let e = RoomArn::parse(s).err().unwrap_or_else(|| ArnError::Pattern(s.to_string()));
+                invalid_arn(&e, index.value(ptr))
             }
             ["events", _, "name"] => {
                 let n = instance.as_str().map_or(0, |s| s.chars().count());
-                Diagnostic::error(
-                    "playbook::event-name-length",
-                    format!("event name is {n} characters long; it must be 1 to 100"),
-                )
-                .at(at)
+                crate::request::event_name_length(n).at(at)
             }
             ["events", _, "attributes", key] => Diagnostic::error(
                 "playbook::attributes-too-large",

@@ -9,8 +9,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::source::{self, ParsedYaml};
+use crate::catalog::Catalog;
+use crate::catalog::load::{Entry, Loader};
 use crate::diag::{Diagnostic, FileId, Location, Sources};
 
 /// Largest playbook or inventory file read, in bytes. Far above any real
@@ -45,6 +48,8 @@ pub struct LoadedPlaybook {
     pub main: LoadedFile,
     /// Its includes, in order.
     pub includes: Vec<LoadedInclude>,
+    /// The event definitions its `catalog` names; `None` without `catalog`.
+    pub catalog: Option<Arc<Catalog>>,
 }
 
 /// Expands the command-line paths: files as given, folders to the `.yaml`
@@ -109,39 +114,38 @@ pub fn read_text(
         let d = Diagnostic::error(code, msg).at(at);
         if at.is_none() { d.in_file(path) } else { d }
     };
+    let (missing_code, code) = match kind {
+        "include" => (
+            "playbook::include-not-found",
+            "playbook::include-unreadable",
+        ),
+        "catalog" => ("catalog::file-not-found", "catalog::unreadable"),
+        _ => ("playbook::file-not-found", "playbook::unreadable"),
+    };
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let code = if kind == "include" {
-                "playbook::include-not-found"
+            let hint = if kind == "catalog" {
+                "check the path; catalog paths are relative to the playbook that names them"
             } else {
-                "playbook::file-not-found"
+                "check the path; include paths are relative to the playbook that names them"
             };
             diags.push(
                 unreadable(
-                    code,
+                    missing_code,
                     format!("{kind} file `{}` does not exist", path.display()),
                 )
-                .hint("check the path; include paths are relative to the playbook that names them"),
+                .hint(hint),
             );
             return None;
         }
         Err(e) => {
             diags.push(unreadable(
-                if kind == "include" {
-                    "playbook::include-unreadable"
-                } else {
-                    "playbook::unreadable"
-                },
+                code,
                 format!("cannot read {kind} file `{}`: {e}", path.display()),
             ));
             return None;
         }
-    };
-    let code = if kind == "include" {
-        "playbook::include-unreadable"
-    } else {
-        "playbook::unreadable"
     };
     if meta.is_dir() {
         diags.push(unreadable(
@@ -192,7 +196,8 @@ pub fn read_text(
     }
 }
 
-/// Loads playbooks and their includes.
+/// Loads playbooks, their includes and their catalogs (each catalog file
+/// once, however many playbooks use it).
 pub fn load(
     paths: &[PathBuf],
     sources: &mut Sources,
@@ -200,6 +205,7 @@ pub fn load(
 ) -> Vec<LoadedPlaybook> {
     let files = expand_paths(paths, diags);
     let mut out = Vec::new();
+    let mut catalogs = Loader::default();
     for path in files {
         let Some(text) = read_text(&path, None, "playbook", diags) else {
             continue;
@@ -210,10 +216,14 @@ pub fn load(
             Some(p) => load_includes(&path, p, sources, diags),
             None => Vec::new(),
         };
+        let catalog = parsed
+            .as_ref()
+            .and_then(|p| load_catalog(&path, p, &mut catalogs, sources, diags));
         out.push(LoadedPlaybook {
             path,
             main: LoadedFile { file, parsed },
             includes,
+            catalog,
         });
     }
     out
@@ -262,8 +272,43 @@ fn load_includes(
     out
 }
 
+/// Reads the event definitions a playbook's `catalog` names: one path or
+/// glob, or a list of them, relative to the playbook. Entries of the wrong
+/// type are left to the schema check.
+fn load_catalog(
+    playbook: &Path,
+    parsed: &ParsedYaml,
+    loader: &mut Loader,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<Catalog>> {
+    let value = parsed.value.get("catalog")?;
+    let entry = |pattern: &str, pointer: &str| Entry {
+        pattern: pattern.to_string(),
+        at: Some(parsed.index.value(pointer)),
+    };
+    let entries: Vec<Entry> = match value {
+        serde_json::Value::String(s) if !s.is_empty() => vec![entry(s, "/catalog")],
+        serde_json::Value::Array(list) => list
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                v.as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| entry(s, &format!("/catalog/{i}")))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if entries.is_empty() {
+        return None;
+    }
+    let base = playbook.parent().unwrap_or(Path::new(""));
+    Some(loader.load(&entries, base, sources, diags))
+}
+
 /// Removes `.` and `a/..` components so paths in messages read naturally.
-fn normalize(p: &Path) -> PathBuf {
+pub fn normalize(p: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for c in p.components() {

@@ -52,6 +52,16 @@ pub struct Playbook {
     /// relative to this playbook.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<IncludePath>,
+    /// Event definition files whose contracts events can `use:`: a file, a
+    /// folder or a glob such as `events/*.yaml`, or a list of them, relative
+    /// to this playbook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "CatalogPaths")]
+    pub catalog: Option<CatalogPaths>,
+    /// Whether every event must `use:` an event definition. Default false:
+    /// events without `use:` are sent as written, with no contract.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict_catalog: bool,
     /// Chat rooms this playbook can send to: room ARNs, or objects with an
     /// ARN and a name, tags and variables.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -304,13 +314,54 @@ impl JsonSchema for Tag {
     }
 }
 
-/// One event to send to a set of rooms.
+/// Where a playbook's event definitions are: one path or glob, or several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CatalogPaths {
+    /// One file, folder or glob.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+impl JsonSchema for CatalogPaths {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "CatalogPaths".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Event definition files: a file, a folder (its .yaml/.yml files) or a glob such as `events/*.yaml`, or a list of them, relative to the playbook.",
+            "anyOf": [
+                { "type": "string", "minLength": 1 },
+                {
+                    "type": "array",
+                    "items": { "type": "string", "minLength": 1 },
+                    "minItems": 1
+                }
+            ]
+        })
+    }
+}
+
+/// One event to send to a set of rooms. It needs a `name`, or `use:` naming
+/// an event definition (which supplies the name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["name"]}, {"required": ["use"]}]))]
 pub struct Event {
     /// The event name (`eventName`), 1 to 100 characters. Chat clients
-    /// receive it as `EventName`.
-    pub name: EventName,
+    /// receive it as `EventName`. With `use:` the name comes from the
+    /// definition; written as well, it must be the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "EventName")]
+    pub name: Option<EventName>,
+    /// The event definition whose contract this event follows: `NAME` (its
+    /// highest version) or `NAME@VERSION`, from the playbook's `catalog`.
+    /// Its defaults fill in attributes not given here, and every attribute,
+    /// rendered for each room, must meet it.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "UseRef")]
+    pub use_definition: Option<UseRef>,
     /// Which rooms get the event: `all` (the default), a list of room names
     /// or ARNs, or a tag selector.
     #[serde(default, skip_serializing_if = "Target::is_all")]
@@ -326,6 +377,25 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook"]}}))]
     pub vars: Vars,
+}
+
+/// A reference to an event definition: `NAME` or `NAME@VERSION`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UseRef(pub String);
+
+impl JsonSchema for UseRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "UseRef".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An event definition from the playbook's `catalog`: `NAME` (its highest version) or `NAME@VERSION`.",
+            "type": "string",
+            "minLength": 1,
+            "maxLength": EVENT_NAME_MAX_LEN + 11
+        })
+    }
 }
 
 /// An event name, 1 to 100 characters.

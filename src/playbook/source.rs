@@ -9,7 +9,8 @@
 //! expansions that would blow up memory ("billion laughs"), before serde_yaml
 //! expands anything.
 //!
-//! All YAML parsing of the project goes through this module.
+//! All YAML parsing of the project goes through this module, and so does
+//! writing YAML ([`to_yaml`]), so the YAML library stays a one-module choice.
 
 use std::collections::HashMap;
 
@@ -165,6 +166,11 @@ fn serde_yaml_error(sources: &Sources, file: FileId, e: &serde_yaml::Error) -> D
         Diagnostic::error("yaml::syntax", format!("YAML cannot be read: {text}")).at(location)
     }
     .in_file(sources.get(file).path.clone())
+}
+
+/// Writes a JSON value as a YAML document (block style, no `---`).
+pub fn to_yaml(value: &serde_json::Value) -> Result<String, serde_yaml::Error> {
+    serde_yaml::to_string(value)
 }
 
 /// Converts a serde_yaml value to JSON, collecting values JSON cannot hold.

@@ -90,6 +90,59 @@ fn every_example_has_the_modeline_and_validates() {
             path.display()
         );
     }
+    let definitions = committed("event-definition.schema.json");
+    files = fixtures("playbooks/events");
+    assert!(!files.is_empty());
+    for path in &files {
+        let text = std::fs::read_to_string(root().join(path)).unwrap();
+        assert!(
+            text.starts_with(
+                "# yaml-language-server: $schema=../../schema/event-definition.schema.json\n"
+            ),
+            "{} lacks the schema modeline",
+            path.display()
+        );
+        assert!(
+            definitions.is_valid(&yaml_as_json(path)),
+            "{}",
+            path.display()
+        );
+    }
+}
+
+/// `catalog check` codes whose rule the event definition schema expresses.
+const DEFINITION_SCHEMA_CODES: &[&str] = &[
+    "catalog::unknown-key",
+    "catalog::wrong-type",
+    "catalog::missing-key",
+    "catalog::invalid-name",
+    "catalog::empty-attribute-key",
+    "catalog::schema-violation",
+];
+
+#[test]
+fn definition_schema_rejects_what_catalog_check_rejects_where_it_can() {
+    let definitions = committed("event-definition.schema.json");
+    let mut checked = 0;
+    for path in fixtures("tests/fixtures/catalog/check") {
+        let text = std::fs::read_to_string(root().join(&path)).unwrap();
+        let code = text
+            .lines()
+            .next()
+            .unwrap()
+            .trim_start_matches("# expect: ")
+            .trim();
+        if !DEFINITION_SCHEMA_CODES.contains(&code) {
+            continue;
+        }
+        assert!(
+            !definitions.is_valid(&yaml_as_json(&path)),
+            "the schema accepts {} ({code})",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, DEFINITION_SCHEMA_CODES.len());
 }
 
 /// Codes whose rule the JSON Schema expresses.

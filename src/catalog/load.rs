@@ -1,0 +1,610 @@
+//! Finding, reading and checking event definition files.
+//!
+//! A catalog is named by entries (a playbook's `catalog:` list, or the
+//! paths of a `catalog` command): a glob such as `events/*.yaml`, a folder
+//! (its `.yaml`/`.yml` files), or a file, relative to the playbook (or the
+//! current folder on the command line). Each file is read once per run even
+//! when several playbooks use it, so its problems are reported once; every
+//! file is registered in [`Sources`] so diagnostics can quote it.
+//!
+//! Files are checked against the generated event definition schema, read
+//! into [`Definition`]s with the place of every rule, and then checked by
+//! [`super::check`]. A definition with problems is left out of the catalog
+//! but its name is remembered, so a playbook that uses it is not told the
+//! name is unknown on top of the real problem.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use indexmap::IndexMap;
+use jsonschema::Validator;
+use jsonschema::error::ValidationErrorKind;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::model::{EventDefinition, known_keys};
+use super::{AttributeDef, Catalog, Definition, Pattern, Spanned, check};
+use crate::diag::{Diagnostic, Location, Sources};
+use crate::playbook::load::{normalize, read_text};
+use crate::playbook::source::{self, SpanIndex, escape_pointer};
+use crate::schema::SchemaKind;
+use crate::validate::{did_you_mean, expected_type, json_type};
+
+/// Where a catalog entry came from: its text and where it is written
+/// (`None` on the command line).
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// A glob, folder or file.
+    pub pattern: String,
+    /// Where the entry is written in a playbook.
+    pub at: Option<Location>,
+}
+
+/// What one file held.
+#[derive(Debug, Default)]
+struct FileDefinitions {
+    definitions: Vec<Arc<Definition>>,
+    incomplete: bool,
+    broken_names: HashSet<String>,
+}
+
+/// Reads catalogs, each file once per run.
+#[derive(Debug, Default)]
+pub struct Loader {
+    files: HashMap<PathBuf, Arc<FileDefinitions>>,
+    catalogs: HashMap<Vec<PathBuf>, Arc<Catalog>>,
+}
+
+static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
+    jsonschema::validator_for(&SchemaKind::EventDefinition.generate())
+        .expect("generated schema compiles")
+});
+
+/// Largest compiled size of one pattern: far above any sensible pattern,
+/// small enough that a hostile one cannot take the memory.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+impl Loader {
+    /// Resolves `entries` against `base`, reads the files and returns the
+    /// catalog they make. Problems go to `diags`.
+    pub fn load(
+        &mut self,
+        entries: &[Entry],
+        base: &Path,
+        sources: &mut Sources,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Arc<Catalog> {
+        // Each file with the entry that first names it.
+        let mut named: Vec<(PathBuf, Option<Location>)> = Vec::new();
+        let mut unresolved = false;
+        for e in entries {
+            let found = resolve(e, base, diags);
+            unresolved |= found.is_empty();
+            for p in found {
+                if !named.iter().any(|(q, _)| *q == p) {
+                    named.push((p, e.at));
+                }
+            }
+        }
+        let paths: Vec<PathBuf> = named.iter().map(|(p, _)| p.clone()).collect();
+        if let Some(c) = self.catalogs.get(&paths) {
+            if unresolved && !c.incomplete {
+                return Arc::new(Catalog::new(
+                    c.definitions.clone(),
+                    true,
+                    c.broken_names.clone(),
+                    c.files.clone(),
+                ));
+            }
+            return c.clone();
+        }
+        let mut definitions = Vec::new();
+        let mut incomplete = unresolved;
+        let mut broken_names = HashSet::new();
+        for (p, at) in &named {
+            let f = match self.files.get(p) {
+                Some(f) => f.clone(),
+                None => match read_file(p, *at, sources, diags) {
+                    Some(f) => {
+                        let f = Arc::new(f);
+                        self.files.insert(p.clone(), f.clone());
+                        f
+                    }
+                    // Not cached: another playbook naming the missing file
+                    // is told at its own entry.
+                    None => {
+                        incomplete = true;
+                        continue;
+                    }
+                },
+            };
+            definitions.extend(f.definitions.iter().cloned());
+            incomplete |= f.incomplete;
+            broken_names.extend(f.broken_names.iter().cloned());
+        }
+        check::check_duplicates(&definitions, diags);
+        let catalog = Arc::new(Catalog::new(
+            definitions,
+            incomplete,
+            broken_names,
+            paths.clone(),
+        ));
+        self.catalogs.insert(paths, catalog.clone());
+        catalog
+    }
+}
+
+/// Whether an entry is a glob rather than a path.
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+fn yaml_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|f| {
+            f.is_file() && matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// The files an entry names. Reports globs and folders that name none.
+fn resolve(e: &Entry, base: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let place = |d: Diagnostic| match e.at {
+        Some(at) => d.at(Some(at)),
+        None => d.in_file(&e.pattern),
+    };
+    let relative = if e.at.is_some() {
+        "relative to the playbook"
+    } else {
+        "relative to the current folder"
+    };
+    if is_glob(&e.pattern) {
+        let full = if Path::new(&e.pattern).is_absolute() || base.as_os_str().is_empty() {
+            e.pattern.clone()
+        } else {
+            format!(
+                "{}/{}",
+                glob::Pattern::escape(&base.to_string_lossy()),
+                e.pattern
+            )
+        };
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        let paths = match glob::glob_with(&full, options) {
+            Ok(p) => p,
+            Err(err) => {
+                diags.push(
+                    place(Diagnostic::error(
+                        "catalog::invalid-glob",
+                        format!("`{}` is not a valid glob: {}", e.pattern, err.msg),
+                    ))
+                    .hint("globs use `*` (any characters in a name), `**` (any folders), `?` and `[abc]`"),
+                );
+                return Vec::new();
+            }
+        };
+        let mut found: Vec<PathBuf> = paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .map(|p| normalize(&p))
+            .collect();
+        found.sort();
+        if found.is_empty() {
+            diags.push(
+                place(Diagnostic::error(
+                    "catalog::no-files",
+                    format!("`{}` matches no file", e.pattern),
+                ))
+                .hint(format!("catalog paths and globs are {relative}")),
+            );
+        }
+        return found;
+    }
+    let path = normalize(&base.join(&e.pattern));
+    if path.is_dir() {
+        let found = yaml_files_in(&path).unwrap_or_default();
+        if found.is_empty() {
+            diags.push(
+                place(Diagnostic::error(
+                    "catalog::no-files",
+                    format!("the folder `{}` holds no .yaml or .yml files", e.pattern),
+                ))
+                .hint(format!("catalog paths and globs are {relative}")),
+            );
+        }
+        return found;
+    }
+    vec![path]
+}
+
+/// Reads, parses and checks one definition file; `None` when it cannot be
+/// read at all (reported at `at`, the entry that names it).
+fn read_file(
+    path: &Path,
+    at: Option<Location>,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<FileDefinitions> {
+    let broken = || {
+        Some(FileDefinitions {
+            incomplete: true,
+            ..FileDefinitions::default()
+        })
+    };
+    let text = read_text(path, at, "catalog", diags)?;
+    let file = sources.add(path.to_path_buf(), text);
+    let Some(parsed) = source::parse(sources, file, diags) else {
+        return broken();
+    };
+    let index = &parsed.index;
+    let value = &parsed.value;
+    if value.is_null() {
+        diags.push(
+            Diagnostic::error("catalog::empty", "the event definition file is empty")
+                .at(Some(index.value("")))
+                .hint("a definition file holds one definition (`name`, `attributes`) or a `definitions` list"),
+        );
+        return broken();
+    }
+    let errors = schema_check(value, index, diags);
+    let mut out = FileDefinitions::default();
+    let pointers: Vec<String> = match value.get("definitions").and_then(Value::as_array) {
+        Some(list) => (0..list.len())
+            .map(|i| format!("/definitions/{i}"))
+            .collect(),
+        None if value.get("definitions").is_some() || !value.is_object() => {
+            out.incomplete = true;
+            Vec::new()
+        }
+        None => vec![String::new()],
+    };
+    for ptr in pointers {
+        let v = value.pointer(&ptr).unwrap_or(&Value::Null);
+        let name = v.get("name").and_then(Value::as_str);
+        let broken = errors
+            .iter()
+            .any(|e| e == &ptr || e.starts_with(&format!("{ptr}/")));
+        let def = if broken {
+            None
+        } else {
+            build(v, &ptr, index, path, diags)
+        };
+        match def {
+            Some(d) => {
+                check::check_definition(&d, diags);
+                out.definitions.push(Arc::new(d));
+            }
+            None => {
+                out.incomplete |= name.is_none();
+                if let Some(n) = name {
+                    out.broken_names.insert(n.to_string());
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Turns a definition that passed the schema into a [`Definition`].
+fn build(
+    v: &Value,
+    ptr: &str,
+    index: &SpanIndex,
+    path: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Definition> {
+    let d = match EventDefinition::deserialize(v) {
+        Ok(d) => d,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("catalog::invalid", e.to_string()).at(Some(index.value(ptr))),
+            );
+            return None;
+        }
+    };
+    let mut attributes = IndexMap::with_capacity(d.attributes.len());
+    for (key, spec) in d.attributes {
+        let ap = format!("{ptr}/attributes/{}", escape_pointer(&key));
+        let at = |field: &str| index.value(&format!("{ap}/{field}"));
+        let spanned = |value: Option<u32>, field: &str| {
+            value.map(|v| Spanned {
+                value: v as usize,
+                at: at(field),
+            })
+        };
+        let pattern = spec.pattern.map(|source| {
+            let regex = compile_pattern(&source, at("pattern"), diags);
+            Spanned {
+                value: Pattern { source, regex },
+                at: at("pattern"),
+            }
+        });
+        let def = AttributeDef {
+            key: key.clone(),
+            required: spec.required,
+            description: spec.description,
+            default: spec.default.map(|d| Spanned {
+                value: d.0,
+                at: at("default"),
+            }),
+            enum_values: spec.enum_values.map(|e| Spanned {
+                value: e,
+                at: at("enum"),
+            }),
+            pattern,
+            min_length: spanned(spec.min_length, "min_length"),
+            max_length: spanned(spec.max_length, "max_length"),
+            max_bytes: spanned(spec.max_bytes, "max_bytes"),
+            at: index.key(&ap),
+            required_at: index
+                .contains(&format!("{ap}/required"))
+                .then(|| at("required")),
+        };
+        attributes.insert(key, def);
+    }
+    let allow_ptr = format!("{ptr}/allow_unknown_attributes");
+    Some(Definition {
+        name: d.name.0,
+        version: d.version.unwrap_or(1),
+        description: d.description,
+        allow_unknown: d.allow_unknown_attributes,
+        allow_unknown_at: index.contains(&allow_ptr).then(|| index.value(&allow_ptr)),
+        attributes,
+        at: index.value(&format!("{ptr}/name")),
+        path: path.to_path_buf(),
+    })
+}
+
+/// Compiles a pattern anchored at both ends, for this tool and for the
+/// JSON Schema validators editors use. `None` (and a diagnostic) when
+/// either cannot read it.
+fn compile_pattern(
+    source: &str,
+    at: Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<regex::Regex> {
+    let anchored = anchored(source);
+    let regex = match regex::RegexBuilder::new(&anchored)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            let detail = e.to_string();
+            // The last line says what is wrong; the lines above quote the
+            // anchored pattern, which the user did not write.
+            let last = detail.lines().last().unwrap_or("").trim();
+            let last = last.strip_prefix("error: ").unwrap_or(last).to_string();
+            diags.push(
+                Diagnostic::error(
+                    "catalog::invalid-pattern",
+                    format!("`{source}` is not a valid regular expression: {last}"),
+                )
+                .at(Some(at))
+                .hint("patterns use the regex syntax common to Rust and JavaScript; escape `\\`, `.`, `(` and friends with a backslash"),
+            );
+            return None;
+        }
+    };
+    let schema = serde_json::json!({ "type": "string", "pattern": anchored });
+    if let Err(e) = jsonschema::validator_for(&schema) {
+        diags.push(
+            Diagnostic::error(
+                "catalog::invalid-pattern",
+                format!("`{source}` cannot be used by JSON Schema validators (editors): {e}"),
+            )
+            .at(Some(at))
+            .hint("use the regex syntax common to Rust and JavaScript (ECMA 262)"),
+        );
+        return None;
+    }
+    Some(regex)
+}
+
+/// A pattern anchored at both ends, as it is checked (and as the
+/// specialised playbook schema writes it).
+pub fn anchored(source: &str) -> String {
+    format!("^(?:{source})$")
+}
+
+/// Runs the schema and turns each error into a `catalog::` diagnostic.
+/// Returns the instance paths that had errors.
+fn schema_check(value: &Value, index: &SpanIndex, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut seen = HashSet::new();
+    for err in VALIDATOR.iter_errors(value) {
+        paths.push(err.instance_path().as_str().to_string());
+        for d in schema_diagnostic(&err, index) {
+            let key = (
+                d.location.map(|l| (l.start, l.end)),
+                d.code,
+                d.message.clone(),
+            );
+            if seen.insert(key) {
+                diags.push(d);
+            }
+        }
+    }
+    paths
+}
+
+fn unescape(seg: &str) -> String {
+    seg.replace("~1", "/").replace("~0", "~")
+}
+
+fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -> Vec<Diagnostic> {
+    let ptr = err.instance_path().as_str();
+    let segs: Vec<&str> = ptr.split('/').skip(1).collect();
+    let instance: &Value = err.instance();
+    let at = Some(index.value(ptr));
+    let place = segs
+        .last()
+        .map_or_else(|| "the file".to_string(), |s| unescape(s));
+    let d = match err.kind() {
+        // Optional values are `anyOf: [the value, null]`: report what is
+        // wrong with the value, not that it is not null either.
+        ValidationErrorKind::AnyOf { context } => {
+            let meant: Vec<Diagnostic> = context
+                .iter()
+                .filter(|errs| {
+                    !errs.iter().all(|e| {
+                        matches!(e.kind(), ValidationErrorKind::Type { kind: jsonschema::error::TypeKind::Single(t) } if t.to_string() == "null")
+                    })
+                })
+                .flat_map(|errs| errs.iter().flat_map(|e| schema_diagnostic(e, index)))
+                .collect();
+            if !meant.is_empty() {
+                return meant;
+            }
+            Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at)
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            return unexpected
+                .iter()
+                .map(|key| {
+                    let known = known_keys(&segs);
+                    let hint = match did_you_mean(key, known) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None if !known.is_empty() => {
+                            format!("allowed keys here: {}", known.join(", "))
+                        }
+                        None => "remove it".to_string(),
+                    };
+                    Diagnostic::error("catalog::unknown-key", format!("unknown key `{key}`"))
+                        .at(Some(index.key(&format!("{ptr}/{}", escape_pointer(key)))))
+                        .hint(hint)
+                })
+                .collect();
+        }
+        ValidationErrorKind::Required { property } => {
+            let prop = property.as_str().unwrap_or_default();
+            let d = Diagnostic::error(
+                "catalog::missing-key",
+                format!("missing required key `{prop}`"),
+            )
+            .at(at);
+            if prop == "name" && segs.is_empty() {
+                d.hint(
+                    "a definition file holds one definition (with `name`) or a `definitions` list",
+                )
+            } else {
+                d
+            }
+        }
+        ValidationErrorKind::Type { kind } => {
+            let d = Diagnostic::error(
+                "catalog::wrong-type",
+                if segs.is_empty() {
+                    format!(
+                        "an event definition file is a mapping (one definition, or `definitions: [...]`), not {}",
+                        json_type(instance)
+                    )
+                } else {
+                    format!(
+                        "`{place}` must be {}, not {}",
+                        expected_type(kind),
+                        json_type(instance)
+                    )
+                },
+            )
+            .at(at);
+            match (segs.last(), instance) {
+                (_, Value::Null) => {
+                    d.hint("the value is empty; write one after the colon, or remove the key")
+                }
+                (Some(&"default"), Value::Number(_) | Value::Bool(_)) => d.hint(format!(
+                    "attribute values are strings; quote it: \"{}\"",
+                    instance
+                )),
+                (Some(&"required" | &"allow_unknown_attributes"), Value::String(_)) => {
+                    d.hint("write `true` or `false` (`yes` and `no` are strings in YAML 1.2)")
+                }
+                _ if segs.len() >= 2 && segs[segs.len() - 2] == "enum" => {
+                    d.hint("enum values are strings; quote numbers and booleans")
+                }
+                _ => d,
+            }
+        }
+        ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MaxLength { .. }
+            if matches!(segs.as_slice(), ["name"] | ["definitions", _, "name"]) =>
+        {
+            let n = instance.as_str().map_or(0, |s| s.chars().count());
+            Diagnostic::error(
+                "catalog::invalid-name",
+                format!("event name is {n} characters long; it must be 1 to 100"),
+            )
+            .at(at)
+        }
+        ValidationErrorKind::PropertyNames { .. } => {
+            Diagnostic::error("catalog::empty-attribute-key", "an attribute key is empty")
+                .at(Some(index.key(&format!("{ptr}/"))))
+                .hint("give the attribute a name")
+        }
+        _ => Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at),
+    };
+    vec![d]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> (Arc<Catalog>, Vec<Diagnostic>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("d.yaml"), text).unwrap();
+        let mut sources = Sources::default();
+        let mut diags = Vec::new();
+        let c = Loader::default().load(
+            &[Entry {
+                pattern: "*.yaml".into(),
+                at: None,
+            }],
+            dir.path(),
+            &mut sources,
+            &mut diags,
+        );
+        (c, diags)
+    }
+
+    #[test]
+    fn one_or_several_definitions_per_file() {
+        let (c, d) = load_text("name: A\nattributes:\n  k: { required: true }\n");
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c.definitions[0].label(), "A@1");
+        let (c, d) = load_text(
+            "definitions:\n  - name: A\n    version: 2\n  - name: B\n    allow_unknown_attributes: true\n",
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(c.names(), vec!["A", "B"]);
+        assert!(c.definitions[1].allow_unknown);
+    }
+
+    #[test]
+    fn schema_errors_have_catalog_codes_and_places() {
+        let (c, d) = load_text("name: A\nattributes:\n  k: { requird: true, max_length: \"3\" }\n");
+        let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&"catalog::unknown-key"), "{codes:?}");
+        assert!(codes.contains(&"catalog::wrong-type"), "{codes:?}");
+        assert!(c.definitions.is_empty());
+        assert!(c.broken_names.contains("A"));
+        let (_, d) = load_text("- name: A\n");
+        assert_eq!(d[0].code, "catalog::wrong-type");
+        let (_, d) = load_text("definitions:\n  - version: 1\n");
+        assert_eq!(d[0].code, "catalog::missing-key");
+    }
+
+    #[test]
+    fn hostile_patterns_are_diagnostics() {
+        let (_, d) = load_text("name: A\nattributes:\n  k: { pattern: \"(\" }\n");
+        assert_eq!(d[0].code, "catalog::invalid-pattern");
+        let (_, d) = load_text("name: A\nattributes:\n  k: { pattern: \"(a{1000}){1000}\" }\n");
+        assert_eq!(d[0].code, "catalog::invalid-pattern");
+    }
+}
