@@ -44,7 +44,13 @@ struct Emulator {
 impl Emulator {
     fn start(extra: &[&str]) -> Emulator {
         let mut child = Command::new(BIN)
-            .args(["emulator", "--listen", "127.0.0.1:0", "--no-quotas", "--auto-create-rooms"])
+            .args([
+                "emulator",
+                "--listen",
+                "127.0.0.1:0",
+                "--no-quotas",
+                "--auto-create-rooms",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -72,7 +78,9 @@ impl Drop for Emulator {
 fn venv() -> PathBuf {
     std::env::var_os("IVSCHAT_VENV")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/ivschat-playbook/venv"))
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/ivschat-playbook/venv")
+        })
 }
 
 fn aws_env(c: &mut Command, dir: &Path) {
@@ -108,7 +116,11 @@ fn playbook(dir: &Path, rooms: usize, events: usize) -> PathBuf {
 /// Runs a command to completion; wall time and peak RSS (bytes).
 fn measure(cmd: &mut Command) -> (Duration, u64, bool) {
     let start = Instant::now();
-    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -120,9 +132,23 @@ fn measure(cmd: &mut Command) -> (Duration, u64, bool) {
     (start.elapsed(), usage.ru_maxrss as u64 * 1024, ok)
 }
 
+/// The report's summary, read from the report's head only: a report of a
+/// million sends is large, and this process must stay small, because a
+/// child's peak RSS as wait4 reports it includes what the parent held when
+/// it forked.
 fn report_summary(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut head = String::new();
+    let mut reader = BufReader::new(std::fs::File::open(path).unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
+        if line.trim_start().starts_with("\"sends\"") {
+            break;
+        }
+        head.push_str(&line);
+        line.clear();
+    }
+    let head = head.trim_end().trim_end_matches(',');
+    let v: serde_json::Value = serde_json::from_str(&format!("{head}}}")).unwrap();
     v["summary"].clone()
 }
 
@@ -145,7 +171,10 @@ fn our_run(dir: &Path, url: &str, pb: &Path, extra: &[&str]) -> (Duration, u64, 
 }
 
 fn bare_sdk_loop(url: &str, n: usize) -> f64 {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let conf = aws_sdk_ivschat::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -168,7 +197,10 @@ fn bare_sdk_loop(url: &str, n: usize) -> f64 {
                 async move {
                     client
                         .send_event()
-                        .room_identifier(format!("arn:aws:ivschat:us-west-2:123456789012:room/s{:07}", i % 10_000))
+                        .room_identifier(format!(
+                            "arn:aws:ivschat:us-west-2:123456789012:room/s{:07}",
+                            i % 10_000
+                        ))
                         .event_name("Bench")
                         .attributes("msgText", format!("bare {i}"))
                         .send()
@@ -207,14 +239,29 @@ fn throughput(dir: &Path) {
         dir,
         &emu.url,
         &pb,
-        &["--unchecked-rate", "1000000", "--burst", "100", "--concurrency", "64"],
+        &[
+            "--unchecked-rate",
+            "1000000",
+            "--burst",
+            "100",
+            "--concurrency",
+            "64",
+        ],
     );
     let ours = s["achieved_rate"].as_f64().unwrap();
     let (_, _, s2) = our_run(
         dir,
         &emu.url,
         &pb,
-        &["--unchecked-rate", "1000000", "--burst", "100", "--concurrency", "64", "--no-fsync"],
+        &[
+            "--unchecked-rate",
+            "1000000",
+            "--burst",
+            "100",
+            "--concurrency",
+            "64",
+            "--no-fsync",
+        ],
     );
     let ours_nofsync = s2["achieved_rate"].as_f64().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -222,7 +269,8 @@ fn throughput(dir: &Path) {
     let boto3 = if python.exists() {
         let mut c = Command::new(&python);
         aws_env(&mut c, dir);
-        c.arg(root.join("benches/boto3_sendevent.py")).args([&emu.url, "3000", "32"]);
+        c.arg(root.join("benches/boto3_sendevent.py"))
+            .args([&emu.url, "3000", "32"]);
         script_rate(&mut c)
     } else {
         None
@@ -230,23 +278,42 @@ fn throughput(dir: &Path) {
     let awscli = if python.exists() {
         let mut c = Command::new("bash");
         aws_env(&mut c, dir);
-        c.env("PATH", format!("{}:{}", venv().join("bin").display(), std::env::var("PATH").unwrap_or_default()))
-            .arg(root.join("benches/awscli_loop.sh"))
-            .args([&emu.url, "10"]);
+        c.env(
+            "PATH",
+            format!(
+                "{}:{}",
+                venv().join("bin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .arg(root.join("benches/awscli_loop.sh"))
+        .args([&emu.url, "10"]);
         script_rate(&mut c)
     } else {
         None
     };
     println!("| sender | sends/s | ours ÷ it |\n|---|---:|---:|");
     println!("| `ivschat-playbook run` (journal fsynced) | {ours:.0} | 1.00 |");
-    println!("| `ivschat-playbook run --no-fsync` | {ours_nofsync:.0} | {:.2} |", ours / ours_nofsync);
-    println!("| bare `aws-sdk-ivschat`, `buffer_unordered(64)` | {bare:.0} | {:.2} |", ours / bare);
+    println!(
+        "| `ivschat-playbook run --no-fsync` | {ours_nofsync:.0} | {:.2} |",
+        ours / ours_nofsync
+    );
+    println!(
+        "| bare `aws-sdk-ivschat`, `buffer_unordered(64)` | {bare:.0} | {:.2} |",
+        ours / bare
+    );
     match boto3 {
-        Some(b) => println!("| boto3, 32 threads (3,000 sends) | {b:.0} | {:.1} |", ours / b),
+        Some(b) => println!(
+            "| boto3, 32 threads (3,000 sends) | {b:.0} | {:.1} |",
+            ours / b
+        ),
         None => println!("| boto3, 32 threads | not run (no venv: scripts/setup-venv) | |"),
     }
     match awscli {
-        Some(a) => println!("| AWS CLI in a shell loop (10 sends) | {a:.2} | {:.0} |", ours / a),
+        Some(a) => println!(
+            "| AWS CLI in a shell loop (10 sends) | {a:.2} | {:.0} |",
+            ours / a
+        ),
         None => println!("| AWS CLI loop | not run (no venv) | |"),
     }
     println!(
@@ -263,7 +330,12 @@ fn throughput(dir: &Path) {
 
 fn rate_accuracy(dir: &Path) {
     let log = dir.join("events.jsonl");
-    let emu = Emulator::start(&["--keep-events", "1000", "--events-log", log.to_str().unwrap()]);
+    let emu = Emulator::start(&[
+        "--keep-events",
+        "1000",
+        "--events-log",
+        log.to_str().unwrap(),
+    ]);
     let pb = playbook(dir, 300, 10);
     let (_, _, s) = our_run(dir, &emu.url, &pb, &["--rate", "100", "--burst", "5"]);
     drop(emu);
@@ -286,7 +358,10 @@ fn rate_accuracy(dir: &Path) {
         "| achieved rate (report) | {achieved:.2}/s ({:.1}% of 100) | ≥ 99% |",
         achieved
     );
-    println!("| duration | {:.2} s | |", s["duration_seconds"].as_f64().unwrap());
+    println!(
+        "| duration | {:.2} s | |",
+        s["duration_seconds"].as_f64().unwrap()
+    );
     println!("| busiest 1-s window, emulator's delivery log | {peak} | ≤ 105 (rate + burst) |");
     println!(
         "| busiest 1-s window of attempts, report | {} | ≤ 105 |\n",
@@ -305,7 +380,15 @@ fn memory(dir: &Path) {
             dir,
             &emu.url,
             &pb,
-            &["--unchecked-rate", "1000000", "--burst", "100", "--concurrency", "64", "--no-fsync"],
+            &[
+                "--unchecked-rate",
+                "1000000",
+                "--burst",
+                "100",
+                "--concurrency",
+                "64",
+                "--no-fsync",
+            ],
         );
         let sent = s["counts"]["sent"].as_u64().unwrap();
         assert_eq!(sent as usize, rooms * events);
@@ -326,7 +409,10 @@ fn memory(dir: &Path) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let all = args.is_empty();
     let dir = tempfile::tempdir().unwrap();
     if all || args.iter().any(|a| a == "throughput") {

@@ -77,11 +77,23 @@ pub enum Command {
     /// Send the events: concurrently, rate-limited per account and region,
     /// retrying what is safe to retry, journaled so a later run can resume.
     Run(RunArgs),
+    /// Rebuild a run's report from its journal (after a crash, or in another
+    /// format).
+    Report(ReportArgs),
     /// Print a generated JSON Schema (playbook, inventory, plan, report), or
     /// write them all to a folder.
     Schema(SchemaArgs),
+    /// Send one event, as `aws ivschat send-event` does (same options,
+    /// output and exit codes), checked first and retried when throttled.
+    #[command(args_override_self = true)]
+    SendEvent(crate::send_event::SendEventArgs),
     /// Run a local IVS Chat endpoint for rehearsals and tests.
     Emulator(crate::emulator::EmulatorArgs),
+    /// Event definitions: list them, check them, or diff two versions of a
+    /// catalog for breaking changes.
+    Catalog(crate::catalog::command::CatalogArgs),
+    /// Write a commented starter playbook and room inventory into a folder.
+    Init(crate::init::InitArgs),
 }
 
 /// Playbooks and variables, shared by the commands that read playbooks.
@@ -265,6 +277,37 @@ pub struct RunArgs {
     pub unchecked_rate: Option<f64>,
 }
 
+/// `report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The journal a run wrote.
+    #[arg(value_name = "JOURNAL")]
+    pub journal: PathBuf,
+    /// Which run of the journal (a resumed run appends one): 1 is the first,
+    /// -1 (the default) the last.
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub run: i64,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Summary)]
+    pub format: ReportFormat,
+    /// Also write the report to FILE (.json, .md or .xml). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+}
+
+/// How `report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// The human summary.
+    Summary,
+    /// The JSON report.
+    Json,
+    /// Markdown.
+    Markdown,
+    /// JUnit XML.
+    Junit,
+}
+
 /// What `run` prints on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RunFormat {
@@ -296,6 +339,11 @@ pub struct SchemaArgs {
     /// Write every schema into this folder instead of printing one.
     #[arg(long, value_name = "DIR")]
     pub write: Option<PathBuf>,
+    /// Print the playbook schema specialised to these event definitions (a
+    /// file, folder or glob; repeatable), so editors check `use:` events
+    /// against their contracts.
+    #[arg(long, value_name = "PATH", conflicts_with = "write")]
+    pub catalog: Vec<String>,
 }
 
 /// Streams and terminal facts a command runs with.
@@ -315,7 +363,12 @@ pub fn run_sync(command: &Command, io: &mut Io<'_>) -> anyhow::Result<i32> {
         Command::Validate(a) => validate(a, io),
         Command::Plan(a) => plan_cmd(a, io),
         Command::Schema(a) => schema(a, io),
-        Command::Emulator(_) | Command::Run(_) => anyhow::bail!("this command runs asynchronously"),
+        Command::Catalog(a) => crate::catalog::command::run(a, io),
+        Command::Init(a) => crate::init::run(a, io),
+        Command::Report(a) => crate::run::report_command(a, io),
+        Command::Emulator(_) | Command::Run(_) | Command::SendEvent(_) => {
+            anyhow::bail!("this command runs asynchronously")
+        }
     }
 }
 
@@ -400,6 +453,16 @@ pub(crate) fn print_plan(
 }
 
 fn schema(a: &SchemaArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
+    if !a.catalog.is_empty() {
+        if a.kind != SchemaKind::Playbook {
+            writeln!(
+                io.err,
+                "error: --catalog specialises the playbook schema only"
+            )?;
+            return Ok(EXIT_INVALID);
+        }
+        return crate::catalog::command::schema(&a.catalog, io);
+    }
     match &a.write {
         None => io.out.write_all(a.kind.text().as_bytes())?,
         Some(dir) => {

@@ -6,9 +6,22 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ivschat_playbook::cli::{self, Cli, Command, EXIT_INVALID, Io};
+use ivschat_playbook::send_event;
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            // send-event answers usage errors as the AWS CLI does (252).
+            let code = if e.use_stderr() && subcommand().as_deref() == Some("send-event") {
+                send_event::EXIT_USAGE
+            } else {
+                e.exit_code()
+            };
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+    };
     init_tracing(args.verbose);
     let color = args.color.enabled(std::io::stderr().is_terminal());
     // Buffered: plans and reports can be large; the emulator flushes its
@@ -39,6 +52,18 @@ fn main() -> ExitCode {
                 ivschat_playbook::run::run(&a, &mut io, stop).await
             })
         }),
+        Command::SendEvent(a) => tokio_runtime().and_then(|rt| {
+            let mut io = Io {
+                out: &mut stdout,
+                err: &mut stderr,
+                color,
+            };
+            // Like the AWS CLI, a failure of our own exits 255.
+            rt.block_on(send_event::run(&a, &mut io)).or_else(|e| {
+                eprintln!("\n{e:#}");
+                Ok(send_event::EXIT_OTHER)
+            })
+        }),
         command => {
             let mut io = Io {
                 out: &mut stdout,
@@ -60,6 +85,22 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_INVALID as u8)
         }
     }
+}
+
+/// The subcommand named on the command line, if any: the first word that is
+/// not an option (or the value of the global `--color`).
+fn subcommand() -> Option<String> {
+    let mut args = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    while let Some(a) = args.next() {
+        if a == "--color" {
+            args.next();
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
 }
 
 /// Ctrl-C or SIGTERM.

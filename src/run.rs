@@ -220,6 +220,7 @@ pub async fn run(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> a
         ClientOptions {
             profile: a.profile.clone(),
             region: a.region.clone(),
+            fallback_region: None,
             endpoint_url: a.endpoint_url.clone(),
             static_credentials: None,
             connect_timeout: Duration::from_secs(3),
@@ -298,6 +299,62 @@ pub async fn run(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> a
     } else {
         EXIT_OK
     })
+}
+
+/// Runs `report`: rebuilds a run's report from its journal.
+pub fn report_command(a: &crate::cli::ReportArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
+    for r in &a.report {
+        if let Err(e) = report_format(r) {
+            writeln!(io.err, "error: {e}")?;
+            return Ok(EXIT_INVALID);
+        }
+    }
+    let offsets = match build::run_offsets(&a.journal) {
+        Ok(o) => o,
+        Err(e) => {
+            writeln!(io.err, "error: cannot read {}: {e}", a.journal.display())?;
+            return Ok(EXIT_INVALID);
+        }
+    };
+    let index = if a.run < 0 {
+        offsets.len() as i64 + a.run
+    } else {
+        a.run - 1
+    };
+    let Some(&offset) = usize::try_from(index).ok().and_then(|i| offsets.get(i)) else {
+        writeln!(
+            io.err,
+            "error: {} has {} run(s); there is no run {}",
+            a.journal.display(),
+            offsets.len(),
+            a.run
+        )?;
+        return Ok(EXIT_INVALID);
+    };
+    let (ended_at, interrupted) = match build::finish_of(&a.journal, offset)? {
+        Some(f) => f,
+        None => {
+            writeln!(
+                io.err,
+                "note: this run has no finish record (the process stopped); sends in flight are reported as unknown"
+            )?;
+            (Utc::now(), true)
+        }
+    };
+    let head = build::head(&a.journal, offset, ended_at, interrupted)?;
+    for path in &a.report {
+        write_report(path, &a.journal, offset, &head)
+            .with_context(|| format!("cannot write the report {}", path.display()))?;
+    }
+    match a.format {
+        crate::cli::ReportFormat::Summary => io
+            .out
+            .write_all(render::human(&head, &a.journal, offset)?.as_bytes())?,
+        crate::cli::ReportFormat::Json => build::write_json(&a.journal, offset, &head, io.out)?,
+        crate::cli::ReportFormat::Markdown => render::markdown(&head, &a.journal, offset, io.out)?,
+        crate::cli::ReportFormat::Junit => render::junit(&head, &a.journal, offset, io.out)?,
+    }
+    Ok(EXIT_OK)
 }
 
 fn write_report(path: &Path, journal: &Path, offset: u64, head: &ReportHead) -> anyhow::Result<()> {

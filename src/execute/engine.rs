@@ -241,7 +241,8 @@ impl Shared<'_> {
         let limiter = self.limiters.get(&send.account, &send.region);
         let mut delays = self.retry.delays();
         let mut stop = e.stop.clone();
-        let first = Instant::now();
+        // Set at the first attempt: waiting for the limiter is not latency.
+        let mut first: Option<Instant> = None;
         let mut end = EndRecord {
             id: send.id.clone(),
             account: send.account.clone(),
@@ -292,6 +293,7 @@ impl Shared<'_> {
                     return Attempted::JournalFailed;
                 }
             }
+            first.get_or_insert_with(Instant::now);
             end.attempts += 1;
             end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
             let outcome =
@@ -350,7 +352,7 @@ impl Shared<'_> {
                 break;
             }
         }
-        end.latency_ms = (end.attempts > 0).then(|| ms(first.elapsed()));
+        end.latency_ms = first.map(|f| ms(f.elapsed()));
         end.at = Utc::now();
         Attempted::Ended(Box::new(end))
     }

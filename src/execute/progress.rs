@@ -43,9 +43,15 @@ impl ProgressReporter {
             let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
             b.set_style(
                 ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} sends  {per_sec}  ETA {eta}  {msg}",
+                    "{bar:30} {pos}/{len} sends  {rate}  ETA {eta}  {msg}",
                 )
-                .expect("progress template is valid"),
+                .expect("progress template is valid")
+                .with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1}/s", state.per_sec());
+                    },
+                ),
             );
             b
         });

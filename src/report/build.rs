@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::journal::{EndRecord, JournalRecord, RunHeader, StartRecord};
 use super::model::{Latency, RegionRun, RunSummary, SendRecord, Status, ToolInfo};
-use crate::plan::{EffectiveSettings, PlanPlaybook};
+use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
 
 /// Everything in a report but the per-send records.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,7 +43,7 @@ pub struct ReportHead {
 }
 
 /// Reads one run's records: those from byte `offset` (where its header was
-/// written) to the end of the file.
+/// written) up to the next run's header or the end of the file.
 fn for_each_from(
     path: &Path,
     offset: u64,
@@ -52,12 +52,20 @@ fn for_each_from(
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let reader = BufReader::with_capacity(1 << 16, file.take(u64::MAX));
+    let mut headers = 0;
     for line in reader.lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<JournalRecord>(&line) {
+            Ok(r @ JournalRecord::Run(_)) => {
+                headers += 1;
+                if headers > 1 {
+                    break;
+                }
+                f(r)?
+            }
             Ok(r) => f(r)?,
             // A line cut short by a crash: nothing after it is readable.
             Err(_) => break,
@@ -92,30 +100,10 @@ fn for_each_send(
                 }
             }
             JournalRecord::Skip(s) => {
-                let p = s.send;
-                f(SendRecord {
-                    id: p.id,
-                    seq: p.seq,
-                    playbook: p.playbook,
-                    room_arn: p.room_arn,
-                    room_name: p.room_name,
-                    region: p.region,
-                    account: p.account,
-                    event_name: p.event_name,
-                    attributes: p.attributes,
-                    bytes: p.bytes,
-                    status: s.status,
-                    message_id: s.message_id,
-                    request_id: None,
-                    attempts: 0,
-                    throttles: 0,
-                    error_code: None,
-                    error_message: None,
-                    note: Some(s.note),
-                    latency_ms: None,
-                    started_at: None,
-                    ended_at: None,
-                })?;
+                let mut r = unattempted(s.send, s.status);
+                r.message_id = s.message_id;
+                r.note = Some(s.note);
+                f(r)?;
             }
             JournalRecord::Finish(_) => {}
         }
@@ -124,37 +112,17 @@ fn for_each_send(
     let mut rest: Vec<StartRecord> = open.into_values().collect();
     rest.sort_by_key(|s| s.send.seq);
     for s in rest {
-        let at = s.at;
-        let p = s.send;
-        f(SendRecord {
-            id: p.id,
-            seq: p.seq,
-            playbook: p.playbook,
-            room_arn: p.room_arn,
-            room_name: p.room_name,
-            region: p.region,
-            account: p.account,
-            event_name: p.event_name,
-            attributes: p.attributes,
-            bytes: p.bytes,
-            status: Status::Unknown,
-            message_id: None,
-            request_id: None,
-            attempts: 0,
-            throttles: 0,
-            error_code: Some("InFlight".into()),
-            error_message: Some("the run stopped while this send was in flight".into()),
-            note: None,
-            latency_ms: None,
-            started_at: Some(at),
-            ended_at: None,
-        })?;
+        let mut r = unattempted(s.send, Status::Unknown);
+        r.error_code = Some("InFlight".into());
+        r.error_message = Some("the run stopped while this send was in flight".into());
+        r.started_at = Some(s.at);
+        f(r)?;
     }
     Ok(header)
 }
 
-fn joined(s: StartRecord, e: EndRecord) -> SendRecord {
-    let p = s.send;
+/// A record for a send with no attempt outcome of its own.
+fn unattempted(p: PlannedSend, status: Status) -> SendRecord {
     SendRecord {
         id: p.id,
         seq: p.seq,
@@ -166,17 +134,32 @@ fn joined(s: StartRecord, e: EndRecord) -> SendRecord {
         event_name: p.event_name,
         attributes: p.attributes,
         bytes: p.bytes,
-        status: e.status,
+        status,
+        message_id: None,
+        request_id: None,
+        attempts: 0,
+        throttles: 0,
+        error_code: None,
+        error_message: None,
+        note: None,
+        latency_ms: None,
+        started_at: None,
+        ended_at: None,
+    }
+}
+
+fn joined(s: StartRecord, e: EndRecord) -> SendRecord {
+    SendRecord {
         message_id: e.message_id,
         request_id: e.request_id,
         attempts: e.attempts,
         throttles: e.throttles,
         error_code: e.error_code,
         error_message: e.error_message,
-        note: None,
         latency_ms: e.latency_ms,
         started_at: Some(s.at),
         ended_at: Some(e.at),
+        ..unattempted(s.send, e.status)
     }
 }
 
@@ -369,6 +352,41 @@ pub fn sends(
     f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<()> {
     for_each_send(path, offset, f).map(|_| ())
+}
+
+/// Byte offsets of every run header in a journal, in order; the last is the
+/// latest run. Lets a report be rebuilt from a journal after a crash.
+pub fn run_offsets(path: &Path) -> io::Result<Vec<u64>> {
+    let file = std::fs::File::open(path)?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut offsets = Vec::new();
+    let mut pos = 0u64;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        if line.starts_with(br#"{"type":"run""#) {
+            offsets.push(pos);
+        }
+        pos += n as u64;
+    }
+    Ok(offsets)
+}
+
+/// The end time and interruption of the run at `offset`, from its finish
+/// record; `None` when it has none (the process died).
+pub fn finish_of(path: &Path, offset: u64) -> io::Result<Option<(DateTime<Utc>, bool)>> {
+    let mut found = None;
+    for_each_from(path, offset, |rec| {
+        if let JournalRecord::Finish(f) = rec {
+            found = Some((f.at, f.interrupted));
+        }
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -12,12 +12,32 @@ fn count(head: &ReportHead, s: Status) -> usize {
     head.summary.counts.get(&s).copied().unwrap_or(0)
 }
 
-/// Sends that are not `sent` or `skipped`, at most `limit`, for listings.
-fn problems(journal: &Path, offset: u64, limit: usize) -> io::Result<(Vec<SendRecord>, usize)> {
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Sends that were not sent, at most `limit`, for listings: failed and
+/// unknown ones, and not attempted ones too when `with_planned`.
+fn problems(
+    journal: &Path,
+    offset: u64,
+    limit: usize,
+    with_planned: bool,
+) -> io::Result<(Vec<SendRecord>, usize)> {
     let mut out = Vec::new();
     let mut total = 0;
     build::sends(journal, offset, |s| {
-        if matches!(s.status, Status::Failed | Status::Unknown | Status::Planned) {
+        if matches!(s.status, Status::Failed | Status::Unknown)
+            || (with_planned && s.status == Status::Planned)
+        {
             total += 1;
             if out.len() < limit {
                 out.push(s);
@@ -72,7 +92,7 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             peaks.join(", ")
         );
     }
-    let (list, total) = problems(journal, offset, 10)?;
+    let (list, total) = problems(journal, offset, 10, false)?;
     for p in &list {
         let _ = writeln!(
             out,
@@ -94,6 +114,16 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             out,
             "  ... and {} more (see the report)",
             total - list.len()
+        );
+    }
+    let retry = count(head, Status::Failed) + count(head, Status::Planned);
+    if retry > 0 {
+        let paths: Vec<String> = head.playbooks.iter().map(|p| shell_word(&p.path)).collect();
+        let _ = writeln!(
+            out,
+            "To send the {retry} failed or not attempted: ivschat-playbook run --resume {} {}",
+            shell_word(&journal.display().to_string()),
+            paths.join(" ")
         );
     }
     Ok(out)
@@ -150,7 +180,7 @@ pub fn markdown(
             let _ = writeln!(m, "| `{code}` | {n} |");
         }
     }
-    let (list, total) = problems(journal, offset, 50)?;
+    let (list, total) = problems(journal, offset, 50, true)?;
     if !list.is_empty() {
         let _ = writeln!(
             m,

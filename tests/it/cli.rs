@@ -18,10 +18,16 @@ fn colour_only_when_asked_or_on_a_terminal() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\u{1b}'));
     // Forced.
-    let out = bin().args(["--color", "always", "validate", bad]).output().unwrap();
+    let out = bin()
+        .args(["--color", "always", "validate", bad])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("\u{1b}["));
     // Never, even when forced on by nothing else.
-    let out = bin().args(["--color", "never", "validate", bad]).output().unwrap();
+    let out = bin()
+        .args(["--color", "never", "validate", bad])
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\u{1b}'));
 }
 
@@ -31,7 +37,10 @@ fn human_diagnostics_go_to_stderr_and_machine_formats_to_stdout() {
     let out = bin().args(["validate", bad]).output().unwrap();
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("playbook::unknown-tag"));
-    let out = bin().args(["validate", "--format", "json", bad]).output().unwrap();
+    let out = bin()
+        .args(["validate", "--format", "json", bad])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["code"], "playbook::unknown-tag");
     let out = bin().args(["plan", bad]).output().unwrap();
@@ -42,28 +51,57 @@ fn human_diagnostics_go_to_stderr_and_machine_formats_to_stdout() {
 #[test]
 fn usage_errors_exit_2_with_a_message() {
     for (args, needle) in [
-        (vec!["plan", "--rate", "150", "playbooks/"], "SendEvent quota"),
+        (
+            vec!["plan", "--rate", "150", "playbooks/"],
+            "SendEvent quota",
+        ),
         (vec!["plan", "--rate", "abc", "playbooks/"], "not a number"),
-        (vec!["plan", "--var", "no-equals", "playbooks/"], "NAME=VALUE"),
+        (
+            vec!["plan", "--var", "no-equals", "playbooks/"],
+            "NAME=VALUE",
+        ),
         (vec!["plan", "--var", "room=x", "playbooks/"], "built-in"),
-        (vec!["plan", "--timeout", "10 seconds", "playbooks/"], "duration"),
+        (
+            vec!["plan", "--timeout", "10 seconds", "playbooks/"],
+            "duration",
+        ),
         (vec!["validate"], "PLAYBOOK"),
         (vec!["run", "--resend-unknown", "playbooks/"], "--resume"),
-        (vec!["run", "--unchecked-rate", "500", "playbooks/"], "--local or --endpoint-url"),
-        (vec!["run", "--report", "r.txt", "playbooks/"], ".json, .md or .xml"),
-        (vec!["run", "--dry-run", "--format", "junit", "playbooks/"], "table or json"),
+        (
+            vec!["run", "--unchecked-rate", "500", "playbooks/"],
+            "--local or --endpoint-url",
+        ),
+        (
+            vec!["run", "--report", "r.txt", "playbooks/"],
+            ".json, .md or .xml",
+        ),
+        (
+            vec!["run", "--dry-run", "--format", "junit", "playbooks/"],
+            "table or json",
+        ),
         (vec!["nonsense"], "unrecognized subcommand"),
     ] {
         let out = bin().args(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains(needle), "{args:?}: expected `{needle}` in {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: expected `{needle}` in {stderr}"
+        );
     }
 }
 
 #[test]
 fn a_missing_playbook_is_a_diagnostic_with_exit_2() {
-    let out = bin().args(["validate", "no/such/playbook.yaml"]).output().unwrap();
+    let out = bin()
+        .args(["validate", "no/such/playbook.yaml"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("playbook::file-not-found"), "{stderr}");

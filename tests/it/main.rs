@@ -1,12 +1,15 @@
 //! The integration tests: one binary, one module per area.
 
+mod catalog;
 mod cli;
 mod conformance;
 mod docs;
 mod emulator;
 mod files;
+mod init;
 mod plan;
 mod run;
 mod schema;
+mod send_event;
 mod support;
 mod validate;

@@ -19,25 +19,27 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_ivschat-playbook")
 }
 
-/// A command with a clean AWS environment: nothing from this machine's
+/// The binary with a clean AWS environment: nothing from this machine's
 /// configuration leaks in.
 fn command(dir: &Path) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(bin());
-    c.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-west-2")
-        .env("AWS_ACCESS_KEY_ID", emulator::config::DEFAULT_ACCESS_KEY_ID)
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            emulator::config::DEFAULT_SECRET_ACCESS_KEY,
-        )
-        .kill_on_drop(true);
-    c
+    crate::support::clean_command(bin(), dir)
+}
+
+/// An SDK-backed API for one region with fixed credentials.
+async fn api(endpoint: String, key: &str, secret: &str) -> ivschat_playbook::execute::SdkChatApi {
+    use ivschat_playbook::execute::{ClientOptions, SdkChatApi};
+    SdkChatApi::new(
+        &["us-west-2".to_string()],
+        &ClientOptions {
+            endpoint_url: Some(endpoint),
+            static_credentials: Some(aws_credential_types::Credentials::new(
+                key, secret, None, None, "test",
+            )),
+            connect_timeout: Duration::from_secs(2),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 async fn start_emulator(auto_create: bool, quotas: bool) -> EmulatorHandle {
@@ -317,24 +319,11 @@ async fn non_retryable_errors_fail_after_one_attempt() {
 
     // An oversized event (which validation never lets through) is refused by
     // the service with a ValidationException that is not retried.
-    use ivschat_playbook::execute::{
-        AttemptError, ChatApi, ClientOptions, SdkChatApi, SendRequest,
-    };
-    let creds = aws_credential_types::Credentials::new(
+    use ivschat_playbook::execute::{AttemptError, ChatApi, SendRequest};
+    let api = api(
+        emu.endpoint_url(),
         emulator::config::DEFAULT_ACCESS_KEY_ID,
         emulator::config::DEFAULT_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    );
-    let api = SdkChatApi::new(
-        &["us-west-2".to_string()],
-        &ClientOptions {
-            endpoint_url: Some(emu.endpoint_url()),
-            static_credentials: Some(creds),
-            connect_timeout: Duration::from_secs(2),
-            ..Default::default()
-        },
     )
     .await;
     let err = api
@@ -355,26 +344,13 @@ async fn non_retryable_errors_fail_after_one_attempt() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_cannot_be_made_is_not_sent_and_retried() {
-    use ivschat_playbook::execute::{
-        AttemptError, ChatApi, ClientOptions, SdkChatApi, SendRequest,
-    };
+    use ivschat_playbook::execute::{AttemptError, ChatApi, SendRequest};
     // A port nobody listens on.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let api = SdkChatApi::new(
-        &["us-west-2".to_string()],
-        &ClientOptions {
-            endpoint_url: Some(format!("http://127.0.0.1:{port}")),
-            static_credentials: Some(aws_credential_types::Credentials::new(
-                "AKID", "secret", None, None, "t",
-            )),
-            connect_timeout: Duration::from_secs(2),
-            ..Default::default()
-        },
-    )
-    .await;
+    let api = api(format!("http://127.0.0.1:{port}"), "AKID", "secret").await;
     let err = api
         .send_event(SendRequest {
             region: "us-west-2".into(),
@@ -489,6 +465,25 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     let (started, ended) = journal_state(&journal_path);
     let in_flight: HashSet<String> = started.difference(&ended).cloned().collect();
     assert!(ended.len() < 60, "the run finished before it was killed");
+
+    // The killed run wrote no report; one can be rebuilt from its journal.
+    let out = command(dir.path())
+        .args(["report", "j.jsonl", "--report", "r0.json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no finish record"));
+    let r0 = report(&dir.path().join("r0.json"));
+    assert!(r0.interrupted);
+    assert_eq!(count(&r0, Status::Unknown), in_flight.len());
+    assert_eq!(
+        r0.sends
+            .iter()
+            .filter(|s| s.error_code.as_deref() == Some("InFlight"))
+            .count(),
+        in_flight.len()
+    );
 
     // Resume without --resend-unknown: what was in flight is left alone.
     emu.set_faults(FaultConfig::default()).unwrap();
