@@ -141,13 +141,14 @@ fn report_summary(path: &Path) -> serde_json::Value {
     let mut reader = BufReader::new(std::fs::File::open(path).unwrap());
     let mut line = String::new();
     while reader.read_line(&mut line).unwrap() > 0 {
-        if line.trim_start().starts_with("\"sends\"") {
+        if line.trim() == "\"sends\": [" || line.trim() == "\"sends\": []" {
             break;
         }
         head.push_str(&line);
         line.clear();
     }
     let head = head.trim_end().trim_end_matches(',');
+    // `"sends": []` (no sends) closes the object on the same line.
     let v: serde_json::Value = serde_json::from_str(&format!("{head}}}")).unwrap();
     v["summary"].clone()
 }

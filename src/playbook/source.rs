@@ -31,7 +31,59 @@ pub struct NodeSpan {
 #[derive(Debug, Default)]
 pub struct SpanIndex {
     file: FileId,
-    nodes: HashMap<String, NodeSpan>,
+    nodes: Nodes,
+}
+
+/// Node spans keyed by a 64-bit hash of their pointer, in 4-byte offsets
+/// (files are at most 64 MiB): a 100,000-room inventory has half a million
+/// nodes, and their pointer strings would cost more than the file itself.
+#[derive(Debug, Default)]
+struct Nodes(HashMap<u64, Packed>);
+
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    key: (u32, u32),
+    value: (u32, u32),
+    has_key: bool,
+}
+
+fn pointer_hash(pointer: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // Fixed keys: the same pointer always hashes the same.
+    let mut h = std::hash::DefaultHasher::new();
+    pointer.hash(&mut h);
+    h.finish()
+}
+
+impl Nodes {
+    fn insert(&mut self, pointer: &str, n: NodeSpan) {
+        let key = n.key.unwrap_or((0, 0));
+        self.0.insert(
+            pointer_hash(pointer),
+            Packed {
+                key: (key.0 as u32, key.1 as u32),
+                value: (n.value.0 as u32, n.value.1 as u32),
+                has_key: n.key.is_some(),
+            },
+        );
+    }
+
+    fn get(&self, pointer: &str) -> Option<NodeSpan> {
+        self.0.get(&pointer_hash(pointer)).map(|p| NodeSpan {
+            key: p.has_key.then_some((p.key.0 as usize, p.key.1 as usize)),
+            value: (p.value.0 as usize, p.value.1 as usize),
+        })
+    }
+
+    fn set_value_end(&mut self, pointer: &str, end: usize) {
+        if let Some(p) = self.0.get_mut(&pointer_hash(pointer)) {
+            p.value.1 = end as u32;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
 impl SpanIndex {
@@ -64,14 +116,14 @@ impl SpanIndex {
 
     /// Whether the exact pointer is written in the file.
     pub fn contains(&self, pointer: &str) -> bool {
-        self.nodes.contains_key(pointer)
+        self.nodes.get(pointer).is_some()
     }
 
     fn lookup(&self, pointer: &str) -> NodeSpan {
         let mut p = pointer;
         loop {
             if let Some(n) = self.nodes.get(p) {
-                return *n;
+                return n;
             }
             match p.rfind('/') {
                 Some(i) => p = &p[..i],
@@ -115,6 +167,17 @@ pub fn parse(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Op
     let index = index_spans(sources, file, diags)?;
     tracing::debug!(elapsed = ?t.elapsed(), nodes = index.nodes.len(), "indexed spans");
     let t = std::time::Instant::now();
+    // Straight to JSON when the text has nothing JSON cannot hold (tags,
+    // NaN, infinities, non-string keys make the direct way fail or lose
+    // information): it skips a whole intermediate tree, which matters for
+    // inventories of 100,000 rooms.
+    let plain = !text.contains('!')
+        && !text.to_ascii_lowercase().contains(".nan")
+        && !text.to_ascii_lowercase().contains(".inf");
+    if plain && let Ok(value) = serde_yaml::from_str::<serde_json::Value>(text) {
+        tracing::debug!(elapsed = ?t.elapsed(), "parsed YAML straight to JSON");
+        return Some(ParsedYaml { value, index });
+    }
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -286,7 +349,7 @@ enum Frame {
 fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Option<SpanIndex> {
     let text = &*sources.get(file).text;
     let bytes = ByteMap::new(text);
-    let mut nodes: HashMap<String, NodeSpan> = HashMap::new();
+    let mut nodes = Nodes::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, usize> = HashMap::new();
     let mut events_seen = 0usize;
@@ -391,7 +454,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                     Some((k, key_span)) => {
                         let p = format!("{pointer}/{}", escape_pointer(&k));
                         nodes.insert(
-                            p.clone(),
+                            &p,
                             NodeSpan {
                                 key: Some(key_span),
                                 value: sp,
@@ -404,7 +467,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                     let p = format!("{pointer}/{next}");
                     *next += 1;
                     nodes.insert(
-                        p.clone(),
+                        &p,
                         NodeSpan {
                             key: None,
                             value: sp,
@@ -416,7 +479,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
             };
             if stack.is_empty() {
                 nodes.insert(
-                    String::new(),
+                    "",
                     NodeSpan {
                         key: None,
                         value: sp,
@@ -482,13 +545,13 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                     }) => (pointer, anchor, size),
                     _ => continue,
                 };
-                if let Some(n) = nodes.get_mut(&pointer) {
+                if let Some(n) = nodes.get(&pointer) {
                     // Mark a collection by its first line only: a caret
                     // under a whole block says less than one under its start.
                     let first_line_end = text[n.value.0..]
                         .find('\n')
                         .map_or(text.len(), |i| n.value.0 + i);
-                    n.value.1 = sp.0.max(n.value.0).min(first_line_end);
+                    nodes.set_value_end(&pointer, sp.0.max(n.value.0).min(first_line_end));
                 }
                 if anchor != 0 {
                     anchors.insert(anchor, size);
@@ -589,6 +652,25 @@ mod tests {
         assert!(p.is_none());
         assert_eq!(d[0].code, "yaml::syntax");
         assert!(s.get(0).line_col(d[0].location.unwrap().start).0 >= 1);
+    }
+
+    #[test]
+    fn values_json_cannot_hold_take_the_careful_way() {
+        // Integer keys become strings; NaN is reported, not turned into null.
+        let (p, d, _) = parse_str("1: a\ntrue: b\nx: .nan\ny: !custom z\n");
+        let p = p.unwrap();
+        assert_eq!(p.value["1"], "a");
+        assert_eq!(p.value["true"], "b");
+        assert_eq!(p.value["y"], "z");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "yaml::unsupported-value");
+        // The direct way gives the same value as the careful one.
+        let (p, d, _) = parse_str("a: [1, 2.5, \"x\", true, null]\nb: {c: d}\n");
+        assert!(d.is_empty());
+        assert_eq!(
+            p.unwrap().value,
+            serde_json::json!({"a": [1, 2.5, "x", true, null], "b": {"c": "d"}})
+        );
     }
 
     #[test]
