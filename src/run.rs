@@ -142,44 +142,6 @@ pub async fn run(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> a
         )?;
     }
 
-    // The journal: a resumed journal is appended to.
-    let journal_path = match (&a.journal, &resume) {
-        (Some(p), _) => p.clone(),
-        (None, Some(st)) if st.is_journal => st.source.clone(),
-        _ => PathBuf::from(format!(
-            "ivschat-playbook-{}.journal.jsonl",
-            Utc::now().format("%Y%m%dT%H%M%SZ")
-        )),
-    };
-    let offset = std::fs::metadata(&journal_path)
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let journal = Journal::open(&journal_path, !a.no_fsync)
-        .with_context(|| format!("cannot open the journal {}", journal_path.display()))?;
-    let started_at = Utc::now();
-    journal
-        .write_durable(&JournalRecord::Run(RunHeader {
-            tool: ToolInfo::current().name,
-            version: ToolInfo::current().version,
-            plan_hash: overview.plan_hash.clone(),
-            started_at,
-            playbooks: overview.playbooks.clone(),
-            settings: overview.settings.clone(),
-            sends: overview.summary.sends,
-            resumed_from: resume.as_ref().map(|r| r.source.display().to_string()),
-        }))
-        .await
-        .with_context(|| format!("cannot write the journal {}", journal_path.display()))?;
-    writeln!(
-        io.err,
-        "sending {} events to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
-        overview.summary.sends,
-        overview.summary.rooms,
-        overview.summary.regions.len(),
-        overview.settings.rate,
-        journal_path.display()
-    )?;
-
     // Clients: the embedded emulator, or AWS through the standard chain.
     let regions: Vec<String> = {
         let mut r: Vec<String> = overview
@@ -226,7 +188,54 @@ pub async fn run(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> a
             connect_timeout: Duration::from_secs(3),
         }
     };
-    let api: Arc<dyn ChatApi> = Arc::new(SdkChatApi::new(&regions, &options).await);
+    let sdk = SdkChatApi::new(&regions, &options).await;
+    if let Err(e) = sdk.check_credentials().await {
+        writeln!(
+            io.err,
+            "error: no AWS credentials could be loaded, so nothing was sent: {e}\n\
+             Configure credentials (environment, --profile, SSO, instance role), or rehearse with --local."
+        )?;
+        return Ok(EXIT_INVALID);
+    }
+    let api: Arc<dyn ChatApi> = Arc::new(sdk);
+
+    // The journal: a resumed journal is appended to.
+    let journal_path = match (&a.journal, &resume) {
+        (Some(p), _) => p.clone(),
+        (None, Some(st)) if st.is_journal => st.source.clone(),
+        _ => PathBuf::from(format!(
+            "ivschat-playbook-{}.journal.jsonl",
+            Utc::now().format("%Y%m%dT%H%M%SZ")
+        )),
+    };
+    let offset = std::fs::metadata(&journal_path)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let journal = Journal::open(&journal_path, !a.no_fsync)
+        .with_context(|| format!("cannot open the journal {}", journal_path.display()))?;
+    let started_at = Utc::now();
+    journal
+        .write_durable(&JournalRecord::Run(RunHeader {
+            tool: ToolInfo::current().name,
+            version: ToolInfo::current().version,
+            plan_hash: overview.plan_hash.clone(),
+            started_at,
+            playbooks: overview.playbooks.clone(),
+            settings: overview.settings.clone(),
+            sends: overview.summary.sends,
+            resumed_from: resume.as_ref().map(|r| r.source.display().to_string()),
+        }))
+        .await
+        .with_context(|| format!("cannot write the journal {}", journal_path.display()))?;
+    writeln!(
+        io.err,
+        "sending {} events to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
+        overview.summary.sends,
+        overview.summary.rooms,
+        overview.summary.regions.len(),
+        overview.settings.rate,
+        journal_path.display()
+    )?;
 
     // Send.
     let terminal = std::io::stderr().is_terminal();

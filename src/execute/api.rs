@@ -136,7 +136,10 @@ impl AttemptError {
 /// send loop may use a scripted one.
 pub trait ChatApi: Send + Sync {
     /// One attempt, no retries.
-    fn send_event(&self, request: SendRequest) -> BoxFuture<'_, Result<Delivered, AttemptError>>;
+    fn send_event<'a>(
+        &'a self,
+        request: &'a SendRequest,
+    ) -> BoxFuture<'a, Result<Delivered, AttemptError>>;
 }
 
 /// Where and as whom to connect.
@@ -258,14 +261,21 @@ pub const NO_CLIENT: &str = "NoClient";
 /// build the request.
 pub const INVALID_REQUEST: &str = "InvalidRequest";
 
+/// Code of a [`AttemptError::Rejected`] made here because credentials could
+/// not be loaded (nothing was sent).
+pub const CREDENTIALS_ERROR: &str = "CredentialsError";
+
 /// Whether a [`AttemptError::Rejected`] code was made on this side, not
 /// answered by the service.
 pub fn is_local_code(code: &str) -> bool {
-    code == NO_CLIENT || code == INVALID_REQUEST
+    code == NO_CLIENT || code == INVALID_REQUEST || code == CREDENTIALS_ERROR
 }
 
 impl ChatApi for SdkChatApi {
-    fn send_event(&self, request: SendRequest) -> BoxFuture<'_, Result<Delivered, AttemptError>> {
+    fn send_event<'a>(
+        &'a self,
+        request: &'a SendRequest,
+    ) -> BoxFuture<'a, Result<Delivered, AttemptError>> {
         Box::pin(async move {
             let Some(client) = self.clients.get(&request.region) else {
                 return Err(AttemptError::Rejected {
@@ -357,6 +367,14 @@ pub fn classify(
         }
         SdkError::DispatchFailure(df) => {
             let message = DisplayErrorContext(&e).to_string();
+            if has_source::<aws_credential_types::provider::error::CredentialsError>(&e) {
+                // Signing needs credentials first: nothing went out.
+                return AttemptError::Rejected {
+                    code: CREDENTIALS_ERROR.into(),
+                    message,
+                    request_id: None,
+                };
+            }
             if is_connect_failure(&e) || df.is_user() {
                 AttemptError::NotSent { message }
             } else {
@@ -375,6 +393,18 @@ pub fn classify(
             message: DisplayErrorContext(&e).to_string(),
         },
     }
+}
+
+/// Whether an error of type `E` is in the chain.
+fn has_source<E: StdError + 'static>(e: &(dyn StdError + 'static)) -> bool {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(e);
+    while let Some(err) = next {
+        if err.downcast_ref::<E>().is_some() {
+            return true;
+        }
+        next = err.source();
+    }
+    false
 }
 
 /// Whether the error chain says the connection was never established, so no

@@ -23,7 +23,7 @@ use super::api::{AttemptError, ChatApi, SendRequest};
 use super::limiter::Limiters;
 use super::retry::RetryPolicy;
 use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, Planner};
-use crate::report::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartRecord};
+use crate::report::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartLine};
 use crate::report::model::Status;
 use crate::report::resume::ResumeState;
 
@@ -284,10 +284,10 @@ impl Shared<'_> {
             }
             if end.attempts == 0 {
                 // Write-ahead: the start is on disk before the request goes.
-                let start = JournalRecord::Start(StartRecord {
-                    send: send.clone(),
+                let start = StartLine {
+                    send,
                     at: Utc::now(),
-                });
+                };
                 if let Err(err) = e.journal.write_durable(&start).await {
                     self.fail_journal(err);
                     return Attempted::JournalFailed;
@@ -296,8 +296,7 @@ impl Shared<'_> {
             first.get_or_insert_with(Instant::now);
             end.attempts += 1;
             end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
-            let outcome =
-                tokio::time::timeout(self.timeout, e.api.send_event(request.clone())).await;
+            let outcome = tokio::time::timeout(self.timeout, e.api.send_event(&request)).await;
             let err = match outcome {
                 Ok(Ok(d)) => {
                     end.status = Status::Sent;

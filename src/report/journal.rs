@@ -1,21 +1,23 @@
 //! The run journal: one JSON line per event of a run, appended and made
 //! durable as it happens, so a crash loses nothing that was sent.
 //!
-//! A send's `start` line is on disk (written, flushed and fsynced) *before*
-//! its request goes out, and its `end` line follows its outcome. After a
-//! crash, a `start` without an `end` marks a send whose outcome is unknown:
-//! `run --resume` never re-sends those silently. Writes go through one
-//! writer thread that commits in groups, so durability costs one fsync per
-//! batch, not per line.
+//! A send's `start` line is on disk (written, and fsynced) *before* its
+//! request goes out, and its `end` line follows its outcome. After a crash,
+//! a `start` without an `end` marks a send whose outcome is unknown:
+//! `run --resume` never re-sends those silently. Lines are written straight
+//! to the file; fsyncs are grouped by one syncer thread, so durability costs
+//! one fsync per batch of sends, not per line.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::watch;
 
 use super::model::Status;
 use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
@@ -63,6 +65,17 @@ pub struct RunHeader {
 pub struct StartRecord {
     /// The send, as planned.
     pub send: PlannedSend,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A `start` line written from a borrowed send, without copying it; it
+/// reads back as [`JournalRecord::Start`].
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename = "start")]
+pub struct StartLine<'a> {
+    /// The send, as planned.
+    pub send: &'a PlannedSend,
     /// When.
     pub at: DateTime<Utc>,
 }
@@ -129,15 +142,34 @@ pub struct FinishRecord {
     pub interrupted: bool,
 }
 
-enum Msg {
-    Line(Vec<u8>, Option<oneshot::Sender<io::Result<()>>>),
-}
-
-/// An open journal with its writer thread.
+/// An open journal. Lines are written straight to the file (one `write`
+/// each, no thread hop, so a process crash never loses a written line);
+/// with fsync on, durable writes also wait for a syncer thread that fsyncs
+/// in groups: one fsync covers every line written before it started.
 pub struct Journal {
     path: PathBuf,
-    tx: Option<mpsc::UnboundedSender<Msg>>,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    file: Mutex<File>,
+    /// Lines written so far.
+    written: AtomicU64,
+    /// Present when fsync is on.
+    syncer: Option<Syncer>,
+    /// The first write error; later writes fail with it.
+    failed: Mutex<Option<String>>,
+}
+
+struct Syncer {
+    /// Highest line number whose fsync has been asked for.
+    wanted: Arc<(Mutex<SyncState>, Condvar)>,
+    /// Highest line number known durable.
+    synced: watch::Receiver<u64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct SyncState {
+    wanted: u64,
+    closing: bool,
+    error: Option<String>,
 }
 
 impl Journal {
@@ -145,14 +177,28 @@ impl Journal {
     /// durable writes reach the disk, not only the OS.
     pub fn open(path: &Path, fsync: bool) -> io::Result<Journal> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let thread = std::thread::Builder::new()
-            .name("journal".into())
-            .spawn(move || writer(file, rx, fsync))?;
+        let syncer = if fsync {
+            let sync_file = file.try_clone()?;
+            let wanted = Arc::new((Mutex::new(SyncState::default()), Condvar::new()));
+            let (tx, rx) = watch::channel(0u64);
+            let shared = wanted.clone();
+            let thread = std::thread::Builder::new()
+                .name("journal-sync".into())
+                .spawn(move || syncer(sync_file, shared, tx))?;
+            Some(Syncer {
+                wanted,
+                synced: rx,
+                thread: Some(thread),
+            })
+        } else {
+            None
+        };
         Ok(Journal {
             path: path.to_path_buf(),
-            tx: Some(tx),
-            thread: Some(thread),
+            file: Mutex::new(file),
+            written: AtomicU64::new(0),
+            syncer,
+            failed: Mutex::new(None),
         })
     }
 
@@ -161,87 +207,121 @@ impl Journal {
         &self.path
     }
 
-    fn line(rec: &JournalRecord) -> Vec<u8> {
-        let mut v = serde_json::to_vec(rec).expect("journal records serialize");
-        v.push(b'\n');
-        v
-    }
-
-    /// Appends a record and waits until it is durable.
-    pub async fn write_durable(&self, rec: &JournalRecord) -> io::Result<()> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .as_ref()
-            .expect("journal open")
-            .send(Msg::Line(Self::line(rec), Some(ack)))
-            .map_err(|_| io::Error::other("journal writer stopped"))?;
-        done.await
-            .map_err(|_| io::Error::other("journal writer stopped"))?
-    }
-
-    /// Appends a record without waiting.
-    pub fn write(&self, rec: &JournalRecord) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(Msg::Line(Self::line(rec), None));
+    /// Writes one line; returns its number.
+    fn append<T: Serialize>(&self, rec: &T) -> io::Result<u64> {
+        let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
+        line.push(b'\n');
+        if let Some(e) = &*self.failed.lock().expect("journal lock") {
+            return Err(io::Error::other(e.clone()));
         }
+        let mut file = self.file.lock().expect("journal lock");
+        if let Err(e) = file.write_all(&line) {
+            *self.failed.lock().expect("journal lock") = Some(e.to_string());
+            return Err(e);
+        }
+        Ok(self.written.fetch_add(1, Ordering::SeqCst) + 1)
     }
 
-    /// Writes what is pending and closes the file.
-    pub fn close(mut self) -> io::Result<()> {
-        self.tx.take();
-        match self.thread.take() {
-            Some(t) => t
-                .join()
-                .map_err(|_| io::Error::other("journal writer panicked"))?,
+    /// Appends a record and waits until it is durable: written to the file
+    /// and, with fsync on, on disk.
+    pub async fn write_durable<T: Serialize>(&self, rec: &T) -> io::Result<()> {
+        let n = self.append(rec)?;
+        let Some(s) = &self.syncer else {
+            return Ok(());
+        };
+        {
+            let (lock, cv) = &*s.wanted;
+            let mut st = lock.lock().expect("sync lock");
+            if let Some(e) = &st.error {
+                return Err(io::Error::other(e.clone()));
+            }
+            if st.wanted < n {
+                st.wanted = n;
+                cv.notify_one();
+            }
+        }
+        let mut rx = s.synced.clone();
+        rx.wait_for(|synced| *synced >= n)
+            .await
+            .map_err(|_| io::Error::other("the journal syncer stopped"))?;
+        let (lock, _) = &*s.wanted;
+        match &lock.lock().expect("sync lock").error {
+            Some(e) => Err(io::Error::other(e.clone())),
             None => Ok(()),
         }
+    }
+
+    /// Appends a record without waiting for the disk. The line is written
+    /// to the file before this returns.
+    pub fn write<T: Serialize>(&self, rec: &T) {
+        if let Err(e) = self.append(rec) {
+            tracing::error!(error = %e, "journal write failed");
+        }
+    }
+
+    /// Makes everything durable and closes the file.
+    pub fn close(mut self) -> io::Result<()> {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let mut result = Ok(());
+        if let Some(mut s) = self.syncer.take() {
+            {
+                let (lock, cv) = &*s.wanted;
+                let mut st = lock.lock().expect("sync lock");
+                st.wanted = self.written.load(Ordering::SeqCst);
+                st.closing = true;
+                cv.notify_one();
+            }
+            if let Some(t) = s.thread.take() {
+                let _ = t.join();
+            }
+            let (lock, _) = &*s.wanted;
+            if let Some(e) = &lock.lock().expect("sync lock").error {
+                result = Err(io::Error::other(e.clone()));
+            }
+        }
+        if let Some(e) = &*self.failed.lock().expect("journal lock") {
+            result = Err(io::Error::other(e.clone()));
+        }
+        result
     }
 }
 
 impl Drop for Journal {
     fn drop(&mut self) {
-        self.tx.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let _ = self.finish();
     }
 }
 
-/// The writer thread: takes every pending line, writes them in one go,
-/// flushes, syncs, then acknowledges them all (group commit).
-fn writer(mut file: File, mut rx: mpsc::UnboundedReceiver<Msg>, fsync: bool) -> io::Result<()> {
-    let mut buf = Vec::with_capacity(64 * 1024);
-    let mut acks = Vec::new();
-    while let Some(Msg::Line(line, ack)) = rx.blocking_recv() {
-        buf.extend_from_slice(&line);
-        acks.extend(ack);
-        while buf.len() < 1 << 20 {
-            match rx.try_recv() {
-                Ok(Msg::Line(line, ack)) => {
-                    buf.extend_from_slice(&line);
-                    acks.extend(ack);
-                }
-                Err(_) => break,
+/// The syncer thread: fsyncs whenever lines are waiting, then publishes how
+/// far the file is durable (group commit).
+fn syncer(file: File, shared: Arc<(Mutex<SyncState>, Condvar)>, synced: watch::Sender<u64>) {
+    let (lock, cv) = &*shared;
+    let mut done = 0u64;
+    loop {
+        let (target, closing) = {
+            let mut st = lock.lock().expect("sync lock");
+            while st.wanted <= done && !st.closing {
+                st = cv.wait(st).expect("sync lock");
             }
+            (st.wanted, st.closing)
+        };
+        if target > done {
+            if let Err(e) = file.sync_data() {
+                lock.lock().expect("sync lock").error = Some(e.to_string());
+                // Wake the waiters so they see the error.
+                let _ = synced.send(u64::MAX);
+                return;
+            }
+            done = target;
+            let _ = synced.send(done);
         }
-        let mut result = file.write_all(&buf).and_then(|()| file.flush());
-        if result.is_ok() && fsync && !acks.is_empty() {
-            result = file.sync_data();
+        if closing && done >= lock.lock().expect("sync lock").wanted {
+            return;
         }
-        buf.clear();
-        for ack in acks.drain(..) {
-            let _ = ack.send(match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
-            });
-        }
-        result?;
     }
-    file.flush()?;
-    if fsync {
-        file.sync_data()?;
-    }
-    Ok(())
 }
 
 /// Reads a journal, one record per line. A last line cut short by a crash

@@ -237,7 +237,7 @@ async fn send(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let err = match tokio::time::timeout(read_timeout, api.send_event(request.clone())).await {
+        let err = match tokio::time::timeout(read_timeout, api.send_event(&request)).await {
             Ok(Ok(delivered)) => return Ok(delivered.message_id),
             Ok(Err(e)) => e,
             Err(_) => AttemptError::Unknown {

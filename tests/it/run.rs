@@ -327,7 +327,7 @@ async fn non_retryable_errors_fail_after_one_attempt() {
     )
     .await;
     let err = api
-        .send_event(SendRequest {
+        .send_event(&SendRequest {
             region: "us-west-2".into(),
             room_arn: format!("arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00000"),
             event_name: "Big".into(),
@@ -352,7 +352,7 @@ async fn a_connection_that_cannot_be_made_is_not_sent_and_retried() {
     };
     let api = api(format!("http://127.0.0.1:{port}"), "AKID", "secret").await;
     let err = api
-        .send_event(SendRequest {
+        .send_event(&SendRequest {
             region: "us-west-2".into(),
             room_arn: format!("arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00000"),
             event_name: "E".into(),
@@ -777,5 +777,36 @@ async fn local_runs_against_the_embedded_emulator_with_no_aws_configuration() {
         r.sends
             .iter()
             .all(|s| s.message_id.as_ref().is_some_and(|m| m.len() == 12))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_credentials_means_nothing_is_sent_or_journaled() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 2, &["us-west-2"], 1, 100);
+    let out = command(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args([
+            "run",
+            "--journal",
+            "j.jsonl",
+            "--endpoint-url",
+            &emu.endpoint_url(),
+        ])
+        .arg(&pb)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no AWS credentials"));
+    assert!(!dir.path().join("j.jsonl").exists());
+    assert_eq!(
+        emu.stats()
+            .operations
+            .get("SendEvent")
+            .map_or(0, |o| o.requests),
+        0
     );
 }
