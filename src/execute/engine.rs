@@ -296,7 +296,22 @@ impl Shared<'_> {
             first.get_or_insert_with(Instant::now);
             end.attempts += 1;
             end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
-            let outcome = tokio::time::timeout(self.timeout, e.api.send_event(&request)).await;
+            // The request runs as its own task, so the SDK's work (signing,
+            // serializing, parsing) spreads over the runtime's threads
+            // instead of queueing behind this loop.
+            let api = e.api.clone();
+            let req = request.clone();
+            let mut call = tokio::spawn(async move { api.send_event(&req).await });
+            let outcome = match tokio::time::timeout(self.timeout, &mut call).await {
+                Ok(Ok(result)) => Ok(result),
+                Ok(Err(join)) => Ok(Err(AttemptError::Unknown {
+                    message: format!("the request task failed: {join}"),
+                })),
+                Err(elapsed) => {
+                    call.abort();
+                    Err(elapsed)
+                }
+            };
             let err = match outcome {
                 Ok(Ok(d)) => {
                     end.status = Status::Sent;

@@ -170,6 +170,8 @@ struct SyncState {
     wanted: u64,
     closing: bool,
     error: Option<String>,
+    /// The syncer is waiting to be woken (not busy fsyncing).
+    idle: bool,
 }
 
 impl Journal {
@@ -237,7 +239,11 @@ impl Journal {
             }
             if st.wanted < n {
                 st.wanted = n;
-                cv.notify_one();
+                // A busy syncer looks at `wanted` again when its fsync
+                // ends; waking it costs a system call per send.
+                if st.idle {
+                    cv.notify_one();
+                }
             }
         }
         let mut rx = s.synced.clone();
@@ -304,7 +310,9 @@ fn syncer(file: File, shared: Arc<(Mutex<SyncState>, Condvar)>, synced: watch::S
         let (target, closing) = {
             let mut st = lock.lock().expect("sync lock");
             while st.wanted <= done && !st.closing {
+                st.idle = true;
                 st = cv.wait(st).expect("sync lock");
+                st.idle = false;
             }
             (st.wanted, st.closing)
         };
