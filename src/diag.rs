@@ -475,6 +475,30 @@ fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Keeps one diagnostic per place, code and message: several schema
+/// keywords can fail on one value and would say the same thing twice.
+#[derive(Debug, Default)]
+pub struct Dedup {
+    seen: std::collections::HashSet<DedupKey>,
+}
+
+/// Place, code and message of a diagnostic.
+type DedupKey = (Option<(usize, usize)>, &'static str, String);
+
+impl Dedup {
+    /// Pushes `d` unless an equal one was pushed before.
+    pub fn push(&mut self, diags: &mut Vec<Diagnostic>, d: Diagnostic) {
+        let key = (
+            d.location.map(|l| (l.start, l.end)),
+            d.code,
+            d.message.clone(),
+        );
+        if self.seen.insert(key) {
+            diags.push(d);
+        }
+    }
+}
+
 /// Counts errors and warnings.
 pub fn counts(diags: &[Diagnostic]) -> (usize, usize) {
     let errors = diags.iter().filter(|d| d.is_error()).count();

@@ -958,18 +958,9 @@ fn schema_check(
         paths.push(err.instance_path().as_str().to_string());
         schema_diagnostic(&err, index, doc, &mut found);
     }
-    // Several schema keywords can fail on one value; keep one message per
-    // place and code.
-    let mut seen = HashSet::new();
+    let mut dedup = crate::diag::Dedup::default();
     for d in found {
-        let key = (
-            d.location.map(|l| (l.start, l.end)),
-            d.code,
-            d.message.clone(),
-        );
-        if seen.insert(key) {
-            diags.push(d);
-        }
+        dedup.push(diags, d);
     }
     paths
 }
@@ -1128,7 +1119,7 @@ fn schema_diagnostic(
             .at(at),
             ["events", _, "attributes", key] => Diagnostic::error(
                 "playbook::attribute-not-string",
-                format!("attribute `{}` must be a string, not {}", unescape(key), json_type(instance)),
+                format!("attribute `{}` must be a string, not {}", crate::playbook::source::unescape_pointer(key), json_type(instance)),
             )
             .at(at)
             .hint(match instance {
@@ -1171,7 +1162,7 @@ fn schema_diagnostic(
                 "playbook::attributes-too-large",
                 format!(
                     "attribute `{}` alone is over the 1 KB limit for all attributes of an event",
-                    unescape(key)
+                    crate::playbook::source::unescape_pointer(key)
                 ),
             )
             .at(at)
@@ -1240,13 +1231,11 @@ fn schema_diagnostic(
     out.push(d);
 }
 
-fn unescape(seg: &str) -> String {
-    seg.replace("~1", "/").replace("~0", "~")
-}
-
 fn place_name(segs: &[&str]) -> String {
-    segs.last()
-        .map_or_else(|| "the document".to_string(), |s| unescape(s))
+    segs.last().map_or_else(
+        || "the document".to_string(),
+        |s| crate::playbook::source::unescape_pointer(s),
+    )
 }
 
 fn unsupported_version(instance: &Value, at: Option<Location>) -> Diagnostic {

@@ -418,25 +418,14 @@ pub fn anchored(source: &str) -> String {
 /// Returns the instance paths that had errors.
 fn schema_check(value: &Value, index: &SpanIndex, diags: &mut Vec<Diagnostic>) -> Vec<String> {
     let mut paths = Vec::new();
-    let mut seen = HashSet::new();
+    let mut dedup = crate::diag::Dedup::default();
     for err in VALIDATOR.iter_errors(value) {
         paths.push(err.instance_path().as_str().to_string());
         for d in schema_diagnostic(&err, index) {
-            let key = (
-                d.location.map(|l| (l.start, l.end)),
-                d.code,
-                d.message.clone(),
-            );
-            if seen.insert(key) {
-                diags.push(d);
-            }
+            dedup.push(diags, d);
         }
     }
     paths
-}
-
-fn unescape(seg: &str) -> String {
-    seg.replace("~1", "/").replace("~0", "~")
 }
 
 fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -> Vec<Diagnostic> {
@@ -444,9 +433,10 @@ fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -
     let segs: Vec<&str> = ptr.split('/').skip(1).collect();
     let instance: &Value = err.instance();
     let at = Some(index.value(ptr));
-    let place = segs
-        .last()
-        .map_or_else(|| "the file".to_string(), |s| unescape(s));
+    let place = segs.last().map_or_else(
+        || "the file".to_string(),
+        |s| crate::playbook::source::unescape_pointer(s),
+    );
     let d = match err.kind() {
         // Optional values are `anyOf: [the value, null]`: report what is
         // wrong with the value, not that it is not null either.

@@ -147,6 +147,11 @@ pub fn escape_pointer(segment: &str) -> String {
     }
 }
 
+/// Undoes [`escape_pointer`] for one segment.
+pub fn unescape_pointer(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
 /// A parsed YAML file.
 #[derive(Debug)]
 pub struct ParsedYaml {

@@ -42,6 +42,16 @@ async fn api(endpoint: String, key: &str, secret: &str) -> ivschat_playbook::exe
     .await
 }
 
+/// Runs the binary with `args` then the playbook, and waits for it.
+async fn run_binary(dir: &Path, args: &[&str], playbook: &Path) -> Output {
+    command(dir)
+        .args(args)
+        .arg(playbook)
+        .output()
+        .await
+        .unwrap()
+}
+
 async fn start_emulator(auto_create: bool, quotas: bool) -> EmulatorHandle {
     emulator::spawn(EmulatorConfig {
         auto_create_rooms: auto_create,
@@ -124,8 +134,9 @@ async fn every_send_arrives_once_in_order_across_three_regions() {
     let emu = start_emulator(true, false).await;
     let regions = ["us-east-1", "eu-west-1", "ap-northeast-1"];
     let pb = write_playbook(dir.path(), 200, &regions, 2, 100);
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--endpoint-url",
             &emu.endpoint_url(),
@@ -133,11 +144,10 @@ async fn every_send_arrives_once_in_order_across_three_regions() {
             "r.json",
             "--journal",
             "j.jsonl",
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
     assert_eq!(r.summary.total, 400);
@@ -182,8 +192,9 @@ async fn throttles_and_server_errors_are_retried_and_counted() {
     })
     .unwrap();
     let pb = write_playbook(dir.path(), 40, &["us-west-2"], 2, 100);
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--max-attempts",
             "12",
@@ -191,11 +202,10 @@ async fn throttles_and_server_errors_are_retried_and_counted() {
             &emu.endpoint_url(),
             "--report",
             "r.json",
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Sent), 80);
@@ -239,8 +249,9 @@ async fn the_rate_limit_holds_in_every_second() {
     let dir = tempfile::tempdir().unwrap();
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 50, &["us-west-2"], 2, 100);
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--rate",
             "20",
@@ -250,11 +261,10 @@ async fn the_rate_limit_holds_in_every_second() {
             &emu.endpoint_url(),
             "--report",
             "r.json",
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let events = emu.events();
     assert_eq!(events.len(), 100);
@@ -282,18 +292,18 @@ async fn non_retryable_errors_fail_after_one_attempt() {
     // No room exists and none is created: every send is ResourceNotFound.
     let emu = start_emulator(false, false).await;
     let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--endpoint-url",
             &emu.endpoint_url(),
             "--report",
             "r.json",
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
     // The first event of each room fails; the second is held back so that
@@ -374,8 +384,9 @@ async fn a_reply_that_never_comes_is_unknown_and_not_retried() {
     })
     .unwrap();
     let pb = write_playbook(dir.path(), 2, &["us-west-2"], 1, 100);
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--timeout",
             "300ms",
@@ -383,11 +394,10 @@ async fn a_reply_that_never_comes_is_unknown_and_not_retried() {
             &emu.endpoint_url(),
             "--report",
             "r.json",
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Unknown), 2);
@@ -487,8 +497,9 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
 
     // Resume without --resend-unknown: what was in flight is left alone.
     emu.set_faults(FaultConfig::default()).unwrap();
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--resume",
             "j.jsonl",
@@ -496,11 +507,10 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
             "r1.json",
             "--endpoint-url",
             &emu.endpoint_url(),
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     let r1 = report(&dir.path().join("r1.json"));
     assert_eq!(r1.summary.total, 60);
     assert_eq!(count(&r1, Status::Skipped), ended.len(), "{}", text(&out));
@@ -541,8 +551,9 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     );
 
     // Resume again, re-sending the unknown ones: now the plan is complete.
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--resume",
             "j.jsonl",
@@ -551,11 +562,10 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
             "r2.json",
             "--endpoint-url",
             &emu.endpoint_url(),
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let r2 = report(&dir.path().join("r2.json"));
     let events = emu.events();
@@ -625,39 +635,40 @@ async fn resume_refuses_a_changed_plan_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 3, &["us-west-2"], 1, 100);
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--journal",
             "j.jsonl",
             "--endpoint-url",
             &emu.endpoint_url(),
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     // Add an event: the plan changes.
     let text_before = std::fs::read_to_string(&pb).unwrap();
     std::fs::write(&pb, format!("{text_before}  - name: Extra\n")).unwrap();
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--resume",
             "j.jsonl",
             "--endpoint-url",
             &emu.endpoint_url(),
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the plan changed"));
     assert_eq!(emu.events().len(), 3);
-    let out = command(dir.path())
-        .args([
+    let out = run_binary(
+        dir.path(),
+        &[
             "run",
             "--resume",
             "j.jsonl",
@@ -666,11 +677,10 @@ async fn resume_refuses_a_changed_plan_unless_forced() {
             "r.json",
             "--endpoint-url",
             &emu.endpoint_url(),
-        ])
-        .arg(&pb)
-        .output()
-        .await
-        .unwrap();
+        ],
+        &pb,
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
     assert_eq!(
