@@ -183,9 +183,9 @@ impl SettingsArgs {
 
 fn parse_rate(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if !(r > 0.0 && r <= 100.0) {
+    if !(0.01..=100.0).contains(&r) {
         return Err(format!(
-            "{s} is outside 0 < rate <= 100: the SendEvent quota is 100 per second per account and region"
+            "{s} is outside 0.01 <= rate <= 100: the SendEvent quota is 100 per second per account and region"
         ));
     }
     Ok(r)
@@ -466,10 +466,12 @@ fn schema(a: &SchemaArgs, io: &mut Io<'_>) -> anyhow::Result<i32> {
     match &a.write {
         None => io.out.write_all(a.kind.text().as_bytes())?,
         Some(dir) => {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create the folder {}: {e}", dir.display()))?;
             for k in SchemaKind::ALL {
                 let path = dir.join(k.file_name());
-                std::fs::write(&path, k.text())?;
+                std::fs::write(&path, k.text())
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                 writeln!(io.err, "wrote {}", path.display())?;
             }
         }

@@ -330,6 +330,14 @@ pub fn report_command(a: &crate::cli::ReportArgs, io: &mut Io<'_>) -> anyhow::Re
     } else {
         a.run - 1
     };
+    if offsets.is_empty() {
+        writeln!(
+            io.err,
+            "error: {} is not a journal: it has no run header (`{{\"type\":\"run\",...}}`)",
+            a.journal.display()
+        )?;
+        return Ok(EXIT_INVALID);
+    }
     let Some(&offset) = usize::try_from(index).ok().and_then(|i| offsets.get(i)) else {
         writeln!(
             io.err,

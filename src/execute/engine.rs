@@ -156,10 +156,16 @@ impl Shared<'_> {
         let mut blocked: Option<String> = None;
         for send in sends {
             if let Some(id) = &blocked {
-                let already_sent = self.engine.resume.and_then(|r| r.sent.get(&send.id));
+                let resume = self.engine.resume;
+                let already_sent = resume.and_then(|r| r.sent.get(&send.id));
+                let was_unknown = resume.is_some_and(|r| r.unknown.contains(&send.id));
                 if let Some(message_id) = already_sent {
                     let note = "sent by an earlier run".to_string();
                     self.skip(send, Status::Skipped, note, message_id.clone());
+                } else if was_unknown {
+                    // Its earlier outcome is still unknown; say so again.
+                    let note = "outcome unknown in an earlier run, and an earlier event to this room was not sent now".to_string();
+                    self.skip(send, Status::Unknown, note, None);
                 } else {
                     let note = format!(
                         "not attempted: an earlier event to this room ({id}) was not sent, and events to a room keep their order"

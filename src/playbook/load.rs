@@ -170,7 +170,11 @@ pub fn read_text(
     }
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Some(s),
+            // A byte-order mark (Windows editors write one) is not content.
+            Ok(s) => Some(match s.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => s,
+            }),
             Err(e) => {
                 diags.push(
                     unreadable(

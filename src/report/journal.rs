@@ -178,6 +178,7 @@ impl Journal {
     /// Opens (appending) or creates the journal at `path`. With `fsync`,
     /// durable writes reach the disk, not only the OS.
     pub fn open(path: &Path, fsync: bool) -> io::Result<Journal> {
+        drop_torn_tail(path)?;
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         let syncer = if fsync {
             let sync_file = file.try_clone()?;
@@ -301,6 +302,44 @@ impl Drop for Journal {
     }
 }
 
+/// Cuts a last line that a crash left half-written, so appended lines start
+/// on a line of their own. Such a line never mattered: a `start` is written
+/// whole before its request goes out, and a send whose `end` was torn still
+/// has its `start`, so it reads back as in flight (unknown), never as sent.
+fn drop_torn_tail(path: &Path) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(());
+    }
+    // Look back for the last newline, a block at a time.
+    let mut end = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let start = end.saturating_sub(buf.len() as u64);
+        let n = (end - start) as usize;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut buf[..n])?;
+        if end == len && buf[n - 1] == b'\n' {
+            return Ok(());
+        }
+        if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
+            file.set_len(start + i as u64 + 1)?;
+            return Ok(());
+        }
+        if start == 0 {
+            file.set_len(0)?;
+            return Ok(());
+        }
+        end = start;
+    }
+}
+
 /// The syncer thread: fsyncs whenever lines are waiting, then publishes how
 /// far the file is durable (group commit).
 fn syncer(file: File, shared: Arc<(Mutex<SyncState>, Condvar)>, synced: watch::Sender<u64>) {
@@ -372,4 +411,56 @@ pub fn for_each(path: &Path, mut f: impl FnMut(JournalRecord) -> io::Result<()>)
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finish(at_secs: i64) -> JournalRecord {
+        JournalRecord::Finish(FinishRecord {
+            at: DateTime::from_timestamp(at_secs, 0).unwrap(),
+            interrupted: false,
+        })
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let whole = serde_json::to_string(&finish(1)).unwrap();
+        std::fs::write(
+            &path,
+            format!("{whole}\n{{\"type\":\"start\",\"send\":{{\"id\":\"zz\""),
+        )
+        .unwrap();
+        for round in 0..2 {
+            let j = Journal::open(&path, round == 0).unwrap();
+            j.write(&finish(2 + round));
+            j.close().unwrap();
+        }
+        let records = read(&path).unwrap();
+        assert_eq!(records, vec![finish(1), finish(2), finish(3)]);
+    }
+
+    #[test]
+    fn durable_writes_are_on_disk_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let j = Journal::open(&path, true).unwrap();
+        rt.block_on(async {
+            let records: Vec<JournalRecord> = (0..200).map(finish).collect();
+            let writes = records.iter().map(|r| j.write_durable(r));
+            for r in futures::future::join_all(writes).await {
+                r.unwrap();
+            }
+        });
+        // Everything acknowledged is in the file before close.
+        assert_eq!(read(&path).unwrap().len(), 200);
+        j.close().unwrap();
+    }
 }

@@ -104,10 +104,13 @@ impl ResumeState {
                     self.unknown.insert(id.to_string());
                 }
             }
-            Status::Failed | Status::Planned => {
+            // Attempted again and not delivered by that attempt.
+            Status::Failed => {
                 self.unknown.remove(id);
                 self.in_flight.remove(id);
             }
+            // Not attempted: an earlier unknown outcome still stands.
+            Status::Planned => {}
         }
     }
 

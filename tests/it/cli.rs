@@ -57,6 +57,10 @@ fn usage_errors_exit_2_with_a_message() {
         ),
         (vec!["plan", "--rate", "abc", "playbooks/"], "not a number"),
         (
+            vec!["plan", "--rate", "0.0001", "playbooks/"],
+            "0.01 <= rate",
+        ),
+        (
             vec!["plan", "--var", "no-equals", "playbooks/"],
             "NAME=VALUE",
         ),
@@ -109,16 +113,54 @@ fn a_missing_playbook_is_a_diagnostic_with_exit_2() {
 
 #[test]
 fn plan_output_closed_early_is_not_an_error() {
-    // `plan ... | head` closes the pipe; the tool must not complain.
+    // `plan ... | head` closes the pipe; the tool must stop quietly. The
+    // plan must be far larger than a pipe's buffer for this to be tested.
     use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("version: 1\nrooms:\n");
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "  - arn:aws:ivschat:us-west-2:123456789012:room/r{i:05}\n"
+        ));
+    }
+    text.push_str("events:\n  - name: A\n  - name: B\n");
+    let pb = dir.path().join("big.yaml");
+    std::fs::write(&pb, text).unwrap();
     let mut child = bin()
-        .args(["plan", "playbooks/"])
+        .arg("plan")
+        .arg(&pb)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 16];
-    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
     let out = child.wait_with_output().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_byte_order_mark_is_not_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("bom.yaml");
+    let text = std::fs::read_to_string(root().join("playbooks/maintenance-window.yaml")).unwrap();
+    std::fs::write(
+        &pb,
+        format!(
+            "\u{feff}{}",
+            text.replace("include: [rooms/prod.yaml]\n", "")
+        ),
+    )
+    .unwrap();
+    let out = bin().arg("validate").arg(&pb).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -446,10 +446,10 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 30, &["us-west-2", "eu-west-1"], 2, 100);
     let journal_path = dir.path().join("j.jsonl");
-    // Latency keeps several sends in flight at any moment.
+    // Latency keeps several sends in flight at any moment (25/s × 0.3 s).
     emu.set_faults(FaultConfig {
-        latency_ms: 40,
-        jitter_ms: 40,
+        latency_ms: 300,
+        jitter_ms: 100,
         ..Default::default()
     })
     .unwrap();
@@ -475,6 +475,7 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     let (started, ended) = journal_state(&journal_path);
     let in_flight: HashSet<String> = started.difference(&ended).cloned().collect();
     assert!(ended.len() < 60, "the run finished before it was killed");
+    assert!(!in_flight.is_empty(), "nothing was in flight at the kill");
 
     // The killed run wrote no report; one can be rebuilt from its journal.
     let out = command(dir.path())
@@ -819,4 +820,85 @@ async fn no_credentials_means_nothing_is_sent_or_journaled() {
             .map_or(0, |o| o.requests),
         0
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_from_a_report_sends_what_failed_and_reports_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    // Rooms do not exist yet: every first event fails, second ones wait.
+    let emu = start_emulator(false, false).await;
+    let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
+    let out = run_binary(
+        dir.path(),
+        &[
+            "run",
+            "--endpoint-url",
+            &emu.endpoint_url(),
+            "--report",
+            "r1.json",
+        ],
+        &pb,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--resume"),
+        "the summary says how to resume"
+    );
+    for i in 0..3 {
+        emu.add_room(emulator::RoomSeed::Arn(format!(
+            "arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r{i:05}"
+        )))
+        .unwrap();
+    }
+    let out = run_binary(
+        dir.path(),
+        &[
+            "run",
+            "--resume",
+            "r1.json",
+            "--journal",
+            "j2.jsonl",
+            "--format",
+            "markdown",
+            "--endpoint-url",
+            &emu.endpoint_url(),
+        ],
+        &pb,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.starts_with("## ivschat-playbook run: test"), "{md}");
+    assert!(md.contains("| sent | 6 |"), "{md}");
+    let events = emu.events();
+    assert_eq!(events.len(), 6);
+    let by_key = deliveries(&events);
+    for i in 0..3 {
+        let arn = format!("arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r{i:05}");
+        assert!(
+            by_key[&key(&arn, "E0")][0].seq < by_key[&key(&arn, "E1")][0].seq,
+            "order kept across the resume"
+        );
+    }
+    // The same run, rebuilt from its journal in other formats.
+    let out = command(dir.path())
+        .args(["report", "j2.jsonl", "--format", "junit"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        xml.contains(r#"<testsuites name="ivschat-playbook" tests="6" failures="0""#),
+        "{xml}"
+    );
+    let out = command(dir.path())
+        .args(["report", "j2.jsonl", "--run", "1", "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["summary"]["counts"]["sent"], 6);
+    assert_eq!(json["resumed_from"], "r1.json");
 }
