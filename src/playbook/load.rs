@@ -63,7 +63,13 @@ pub fn expand_paths(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathB
                 Ok(rd) => rd
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|f| {
-                        f.is_file()
+                        // Files, and links even when broken (so a dangling
+                        // link is reported, not skipped); not folders, pipes
+                        // or devices.
+                        let link = f
+                            .symlink_metadata()
+                            .is_ok_and(|m| m.file_type().is_symlink());
+                        (f.is_file() || link)
                             && matches!(
                                 f.extension().and_then(|e| e.to_str()),
                                 Some("yaml" | "yml")

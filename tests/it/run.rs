@@ -902,3 +902,38 @@ async fn resume_from_a_report_sends_what_failed_and_reports_in_every_format() {
     assert_eq!(json["summary"]["counts"]["sent"], 6);
     assert_eq!(json["resumed_from"], "r1.json");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_like_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 20, &["us-west-2"], 1, 100);
+    let child = command(dir.path())
+        .args([
+            "run",
+            "--rate",
+            "10",
+            "--burst",
+            "1",
+            "--journal",
+            "j.jsonl",
+            "--report",
+            "r.json",
+        ])
+        .args(["--endpoint-url", &emu.endpoint_url()])
+        .arg(&pb)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_ends(&dir.path().join("j.jsonl"), 3).await;
+    signal(&child, libc::SIGTERM);
+    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("stops promptly")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    let r = report(&dir.path().join("r.json"));
+    assert!(r.interrupted);
+    assert_eq!(r.summary.counts.values().sum::<usize>(), 20);
+}

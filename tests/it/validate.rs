@@ -211,3 +211,33 @@ fn truncated_and_mangled_inputs_never_panic() {
     }
     assert!(runs > 500);
 }
+
+#[test]
+fn a_folder_reports_broken_links_instead_of_skipping_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/invalid/unknown-tag.yaml"),
+        dir.path().join("a.yaml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("nowhere.yaml"),
+        dir.path().join("dangling.yml"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("folder.yaml")).unwrap();
+    let planned = plan_files(
+        &[dir.path().to_path_buf()],
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+        true,
+    );
+    let codes: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
+    assert!(codes.contains(&"playbook::unknown-tag"), "{codes:?}");
+    assert!(codes.contains(&"playbook::file-not-found"), "{codes:?}");
+    assert_eq!(
+        codes.len(),
+        2,
+        "the folder named folder.yaml is not a playbook: {codes:?}"
+    );
+}
