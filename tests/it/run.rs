@@ -937,3 +937,55 @@ async fn sigterm_stops_like_ctrl_c() {
     assert!(r.interrupted);
     assert_eq!(r.summary.counts.values().sum::<usize>(), 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_ctrl_c_quits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    // Every reply takes 5 s: after the first Ctrl-C the run would wait.
+    emu.set_faults(FaultConfig {
+        latency_ms: 5000,
+        ..Default::default()
+    })
+    .unwrap();
+    let pb = write_playbook(dir.path(), 4, &["us-west-2"], 1, 100);
+    let child = command(dir.path())
+        .args([
+            "run",
+            "--journal",
+            "j.jsonl",
+            "--endpoint-url",
+            &emu.endpoint_url(),
+        ])
+        .arg(&pb)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the sends are in flight.
+    for _ in 0..200 {
+        let j = dir.path().join("j.jsonl");
+        if j.exists() && journal_state(&j).0.len() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let started = std::time::Instant::now();
+    signal(&child, libc::SIGINT);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    signal(&child, libc::SIGINT);
+    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("quits")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "did not wait for the 5 s replies"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("quitting"));
+    // The journal still holds every start: those sends read back as unknown.
+    let st =
+        ivschat_playbook::report::resume::ResumeState::load(&dir.path().join("j.jsonl")).unwrap();
+    assert_eq!(st.in_flight.len(), 4);
+}
