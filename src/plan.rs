@@ -495,7 +495,7 @@ impl<'a> Planner<'a> {
         let mut out = Vec::new();
         let templates = self.templates();
         self.render_room(&templates, room, |r| {
-            if let Ok(s) = r {
+            if let Ok((_, s)) = r {
                 out.push(s);
             }
         });
@@ -529,7 +529,7 @@ impl<'a> Planner<'a> {
         &self,
         templates: &Templates<'_>,
         room: &PlanRoom,
-        mut sink: impl FnMut(Result<PlannedSend, (usize, usize, usize, RenderProblem)>),
+        mut sink: impl FnMut(Result<(usize, PlannedSend), (usize, usize, usize, RenderProblem)>),
     ) {
         let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
         let mut seq = room.first_seq;
@@ -553,19 +553,22 @@ impl<'a> Planner<'a> {
                         let occ = occurrences.entry(content).or_insert(0);
                         let id = send_id(&content, *occ);
                         *occ += 1;
-                        sink(Ok(PlannedSend {
-                            id,
-                            seq,
-                            playbook: pb.name.clone(),
-                            event_index: ev.index,
-                            event_name: ev.name.clone(),
-                            room_arn: r.arn.arn.clone(),
-                            room_name: r.display_name().to_string(),
-                            region: r.arn.region.clone(),
-                            account: r.arn.account.clone(),
-                            attributes,
-                            bytes,
-                        }));
+                        sink(Ok((
+                            pi,
+                            PlannedSend {
+                                id,
+                                seq,
+                                playbook: pb.name.clone(),
+                                event_index: ev.index,
+                                event_name: ev.name.clone(),
+                                room_arn: r.arn.arn.clone(),
+                                room_name: r.display_name().to_string(),
+                                region: r.arn.region.clone(),
+                                account: r.arn.account.clone(),
+                                attributes,
+                                bytes,
+                            },
+                        )));
                         seq += 1;
                     }
                 }
@@ -675,13 +678,11 @@ impl<'a> Planner<'a> {
             room.first_seq = seq;
             let mut room_sends = 0usize;
             self.render_room(&templates, room, |r| match r {
-                Ok(send) => {
+                Ok((pi, send)) => {
                     hasher.add(&send.id);
                     summary.add(&send, room_sends == 0);
                     room_sends += 1;
-                    if let Some(pi) = self.playbooks.iter().position(|p| p.name == send.playbook) {
-                        per_playbook[pi] += 1;
-                    }
+                    per_playbook[pi] += 1;
                     sink(send);
                 }
                 Err((pi, ei, ri, p)) => match p {
@@ -879,6 +880,9 @@ impl PlanHasher {
 #[derive(Default)]
 struct SummaryBuilder {
     groups: IndexMap<(String, String), (usize, usize)>,
+    /// Index of the group of the previous send: sends come room by room, so
+    /// most sends reuse it without building a key.
+    last: Option<usize>,
     largest: Option<Payload>,
     total_bytes: u64,
     sends: usize,
@@ -887,10 +891,19 @@ struct SummaryBuilder {
 
 impl SummaryBuilder {
     fn add(&mut self, s: &PlannedSend, first_of_room: bool) {
-        let g = self
+        let same = self
+            .last
+            .and_then(|i| self.groups.get_index(i))
+            .is_some_and(|((a, r), _)| *a == s.account && *r == s.region);
+        if !same {
+            let entry = self.groups.entry((s.account.clone(), s.region.clone()));
+            self.last = Some(entry.index());
+            entry.or_default();
+        }
+        let (_, g) = self
             .groups
-            .entry((s.account.clone(), s.region.clone()))
-            .or_default();
+            .get_index_mut(self.last.expect("set above"))
+            .expect("group exists");
         g.0 += 1;
         if first_of_room {
             g.1 += 1;

@@ -20,7 +20,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 
 use super::api::{AttemptError, ChatApi, SendRequest};
-use super::limiter::Limiters;
+use super::limiter::{Limiters, RegionLimiter};
 use super::retry::RetryPolicy;
 use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, Planner};
 use crate::report::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartLine};
@@ -153,29 +153,16 @@ impl Shared<'_> {
     /// them would put them before it once it is sent again.
     async fn room(&self, planner: &Planner<'_>, room: &PlanRoom) {
         let sends = planner.room_sends(room);
+        let Some(first) = sends.first() else {
+            return;
+        };
+        // One room, one account and region: one limiter for all its sends.
+        let limiter = self.limiters.get(&first.account, &first.region);
         let mut blocked: Option<String> = None;
         for send in sends {
-            if let Some(id) = &blocked {
-                let resume = self.engine.resume;
-                let already_sent = resume.and_then(|r| r.sent.get(&send.id));
-                let was_unknown = resume.is_some_and(|r| r.unknown.contains(&send.id));
-                if let Some(message_id) = already_sent {
-                    let note = "sent by an earlier run".to_string();
-                    self.skip(send, Status::Skipped, note, message_id.clone());
-                } else if was_unknown {
-                    // Its earlier outcome is still unknown; say so again.
-                    let note = "outcome unknown in an earlier run, and an earlier event to this room was not sent now".to_string();
-                    self.skip(send, Status::Unknown, note, None);
-                } else {
-                    let note = format!(
-                        "not attempted: an earlier event to this room ({id}) was not sent, and events to a room keep their order"
-                    );
-                    self.skip(send, Status::Planned, note, None);
-                }
-                continue;
-            }
             let id = send.id.clone();
-            if matches!(self.one(send).await, Status::Failed | Status::Unknown) {
+            let status = self.one(send, &limiter, blocked.as_deref()).await;
+            if blocked.is_none() && matches!(status, Status::Failed | Status::Unknown) {
                 blocked = Some(id);
             }
         }
@@ -191,8 +178,15 @@ impl Shared<'_> {
         self.engine.progress.done(status);
     }
 
-    /// Handles one send; returns how it ended.
-    async fn one(&self, send: PlannedSend) -> Status {
+    /// Handles one send; returns how it ended. `blocked` names an earlier
+    /// send to the same room that was not sent in this run: this one then
+    /// waits for a later run, so the room's order holds.
+    async fn one(
+        &self,
+        send: PlannedSend,
+        limiter: &RegionLimiter,
+        blocked: Option<&str>,
+    ) -> Status {
         let e = self.engine;
         if let Some(r) = e.resume {
             if let Some(message_id) = r.sent.get(&send.id) {
@@ -210,6 +204,13 @@ impl Shared<'_> {
                 return Status::Unknown;
             }
         }
+        if let Some(id) = blocked {
+            let note = format!(
+                "not attempted: an earlier event to this room ({id}) was not sent, and events to a room keep their order"
+            );
+            self.skip(send, Status::Planned, note, None);
+            return Status::Planned;
+        }
         if self.should_stop() {
             self.skip(
                 send,
@@ -219,7 +220,7 @@ impl Shared<'_> {
             );
             return Status::Planned;
         }
-        match self.attempts(&send).await {
+        match self.attempts(&send, limiter).await {
             Attempted::NotStarted => {
                 self.skip(
                     send,
@@ -242,9 +243,8 @@ impl Shared<'_> {
     /// Attempts one send until it is sent, fails for good, or its outcome
     /// becomes unknown. The send's `start` record is made durable once the
     /// limiter lets the first attempt go, right before the request.
-    async fn attempts(&self, send: &PlannedSend) -> Attempted {
+    async fn attempts(&self, send: &PlannedSend, limiter: &RegionLimiter) -> Attempted {
         let e = self.engine;
-        let limiter = self.limiters.get(&send.account, &send.region);
         let mut delays = self.retry.delays();
         let mut stop = e.stop.clone();
         // Set at the first attempt: waiting for the limiter is not latency.
@@ -264,12 +264,13 @@ impl Shared<'_> {
             attempt_offsets_ms: Vec::new(),
             at: Utc::now(),
         };
-        let request = SendRequest {
+        // Shared with each attempt's task, not copied per attempt.
+        let request = Arc::new(SendRequest {
             region: send.region.clone(),
             room_arn: send.room_arn.clone(),
             event_name: send.event_name.clone(),
             attributes: send.attributes.clone(),
-        };
+        });
         loop {
             // Wait for the limiter, unless the run is stopped meanwhile.
             let stopped = tokio::select! {
@@ -306,7 +307,7 @@ impl Shared<'_> {
             // serializing, parsing) spreads over the runtime's threads
             // instead of queueing behind this loop.
             let api = e.api.clone();
-            let req = request.clone();
+            let req = Arc::clone(&request);
             let mut call = tokio::spawn(async move { api.send_event(&req).await });
             let outcome = match tokio::time::timeout(self.timeout, &mut call).await {
                 Ok(Ok(result)) => Ok(result),

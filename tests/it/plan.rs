@@ -177,3 +177,21 @@ fn summary_groups_by_account_and_region_and_estimates() {
     );
     assert_eq!(plan.settings.rate, 50.0);
 }
+
+#[test]
+fn sends_are_counted_per_playbook_even_when_names_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = write(
+        dir.path(),
+        "a.yaml",
+        &format!("version: 1\nname: same\nrooms: [{A}aaaa]\nevents: [{{name: One}}]\n"),
+    );
+    let two = write(
+        dir.path(),
+        "b.yaml",
+        &format!("version: 1\nname: same\nrooms: [{A}bbbb, {A}cccc]\nevents: [{{name: Two}}]\n"),
+    );
+    let plan = plan_of(&[&one, &two], &[]);
+    let counts: Vec<usize> = plan.playbooks.iter().map(|p| p.sends).collect();
+    assert_eq!(counts, vec![1, 2]);
+}

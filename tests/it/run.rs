@@ -42,6 +42,25 @@ async fn api(endpoint: String, key: &str, secret: &str) -> ivschat_playbook::exe
     .await
 }
 
+/// Starts the binary with `args` then the playbook, output captured.
+fn spawn_run(dir: &Path, args: &[&str], playbook: &Path) -> tokio::process::Child {
+    command(dir)
+        .args(args)
+        .arg(playbook)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (at most 20 s) for a signalled child to exit.
+async fn exit_of(child: tokio::process::Child) -> Output {
+    tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
+        .await
+        .expect("stops promptly")
+        .unwrap()
+}
+
 /// Runs the binary with `args` then the playbook, and waits for it.
 async fn run_binary(dir: &Path, args: &[&str], playbook: &Path) -> Output {
     command(dir)
@@ -593,8 +612,10 @@ async fn ctrl_c_writes_a_valid_partial_report_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 40, &["us-west-2"], 2, 100);
-    let child = command(dir.path())
-        .args([
+    let url = emu.endpoint_url();
+    let child = spawn_run(
+        dir.path(),
+        &[
             "run",
             "--rate",
             "10",
@@ -606,19 +627,14 @@ async fn ctrl_c_writes_a_valid_partial_report_and_exits_130() {
             "r.json",
             "--report",
             "r.xml",
-        ])
-        .args(["--endpoint-url", &emu.endpoint_url()])
-        .arg(&pb)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+            "--endpoint-url",
+            &url,
+        ],
+        &pb,
+    );
     wait_for_ends(&dir.path().join("j.jsonl"), 5).await;
     signal(&child, libc::SIGINT);
-    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
-        .await
-        .expect("stops promptly")
-        .unwrap();
+    let out = exit_of(child).await;
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
     assert!(r.interrupted);
@@ -908,8 +924,10 @@ async fn sigterm_stops_like_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 20, &["us-west-2"], 1, 100);
-    let child = command(dir.path())
-        .args([
+    let url = emu.endpoint_url();
+    let child = spawn_run(
+        dir.path(),
+        &[
             "run",
             "--rate",
             "10",
@@ -919,19 +937,14 @@ async fn sigterm_stops_like_ctrl_c() {
             "j.jsonl",
             "--report",
             "r.json",
-        ])
-        .args(["--endpoint-url", &emu.endpoint_url()])
-        .arg(&pb)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+            "--endpoint-url",
+            &url,
+        ],
+        &pb,
+    );
     wait_for_ends(&dir.path().join("j.jsonl"), 3).await;
     signal(&child, libc::SIGTERM);
-    let out = tokio::time::timeout(Duration::from_secs(20), child.wait_with_output())
-        .await
-        .expect("stops promptly")
-        .unwrap();
+    let out = exit_of(child).await;
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
     assert!(r.interrupted);
@@ -949,19 +962,12 @@ async fn a_second_ctrl_c_quits_at_once() {
     })
     .unwrap();
     let pb = write_playbook(dir.path(), 4, &["us-west-2"], 1, 100);
-    let child = command(dir.path())
-        .args([
-            "run",
-            "--journal",
-            "j.jsonl",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-        ])
-        .arg(&pb)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let url = emu.endpoint_url();
+    let child = spawn_run(
+        dir.path(),
+        &["run", "--journal", "j.jsonl", "--endpoint-url", &url],
+        &pb,
+    );
     // Wait until the sends are in flight.
     for _ in 0..200 {
         let j = dir.path().join("j.jsonl");
@@ -974,10 +980,7 @@ async fn a_second_ctrl_c_quits_at_once() {
     signal(&child, libc::SIGINT);
     tokio::time::sleep(Duration::from_millis(200)).await;
     signal(&child, libc::SIGINT);
-    let out = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
-        .await
-        .expect("quits")
-        .unwrap();
+    let out = exit_of(child).await;
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     assert!(
         started.elapsed() < Duration::from_secs(4),

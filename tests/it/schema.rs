@@ -53,7 +53,7 @@ fn schema_carries_descriptions_and_service_constraints() {
 
 #[test]
 fn every_example_has_the_modeline_and_validates() {
-    let mut files = fixtures("playbooks");
+    let files = fixtures("playbooks");
     assert!(!files.is_empty());
     let playbook = committed("playbook.schema.json");
     for path in &files {
@@ -72,42 +72,16 @@ fn every_example_has_the_modeline_and_validates() {
         true,
     );
     assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
-    let inventory = committed("inventory.schema.json");
-    files = fixtures("playbooks/rooms");
-    assert!(!files.is_empty());
-    for path in &files {
-        let text = std::fs::read_to_string(root().join(path)).unwrap();
-        assert!(
-            text.starts_with(
-                "# yaml-language-server: $schema=../../schema/inventory.schema.json\n"
-            ),
-            "{} lacks the schema modeline",
-            path.display()
-        );
-        assert!(
-            inventory.is_valid(&yaml_as_json(path)),
-            "{}",
-            path.display()
-        );
-    }
-    let definitions = committed("event-definition.schema.json");
-    files = fixtures("playbooks/events");
-    assert!(!files.is_empty());
-    for path in &files {
-        let text = std::fs::read_to_string(root().join(path)).unwrap();
-        assert!(
-            text.starts_with(
-                "# yaml-language-server: $schema=../../schema/event-definition.schema.json\n"
-            ),
-            "{} lacks the schema modeline",
-            path.display()
-        );
-        assert!(
-            definitions.is_valid(&yaml_as_json(path)),
-            "{}",
-            path.display()
-        );
-    }
+    examples_follow(
+        "playbooks/rooms",
+        "# yaml-language-server: $schema=../../schema/inventory.schema.json\n",
+        &committed("inventory.schema.json"),
+    );
+    examples_follow(
+        "playbooks/events",
+        "# yaml-language-server: $schema=../../schema/event-definition.schema.json\n",
+        &committed("event-definition.schema.json"),
+    );
 }
 
 /// `catalog check` codes whose rule the event definition schema expresses.
@@ -143,6 +117,21 @@ fn definition_schema_rejects_what_catalog_check_rejects_where_it_can() {
         checked += 1;
     }
     assert_eq!(checked, DEFINITION_SCHEMA_CODES.len());
+}
+
+/// Every example in `dir` starts with `modeline` and follows `schema`.
+fn examples_follow(dir: &str, modeline: &str, schema: &jsonschema::Validator) {
+    let files = fixtures(dir);
+    assert!(!files.is_empty(), "no examples in {dir}");
+    for path in &files {
+        let text = std::fs::read_to_string(root().join(path)).unwrap();
+        assert!(
+            text.starts_with(modeline),
+            "{} lacks the schema modeline",
+            path.display()
+        );
+        assert!(schema.is_valid(&yaml_as_json(path)), "{}", path.display());
+    }
 }
 
 /// Codes whose rule the JSON Schema expresses.
