@@ -33,13 +33,14 @@ pub fn check_files(paths: &[PathBuf]) -> Checked {
     let loaded = load::load(paths, &mut sources, &mut diagnostics);
     tracing::debug!(elapsed = ?t.elapsed(), "loaded and parsed");
     let t = std::time::Instant::now();
-    let playbooks = validate::check(&loaded, &sources, &mut diagnostics);
+    let files = loaded.len();
+    let playbooks = validate::check(loaded, &sources, &mut diagnostics);
     tracing::debug!(elapsed = ?t.elapsed(), "validated");
     Checked {
         sources,
         diagnostics,
         playbooks,
-        files: loaded.len(),
+        files,
     }
 }
 

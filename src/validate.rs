@@ -119,8 +119,11 @@ enum Doc {
 
 /// Checks loaded playbooks. Every problem goes to `diags`; the returned
 /// playbooks hold every part that could be checked.
+/// Takes the loaded files by value: room entries are moved out of the
+/// parsed documents into [`Room`]s one at a time, so a 100,000-room
+/// inventory is never held twice.
 pub fn check(
-    loaded: &[LoadedPlaybook],
+    loaded: Vec<LoadedPlaybook>,
     sources: &Sources,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ValidPlaybook> {
@@ -134,13 +137,13 @@ pub fn check(
 }
 
 fn check_playbook(
-    lp: &LoadedPlaybook,
+    lp: LoadedPlaybook,
     sources: &Sources,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<ValidPlaybook> {
-    let parsed = lp.main.parsed.as_ref()?;
+    let mut parsed = lp.main.parsed?;
     let index = &parsed.index;
-    let value = &parsed.value;
+    let value = &mut parsed.value;
     let file = lp.main.file;
     if value.is_null() {
         diags.push(
@@ -153,7 +156,8 @@ fn check_playbook(
     let t = std::time::Instant::now();
     let schema_errors = schema_check(&PLAYBOOK_VALIDATOR, value, index, Doc::Playbook, diags);
     tracing::debug!(elapsed = ?t.elapsed(), errors = schema_errors.len(), "schema checked");
-    let obj = value.as_object()?;
+    let obj = value.as_object_mut()?;
+    let own_rooms = obj.get_mut("rooms").map(Value::take);
 
     let name = obj
         .get("name")
@@ -182,8 +186,8 @@ fn check_playbook(
     let mut rooms = Vec::new();
     let mut rooms_broken = false;
     let mut raw = RawRooms::default();
-    for inc in &lp.includes {
-        match &inc.file {
+    for inc in lp.includes {
+        match inc.file {
             Some(f) => rooms_broken |= !collect_inventory(f, sources, &mut rooms, &mut raw, diags),
             None => {
                 rooms_broken = true;
@@ -191,10 +195,10 @@ fn check_playbook(
             }
         }
     }
-    if let Some(list) = obj.get("rooms").and_then(Value::as_array) {
-        raw.add(list);
+    if let Some(Value::Array(list)) = own_rooms {
+        raw.add(&list);
         rooms_broken |= !collect_rooms(list, "/rooms", index, &schema_errors, &mut rooms, diags);
-    } else if obj.contains_key("rooms") {
+    } else if own_rooms.is_some() {
         rooms_broken = true;
         raw.unknown = true;
     }
@@ -241,7 +245,7 @@ fn check_playbook(
     }
     let _ = sources;
     Some(ValidPlaybook {
-        path: lp.path.clone(),
+        path: lp.path,
         file,
         name,
         settings,
@@ -276,6 +280,30 @@ fn piece<T: DeserializeOwned>(
     }
 }
 
+/// [`piece`] for a part that is not needed afterwards: its strings are moved,
+/// not copied.
+fn piece_owned<T: DeserializeOwned>(
+    v: Value,
+    pointer: &str,
+    schema_errors: &[String],
+    index: &SpanIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    if has_error_under(schema_errors, pointer) {
+        return None;
+    }
+    match serde_json::from_value(v) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("playbook::invalid", e.to_string())
+                    .at(Some(index.value(pointer))),
+            );
+            None
+        }
+    }
+}
+
 fn has_error_under(schema_errors: &[String], pointer: &str) -> bool {
     // Errors on the node itself or inside it; an error on an ancestor is
     // about the ancestor's keys (unknown, missing), not about this node.
@@ -286,13 +314,13 @@ fn has_error_under(schema_errors: &[String], pointer: &str) -> bool {
 
 /// Reads an included inventory's rooms. Returns false when it had problems.
 fn collect_inventory(
-    f: &LoadedFile,
+    f: LoadedFile,
     sources: &Sources,
     rooms: &mut Vec<Room>,
     raw: &mut RawRooms,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
-    let Some(parsed) = &f.parsed else {
+    let Some(mut parsed) = f.parsed else {
         raw.unknown = true;
         return false;
     };
@@ -312,11 +340,11 @@ fn collect_inventory(
         Doc::Inventory,
         diags,
     );
-    let Some(list) = parsed.value.get("rooms").and_then(Value::as_array) else {
+    let Some(Value::Array(list)) = parsed.value.get_mut("rooms").map(Value::take) else {
         raw.unknown = true;
         return false;
     };
-    raw.add(list);
+    raw.add(&list);
     collect_rooms(list, "/rooms", &parsed.index, &errors, rooms, diags) && errors.is_empty()
 }
 
@@ -356,7 +384,7 @@ impl RawRooms {
 
 /// Turns room entries into [`Room`]s. Returns false when some were skipped.
 fn collect_rooms(
-    list: &[Value],
+    list: Vec<Value>,
     base: &str,
     index: &SpanIndex,
     schema_errors: &[String],
@@ -364,9 +392,10 @@ fn collect_rooms(
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
     let mut all = true;
-    for (i, v) in list.iter().enumerate() {
+    rooms.reserve_exact(list.len());
+    for (i, v) in list.into_iter().enumerate() {
         let pointer = format!("{base}/{i}");
-        let Some(entry) = piece::<RoomEntry>(Some(v), &pointer, schema_errors, index, diags) else {
+        let Some(entry) = piece_owned::<RoomEntry>(v, &pointer, schema_errors, index, diags) else {
             all = false;
             continue;
         };

@@ -1,13 +1,14 @@
 //! YAML text to a JSON value plus an index of where every node is written.
 //!
-//! serde_yaml turns the text into a value (YAML 1.2 scalars, anchors and
-//! aliases); its errors only carry positions for syntax problems. Schema and
-//! semantic checks need to point at the exact key or value, so a second pass
-//! with saphyr-parser (which keeps spans) records the position of every node
-//! under its JSON Pointer. That pass also catches what serde_yaml reports one
-//! at a time or not at all: every duplicate key, complex keys, and alias
-//! expansions that would blow up memory ("billion laughs"), before serde_yaml
-//! expands anything.
+//! One pass over saphyr-parser's events (which keep spans) records the
+//! position of every node under its JSON Pointer, so schema and semantic
+//! checks can point at the exact key or value. The same pass catches what
+//! serde_yaml reports one at a time or not at all (every duplicate key,
+//! complex keys, alias expansions that would blow up memory) and builds the
+//! JSON value, with serde_yaml deciding what each plain scalar means. Files
+//! with tags or values JSON cannot hold take serde_yaml's own way instead.
+//! Either way no file's whole event list is held: that list, not the value,
+//! was what made large inventories expensive.
 //!
 //! All YAML parsing of the project goes through this module, and so does
 //! writing YAML ([`to_yaml`]), so the YAML library stays a one-module choice.
@@ -35,17 +36,15 @@ pub struct SpanIndex {
 }
 
 /// Node spans keyed by a 64-bit hash of their pointer, in 4-byte offsets
-/// (files are at most 64 MiB): a 100,000-room inventory has half a million
-/// nodes, and their pointer strings would cost more than the file itself.
+/// (files are at most 64 MiB), 24 bytes a node in one sorted list: a
+/// 100,000-room inventory has over half a million nodes, and their pointer
+/// strings, or a hash table, would cost more than the file itself.
 #[derive(Debug, Default)]
-struct Nodes(HashMap<u64, Packed>);
+struct Nodes(Vec<(u64, [u32; 4])>);
 
-#[derive(Debug, Clone, Copy)]
-struct Packed {
-    key: (u32, u32),
-    value: (u32, u32),
-    has_key: bool,
-}
+/// `[key start, key end, value start, value end]`; no key when the key
+/// start is this.
+const NO_KEY: u32 = u32::MAX;
 
 fn pointer_hash(pointer: &str) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -56,29 +55,39 @@ fn pointer_hash(pointer: &str) -> u64 {
 }
 
 impl Nodes {
-    fn insert(&mut self, pointer: &str, n: NodeSpan) {
-        let key = n.key.unwrap_or((0, 0));
-        self.0.insert(
+    /// Adds a node while the file is read; returns its slot for
+    /// [`Nodes::set_value_end`]. [`Nodes::seal`] must follow before lookups.
+    fn push(&mut self, pointer: &str, n: NodeSpan) -> usize {
+        let (ks, ke) = n.key.map_or((NO_KEY, 0), |k| (k.0 as u32, k.1 as u32));
+        self.0.push((
             pointer_hash(pointer),
-            Packed {
-                key: (key.0 as u32, key.1 as u32),
-                value: (n.value.0 as u32, n.value.1 as u32),
-                has_key: n.key.is_some(),
-            },
-        );
+            [ks, ke, n.value.0 as u32, n.value.1 as u32],
+        ));
+        self.0.len() - 1
+    }
+
+    fn value_start(&self, slot: usize) -> usize {
+        self.0[slot].1[2] as usize
+    }
+
+    fn set_value_end(&mut self, slot: usize, end: usize) {
+        self.0[slot].1[3] = end as u32;
+    }
+
+    /// Sorts for lookups and gives back the spare room.
+    fn seal(&mut self) {
+        self.0.sort_unstable_by_key(|e| e.0);
+        self.0.shrink_to_fit();
     }
 
     fn get(&self, pointer: &str) -> Option<NodeSpan> {
-        self.0.get(&pointer_hash(pointer)).map(|p| NodeSpan {
-            key: p.has_key.then_some((p.key.0 as usize, p.key.1 as usize)),
-            value: (p.value.0 as usize, p.value.1 as usize),
+        let h = pointer_hash(pointer);
+        let i = self.0.binary_search_by_key(&h, |e| e.0).ok()?;
+        let [ks, ke, vs, ve] = self.0[i].1;
+        Some(NodeSpan {
+            key: (ks != NO_KEY).then_some((ks as usize, ke as usize)),
+            value: (vs as usize, ve as usize),
         })
-    }
-
-    fn set_value_end(&mut self, pointer: &str, end: usize) {
-        if let Some(p) = self.0.get_mut(&pointer_hash(pointer)) {
-            p.value.1 = end as u32;
-        }
     }
 
     fn len(&self) -> usize {
@@ -169,20 +178,15 @@ const ALIAS_EXPANSION_ALLOWANCE: usize = 10_000;
 pub fn parse(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Option<ParsedYaml> {
     let text = &*sources.get(file).text;
     let t = std::time::Instant::now();
-    let index = index_spans(sources, file, diags)?;
-    tracing::debug!(elapsed = ?t.elapsed(), nodes = index.nodes.len(), "indexed spans");
-    let t = std::time::Instant::now();
-    // Straight to JSON when the text has nothing JSON cannot hold (tags,
-    // NaN, infinities, non-string keys make the direct way fail or lose
-    // information): it skips a whole intermediate tree, which matters for
-    // inventories of 100,000 rooms.
-    let plain = !text.contains('!')
-        && !text.to_ascii_lowercase().contains(".nan")
-        && !text.to_ascii_lowercase().contains(".inf");
-    if plain && let Ok(value) = serde_yaml::from_str::<serde_json::Value>(text) {
-        tracing::debug!(elapsed = ?t.elapsed(), "parsed YAML straight to JSON");
+    let (index, built) = index_spans(sources, file, diags)?;
+    tracing::debug!(elapsed = ?t.elapsed(), nodes = index.nodes.len(), built = built.is_some(), "indexed spans");
+    if let Some(value) = built {
         return Some(ParsedYaml { value, index });
     }
+    // The careful way, for what the one-pass builder leaves alone (tags,
+    // NaN and infinities, aliases as keys): serde_yaml's own tree, then
+    // JSON, reporting values JSON cannot hold.
+    let t = std::time::Instant::now();
     let value: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -299,6 +303,152 @@ fn to_json(
     }
 }
 
+/// Builds the JSON value from the same parser events the span index reads,
+/// so a file is parsed once and no list of all its events is ever held
+/// (serde_yaml keeps one, about 200 bytes per node: 200 MB for a
+/// 100,000-room inventory). Scalars are resolved by serde_yaml itself, so
+/// `1`, `true`, `~` and `0x1f` mean what they mean to serde_yaml. Anything
+/// unusual (a tag, NaN or infinity, an alias as a key) makes it give up, and
+/// [`parse`] takes serde_yaml's careful way instead.
+#[derive(Default)]
+struct JsonBuilder {
+    stack: Vec<Part>,
+    anchors: HashMap<usize, serde_json::Value>,
+    root: Option<serde_json::Value>,
+    gave_up: bool,
+}
+
+enum Part {
+    /// Entries are gathered first so each map is allocated at its exact
+    /// size (an index map grows to at least four entries otherwise).
+    Map {
+        entries: Vec<(String, serde_json::Value)>,
+        key: Option<String>,
+        anchor: usize,
+    },
+    Seq {
+        items: Vec<serde_json::Value>,
+        anchor: usize,
+    },
+}
+
+impl JsonBuilder {
+    fn awaiting_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Part::Map { key: None, .. }))
+    }
+
+    fn event(&mut self, event: &Event<'_>) {
+        if self.gave_up {
+            return;
+        }
+        match event {
+            Event::Scalar(_, _, _, Some(_))
+            | Event::MappingStart(_, Some(_))
+            | Event::SequenceStart(_, Some(_)) => self.gave_up = true,
+            Event::Scalar(text, style, anchor, None) => {
+                if self.awaiting_key() {
+                    if let Some(Part::Map { key, .. }) = self.stack.last_mut() {
+                        *key = Some(text.to_string());
+                    }
+                    if *anchor != 0 {
+                        self.anchors
+                            .insert(*anchor, serde_json::Value::String(text.to_string()));
+                    }
+                    return;
+                }
+                match resolve_scalar(text, *style) {
+                    Some(v) => self.complete(v, *anchor),
+                    None => self.gave_up = true,
+                }
+            }
+            Event::Alias(id) => match self.anchors.get(id) {
+                Some(v) if !self.awaiting_key() => {
+                    let v = v.clone();
+                    self.complete(v, 0)
+                }
+                _ => self.gave_up = true,
+            },
+            // A complex key: reported by the span pass.
+            Event::MappingStart(..) | Event::SequenceStart(..) if self.awaiting_key() => {
+                self.gave_up = true
+            }
+            Event::MappingStart(anchor, None) => self.stack.push(Part::Map {
+                entries: Vec::new(),
+                key: None,
+                anchor: *anchor,
+            }),
+            Event::SequenceStart(anchor, None) => self.stack.push(Part::Seq {
+                items: Vec::new(),
+                anchor: *anchor,
+            }),
+            Event::MappingEnd | Event::SequenceEnd => match self.stack.pop() {
+                Some(Part::Map {
+                    entries, anchor, ..
+                }) => self.complete(
+                    serde_json::Value::Object(entries.into_iter().collect()),
+                    anchor,
+                ),
+                Some(Part::Seq { mut items, anchor }) => {
+                    items.shrink_to_fit();
+                    self.complete(serde_json::Value::Array(items), anchor)
+                }
+                None => self.gave_up = true,
+            },
+            _ => {}
+        }
+    }
+
+    /// A whole node: goes into its parent, or is the document.
+    fn complete(&mut self, value: serde_json::Value, anchor: usize) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, value.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(value),
+            Some(Part::Seq { items, .. }) => items.push(value),
+            Some(Part::Map { entries, key, .. }) => match key.take() {
+                Some(k) => entries.push((k, value)),
+                None => self.gave_up = true,
+            },
+        }
+    }
+
+    /// The document's value, or `None` when the careful way is needed.
+    fn finish(self) -> Option<serde_json::Value> {
+        (!self.gave_up && self.stack.is_empty()).then(|| self.root.unwrap_or_default())
+    }
+}
+
+/// The JSON value of one untagged scalar as serde_yaml reads it. Quoted and
+/// block scalars are strings; a plain one can only be something else when
+/// it is empty, a null or boolean word, or starts like a number, and then
+/// serde_yaml decides. `None` for values JSON cannot hold (NaN, infinity).
+fn resolve_scalar(text: &str, style: saphyr_parser::ScalarStyle) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    if style != saphyr_parser::ScalarStyle::Plain {
+        return Some(Value::String(text.to_string()));
+    }
+    let maybe_not_string = match text.as_bytes().first() {
+        None => true,
+        Some(b'0'..=b'9' | b'+' | b'-' | b'.' | b'~') => true,
+        Some(_) => matches!(
+            text,
+            "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+        ),
+    };
+    if !maybe_not_string {
+        return Some(Value::String(text.to_string()));
+    }
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("inf") || lower.contains("nan") {
+        return None;
+    }
+    match serde_yaml::from_str::<Value>(text) {
+        Ok(v @ (Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_))) => Some(v),
+        _ => None,
+    }
+}
+
 /// Converts saphyr's character positions to byte offsets.
 struct ByteMap<'a> {
     text: &'a str,
@@ -334,6 +484,7 @@ impl<'a> ByteMap<'a> {
 enum Frame {
     Map {
         pointer: String,
+        slot: usize,
         key: Option<(String, (usize, usize))>,
         seen: HashMap<String, (usize, usize)>,
         anchor: usize,
@@ -341,6 +492,7 @@ enum Frame {
     },
     Seq {
         pointer: String,
+        slot: usize,
         next: usize,
         anchor: usize,
         size: usize,
@@ -349,9 +501,14 @@ enum Frame {
     Skip { depth: usize },
 }
 
-/// Walks the parser's events, recording spans and catching duplicate keys,
-/// complex keys and alias bombs.
-fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Option<SpanIndex> {
+/// Walks the parser's events once, recording spans, catching duplicate keys,
+/// complex keys and alias bombs, and building the JSON value when it can
+/// (see [`JsonBuilder`]).
+fn index_spans(
+    sources: &Sources,
+    file: FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(SpanIndex, Option<serde_json::Value>)> {
     let text = &*sources.get(file).text;
     let bytes = ByteMap::new(text);
     let mut nodes = Nodes::default();
@@ -362,6 +519,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
     let mut documents = 0usize;
     let mut second_document: Option<(usize, usize)> = None;
     let mut ok = true;
+    let mut builder = JsonBuilder::default();
     let loc = |span: (usize, usize)| Location {
         file,
         start: span.0,
@@ -379,6 +537,9 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
         };
         events_seen += 1;
         let sp = bytes.span(&span);
+        if documents <= 1 {
+            builder.event(&event);
+        }
 
         // Inside a complex key: only track nesting.
         if let Some(Frame::Skip { depth }) = stack.last_mut() {
@@ -458,7 +619,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                     }
                     Some((k, key_span)) => {
                         let p = format!("{pointer}/{}", escape_pointer(&k));
-                        nodes.insert(
+                        nodes.push(
                             &p,
                             NodeSpan {
                                 key: Some(key_span),
@@ -471,7 +632,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                 Some(Frame::Seq { pointer, next, .. }) => {
                     let p = format!("{pointer}/{next}");
                     *next += 1;
-                    nodes.insert(
+                    nodes.push(
                         &p,
                         NodeSpan {
                             key: None,
@@ -483,7 +644,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                 Some(Frame::Skip { .. }) => unreachable!("handled above"),
             };
             if stack.is_empty() {
-                nodes.insert(
+                nodes.push(
                     "",
                     NodeSpan {
                         key: None,
@@ -494,6 +655,8 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
             if as_key {
                 continue;
             }
+            // Every node that is not a key was just added.
+            let slot = nodes.len() - 1;
 
             // Size accounting for alias bombs.
             let size = alias_size.unwrap_or(1);
@@ -512,6 +675,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
             match event {
                 Event::MappingStart(..) => stack.push(Frame::Map {
                     pointer,
+                    slot,
                     key: None,
                     seen: HashMap::new(),
                     anchor,
@@ -519,6 +683,7 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
                 }),
                 Event::SequenceStart(..) => stack.push(Frame::Seq {
                     pointer,
+                    slot,
                     next: 0,
                     anchor,
                     size: 1,
@@ -535,29 +700,20 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
 
         match event {
             Event::MappingEnd | Event::SequenceEnd => {
-                let (pointer, anchor, size) = match stack.pop() {
+                let (slot, anchor, size) = match stack.pop() {
                     Some(Frame::Map {
-                        pointer,
-                        anchor,
-                        size,
-                        ..
+                        slot, anchor, size, ..
                     })
                     | Some(Frame::Seq {
-                        pointer,
-                        anchor,
-                        size,
-                        ..
-                    }) => (pointer, anchor, size),
+                        slot, anchor, size, ..
+                    }) => (slot, anchor, size),
                     _ => continue,
                 };
-                if let Some(n) = nodes.get(&pointer) {
-                    // Mark a collection by its first line only: a caret
-                    // under a whole block says less than one under its start.
-                    let first_line_end = text[n.value.0..]
-                        .find('\n')
-                        .map_or(text.len(), |i| n.value.0 + i);
-                    nodes.set_value_end(&pointer, sp.0.max(n.value.0).min(first_line_end));
-                }
+                // Mark a collection by its first line only: a caret under a
+                // whole block says less than one under its start.
+                let start = nodes.value_start(slot);
+                let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                nodes.set_value_end(slot, sp.0.max(start).min(first_line_end));
                 if anchor != 0 {
                     anchors.insert(anchor, size);
                 }
@@ -578,7 +734,11 @@ fn index_spans(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> 
         );
         return None;
     }
-    ok.then_some(SpanIndex { file, nodes })
+    if !ok {
+        return None;
+    }
+    nodes.seal();
+    Some((SpanIndex { file, nodes }, builder.finish()))
 }
 
 fn add_size(stack: &mut [Frame], size: usize) {
@@ -676,6 +836,161 @@ mod tests {
             p.unwrap().value,
             serde_json::json!({"a": [1, 2.5, "x", true, null], "b": {"c": "d"}})
         );
+    }
+
+    /// What the one-pass builder made, `None` when it left the file to
+    /// serde_yaml's careful way.
+    fn built(text: &str) -> Option<serde_json::Value> {
+        let mut sources = Sources::default();
+        let id = sources.add("t.yaml".into(), text);
+        let mut diags = Vec::new();
+        index_spans(&sources, id, &mut diags).expect("indexes").1
+    }
+
+    #[test]
+    fn builder_reads_scalars_as_serde_yaml_does() {
+        let scalars = [
+            "1",
+            "-1",
+            "+1",
+            "0",
+            "007",
+            "-007",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "1_000",
+            "1.5",
+            "-1.5",
+            "+1.5",
+            "1e3",
+            "1E-3",
+            ".5",
+            "-.5",
+            "5.",
+            "~",
+            "null",
+            "Null",
+            "NULL",
+            "nULL",
+            "true",
+            "True",
+            "TRUE",
+            "tRUE",
+            "false",
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "12:30",
+            "1.2.3",
+            "-foo",
+            ".foo",
+            "+x",
+            "~x",
+            "2024-01-01",
+            "1 2",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "123456789012345678901234567890",
+            "0.1e400x",
+            "'1'",
+            "\"true\"",
+            "\"\"",
+            "''",
+            "\"a\\tb\"",
+            "'it''s'",
+            "a b  c",
+        ];
+        for scalar in scalars {
+            for text in [
+                format!("v: {scalar}\n"),
+                format!("- {scalar}\n"),
+                format!("[{scalar}, x]\n"),
+                format!("{{k: {scalar}}}\n"),
+                format!("{scalar}: key\n"),
+            ] {
+                // Where serde_yaml cannot go straight to JSON (a number
+                // too large), the builder leaves it to the careful way too.
+                let direct = serde_yaml::from_str::<serde_json::Value>(&text).ok();
+                assert_eq!(built(&text), direct, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn builder_reads_structure_as_serde_yaml_does() {
+        let texts = [
+            "",
+            "# only a comment\n",
+            "a:\nb: ~\nc: []\nd: {}\n",
+            "a: |\n  line 1\n  line 2\nb: >-\n  folded\n  text\n",
+            "a: plain\n  continued\n  lines\n",
+            "base: &b {x: 1, y: [2, 3]}\ncopy: *b\nlist: [&s 7, *s]\n",
+            "- &r {arn: x, vars: {n: \"1\"}}\n- *r\n",
+            "? a\n: 1\n",
+            "<<: {a: 1}\nb: 2\n",
+            "--- \na: 1\n...\n",
+            "\"quoted key\": 1\n'single': 2\n",
+            "nested:\n  - - [1, [2, {a: [3]}]]\n",
+        ];
+        for text in texts {
+            let direct: serde_json::Value = serde_yaml::from_str(text).unwrap();
+            assert_eq!(built(text), Some(direct), "{text:?}");
+        }
+        // Tags, NaN and infinities, and aliases as keys go the careful way.
+        for text in [
+            "a: !!str 1\n",
+            "a: !custom x\n",
+            "a: .nan\n",
+            "a: -.INF\n",
+            "k: &k key\n*k : v\n",
+        ] {
+            assert_eq!(built(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn builder_agrees_with_serde_yaml_on_every_file_of_the_project() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut stack = vec![
+            root.join("playbooks"),
+            root.join("tests/fixtures"),
+            root.join("schema"),
+            root.join("docs"),
+        ];
+        let mut checked = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if !matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                ) {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+                let Ok(direct) = serde_yaml::from_str::<serde_json::Value>(text) else {
+                    continue; // broken on purpose
+                };
+                let mut sources = Sources::default();
+                let id = sources.add(path.clone(), text);
+                let Some((_, Some(value))) = index_spans(&sources, id, &mut Vec::new()) else {
+                    continue; // duplicate keys and the like: reported, not built
+                };
+                assert_eq!(value, direct, "{}", path.display());
+                checked += 1;
+            }
+        }
+        assert!(checked > 40, "only {checked} files compared");
     }
 
     #[test]
