@@ -300,6 +300,9 @@ impl Shared<'_> {
                     return Attempted::JournalFailed;
                 }
             }
+            // Requests the start record's fsync held back leave no closer
+            // together than the limit allows.
+            limiter.depart().await;
             first.get_or_insert_with(Instant::now);
             end.attempts += 1;
             end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));

@@ -10,6 +10,14 @@
 //!   rate); throttles within 250 ms of a halving are the same congestion
 //!   and do not halve it again;
 //! - each second, it regains 10% of the configured rate.
+//!
+//! A send's start record is made durable between its slot and its request
+//! (write-ahead), and a slow `fsync` can hold several granted sends and then
+//! release them together. So the request itself passes a second GCRA gate
+//! with the same rate and burst ([`RegionLimiter::depart`]) right before it
+//! goes: what leaves the process, not just what was granted, never exceeds
+//! rate + burst in a second. Slots are still taken before the start record,
+//! so a crash leaves only sends that were about to go recorded as in flight.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -27,6 +35,8 @@ const RECOVERY_PER_SECOND: f64 = 0.10;
 /// The limiter of one account and region.
 pub struct RegionLimiter {
     hard: DefaultDirectRateLimiter,
+    /// Same quota, checked right before each request leaves.
+    gate: DefaultDirectRateLimiter,
     rate: f64,
     pace: Mutex<Pace>,
 }
@@ -52,6 +62,7 @@ impl RegionLimiter {
         let now = Instant::now();
         RegionLimiter {
             hard: RateLimiter::direct(quota),
+            gate: RateLimiter::direct(quota),
             rate,
             pace: Mutex::new(Pace {
                 current: rate,
@@ -62,7 +73,8 @@ impl RegionLimiter {
         }
     }
 
-    /// Waits until one attempt may go.
+    /// Waits for an attempt's slot: the adaptive pace, then the hard limit.
+    /// [`RegionLimiter::depart`] follows right before the request.
     pub async fn acquire(&self) {
         let wait = {
             let mut p = self.pace.lock().expect("pace lock");
@@ -83,6 +95,12 @@ impl RegionLimiter {
             tokio::time::sleep(wait).await;
         }
         self.hard.until_ready().await;
+    }
+
+    /// Waits until a request whose slot was granted may leave. Immediate
+    /// unless something (a slow `fsync`) bunched granted requests together.
+    pub async fn depart(&self) {
+        self.gate.until_ready().await;
     }
 
     /// Records a throttle from the service: slow down.
@@ -145,6 +163,22 @@ mod tests {
         let t = start.elapsed();
         assert!(t >= Duration::from_millis(150), "{t:?}");
         assert!(t < Duration::from_millis(1500), "{t:?}");
+    }
+
+    #[tokio::test]
+    async fn departures_held_together_are_spaced_again() {
+        let l = RegionLimiter::new(50.0, 5);
+        for _ in 0..15 {
+            l.acquire().await;
+        }
+        // All 15 slots granted; now a stall releases them at once. The gate
+        // lets the burst through and spaces the other 10 at 50/s.
+        let start = Instant::now();
+        for _ in 0..15 {
+            l.depart().await;
+        }
+        let t = start.elapsed();
+        assert!(t >= Duration::from_millis(150), "{t:?}");
     }
 
     #[test]
