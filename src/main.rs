@@ -169,7 +169,29 @@ fn init_tracing(verbose: u8) {
         })
         .map(str::to_string)
         .collect();
-    directives.extend(CAPPED.iter().map(|(c, level)| format!("{c}={level}")));
+    // A cap only ever lowers what is shown: at the default verbosity these
+    // crates log warnings, not info.
+    let rank = |l: &str| {
+        ["error", "warn", "info", "debug", "trace"]
+            .iter()
+            .position(|x| *x == l)
+    };
+    directives.extend(CAPPED.iter().map(|(c, cap)| {
+        let level = if rank(default) < rank(cap) {
+            default
+        } else {
+            cap
+        };
+        format!("{c}={level}")
+    }));
+    if verbose == 0 {
+        // Each credential provider that fails logs a warning with a debug
+        // dump, and so does the instance metadata service when this is not
+        // an EC2 instance (regions come from room ARNs anyway); the run's
+        // own error already says when no credentials could be loaded.
+        directives.push("aws_config::meta::credentials::chain=error".into());
+        directives.push("aws_config::imds=error".into());
+    }
     let filter = tracing_subscriber::EnvFilter::try_new(directives.join(","))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()

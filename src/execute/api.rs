@@ -19,7 +19,7 @@ use std::time::Duration;
 use aws_sdk_ivschat::config::retry::RetryConfig;
 use aws_sdk_ivschat::config::timeout::TimeoutConfig;
 use aws_sdk_ivschat::config::{BehaviorVersion, Region};
-use aws_sdk_ivschat::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ivschat::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ivschat::operation::RequestId;
 use aws_sdk_ivschat::operation::send_event::SendEventError;
 use futures::future::BoxFuture;
@@ -250,7 +250,7 @@ impl SdkChatApi {
             .provide_credentials()
             .await
             .map(|_| ())
-            .map_err(|e| DisplayErrorContext(&e).to_string())
+            .map_err(|e| error_chain(&e))
     }
 }
 
@@ -339,10 +339,7 @@ pub fn classify(
         }
         SdkError::ResponseError(re) => {
             let status = re.raw().status().as_u16();
-            let message = format!(
-                "unreadable response (HTTP {status}): {}",
-                DisplayErrorContext(&e)
-            );
+            let message = format!("unreadable response (HTTP {status}): {}", error_chain(&e));
             if status >= 500 {
                 AttemptError::Server {
                     code: format!("HTTP {status}"),
@@ -366,7 +363,7 @@ pub fn classify(
             }
         }
         SdkError::DispatchFailure(df) => {
-            let message = DisplayErrorContext(&e).to_string();
+            let message = error_chain(&e);
             if has_source::<aws_credential_types::provider::error::CredentialsError>(&e) {
                 // Signing needs credentials first: nothing went out.
                 return AttemptError::Rejected {
@@ -382,17 +379,36 @@ pub fn classify(
             }
         }
         SdkError::TimeoutError(_) => AttemptError::Unknown {
-            message: DisplayErrorContext(&e).to_string(),
+            message: error_chain(&e),
         },
         SdkError::ConstructionFailure(_) => AttemptError::Rejected {
             code: INVALID_REQUEST.into(),
-            message: DisplayErrorContext(&e).to_string(),
+            message: error_chain(&e),
             request_id: None,
         },
         _ => AttemptError::Unknown {
-            message: DisplayErrorContext(&e).to_string(),
+            message: error_chain(&e),
         },
     }
+}
+
+/// An error and its causes, as one line of their messages: "dispatch
+/// failure: io error: Connection refused (os error 111)". The SDK's own
+/// `DisplayErrorContext` appends a debug dump of every layer, which is no
+/// message for a person or a report. A cause whose message its parent
+/// already says is left out.
+pub fn error_chain(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let m = cause.to_string();
+        if !m.is_empty() && !out.contains(&m) {
+            out.push_str(": ");
+            out.push_str(&m);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 /// Whether an error of type `E` is in the chain.
