@@ -15,6 +15,7 @@ use std::sync::{Arc, LazyLock};
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -26,7 +27,7 @@ use crate::playbook::load::{LoadedFile, LoadedPlaybook};
 use crate::playbook::model::{
     Attributes, EventName, IncludePath, RoomEntry, Settings, Target, Vars,
 };
-use crate::playbook::source::{SpanIndex, escape_pointer};
+use crate::playbook::source::{ItemSink, ItemSpans, SpanIndex, escape_pointer};
 use crate::schema::SchemaKind;
 
 /// A room, resolved from a playbook or one of its includes.
@@ -104,6 +105,88 @@ pub struct ValidPlaybook {
 }
 
 static PLAYBOOK_VALIDATOR: LazyLock<Validator> = LazyLock::new(|| compile(SchemaKind::Playbook));
+/// The playbook schema's `RoomEntry`, alone: what a room entry must be in a
+/// playbook and in an inventory alike.
+static ROOM_ENTRY_VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
+    let mut schema = SchemaKind::Playbook.generate();
+    let entry = serde_json::json!({
+        "$schema": schema["$schema"].take(),
+        "$ref": "#/$defs/RoomEntry",
+        "$defs": schema["$defs"].take(),
+    });
+    jsonschema::validator_for(&entry).expect("room entry schema compiles")
+});
+
+/// What a room entry taken by [`RoomSink`] leaves in the document when
+/// others stay: a room ARN, valid where the entry was, so the document's
+/// schema check passes over it.
+const TAKEN: &str = "arn:aws:ivschat:us-east-1:000000000000:room/taken";
+
+/// Turns room entries into [`Room`]s while their file is read, for entries
+/// that are certainly valid (the room-entry schema, the typed model and
+/// the ARN grammar all accept them); the rest stay in the document and are
+/// checked with it. An inventory of 100,000 rooms is then never held as
+/// JSON and as rooms at once. Nothing about the result differs: a taken
+/// entry becomes the same room the document's own pass would make.
+#[derive(Debug, Default)]
+pub struct RoomSink {
+    /// Taken entries, in order.
+    rooms: Vec<Room>,
+    /// Their positions in `rooms`.
+    positions: Vec<usize>,
+}
+
+impl ItemSink for RoomSink {
+    fn key(&self) -> &str {
+        "rooms"
+    }
+
+    fn item(&mut self, index: usize, value: Value, spans: &ItemSpans<'_>) -> Option<Value> {
+        if !ROOM_ENTRY_VALIDATOR.is_valid(&value) {
+            return Some(value);
+        }
+        let Ok(entry) = RoomEntry::deserialize(&value) else {
+            return Some(value);
+        };
+        let Ok(arn) = RoomArn::parse(entry.arn()) else {
+            return Some(value);
+        };
+        let pointer = match entry {
+            RoomEntry::Arn(_) => format!("/rooms/{index}"),
+            RoomEntry::Room(_) => format!("/rooms/{index}/arn"),
+        };
+        let Some(at) = spans.value(&pointer) else {
+            return Some(value);
+        };
+        self.rooms.push(room(entry, arn, at));
+        self.positions.push(index);
+        None
+    }
+
+    fn stand_in(&self) -> Value {
+        Value::String(TAKEN.to_string())
+    }
+
+    fn reset(&mut self) {
+        self.rooms.clear();
+        self.positions.clear();
+    }
+}
+
+/// The room a valid entry describes.
+fn room(entry: RoomEntry, arn: RoomArn, at: Location) -> Room {
+    let (name, tags, vars) = match entry {
+        RoomEntry::Arn(_) => (None, Vec::new(), Vars::default()),
+        RoomEntry::Room(r) => (r.name, r.tags.into_iter().map(|t| t.0).collect(), r.vars),
+    };
+    Room {
+        arn,
+        name,
+        tags,
+        vars,
+        at,
+    }
+}
 static INVENTORY_VALIDATOR: LazyLock<Validator> = LazyLock::new(|| compile(SchemaKind::Inventory));
 
 fn compile(kind: SchemaKind) -> Validator {
@@ -158,6 +241,7 @@ fn check_playbook(
     tracing::debug!(elapsed = ?t.elapsed(), errors = schema_errors.len(), "schema checked");
     let obj = value.as_object_mut()?;
     let own_rooms = obj.get_mut("rooms").map(Value::take);
+    let own_taken = lp.main.rooms;
 
     let name = obj
         .get("name")
@@ -196,8 +280,15 @@ fn check_playbook(
         }
     }
     if let Some(Value::Array(list)) = own_rooms {
-        raw.add(&list);
-        rooms_broken |= !collect_rooms(list, "/rooms", index, &schema_errors, &mut rooms, diags);
+        rooms_broken |= !collect_rooms(
+            list,
+            own_taken,
+            index,
+            &schema_errors,
+            &mut rooms,
+            &mut raw,
+            diags,
+        );
     } else if own_rooms.is_some() {
         rooms_broken = true;
         raw.unknown = true;
@@ -280,30 +371,6 @@ fn piece<T: DeserializeOwned>(
     }
 }
 
-/// [`piece`] for a part that is not needed afterwards: its strings are moved,
-/// not copied.
-fn piece_owned<T: DeserializeOwned>(
-    v: Value,
-    pointer: &str,
-    schema_errors: &[String],
-    index: &SpanIndex,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<T> {
-    if has_error_under(schema_errors, pointer) {
-        return None;
-    }
-    match serde_json::from_value(v) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            diags.push(
-                Diagnostic::error("playbook::invalid", e.to_string())
-                    .at(Some(index.value(pointer))),
-            );
-            None
-        }
-    }
-}
-
 fn has_error_under(schema_errors: &[String], pointer: &str) -> bool {
     // Errors on the node itself or inside it; an error on an ancestor is
     // about the ancestor's keys (unknown, missing), not about this node.
@@ -344,12 +411,11 @@ fn collect_inventory(
         raw.unknown = true;
         return false;
     };
-    raw.add(&list);
-    collect_rooms(list, "/rooms", &parsed.index, &errors, rooms, diags) && errors.is_empty()
+    collect_rooms(list, f.rooms, &parsed.index, &errors, rooms, raw, diags) && errors.is_empty()
 }
 
-/// Names, ARNs and tags written on room entries, including entries that
-/// failed validation, so a `to:` naming a broken room is not reported twice.
+/// Names, ARNs and tags written on room entries that failed validation, so
+/// a `to:` naming a broken room is not reported twice.
 #[derive(Debug, Default)]
 struct RawRooms {
     names: HashSet<String>,
@@ -359,8 +425,8 @@ struct RawRooms {
 }
 
 impl RawRooms {
-    fn add(&mut self, list: &[Value]) {
-        for v in list {
+    fn add(&mut self, v: &Value) {
+        {
             match v {
                 Value::String(s) => {
                     self.names.insert(s.clone());
@@ -382,20 +448,40 @@ impl RawRooms {
     }
 }
 
-/// Turns room entries into [`Room`]s. Returns false when some were skipped.
+/// Turns room entries into [`Room`]s, in order: those taken while the file
+/// was read (see [`RoomSink`]) as they are, the others checked here.
+/// Returns false when some were skipped.
 fn collect_rooms(
     list: Vec<Value>,
-    base: &str,
+    taken: RoomSink,
     index: &SpanIndex,
     schema_errors: &[String],
     rooms: &mut Vec<Room>,
+    raw: &mut RawRooms,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
+    if list.is_empty() {
+        // Every entry was taken (the usual case for a large inventory), or
+        // there were none: the rooms as they are, not copied.
+        if rooms.is_empty() {
+            *rooms = taken.rooms;
+        } else {
+            rooms.extend(taken.rooms);
+        }
+        return true;
+    }
     let mut all = true;
     rooms.reserve_exact(list.len());
+    let mut taken = taken.positions.into_iter().zip(taken.rooms).peekable();
     for (i, v) in list.into_iter().enumerate() {
-        let pointer = format!("{base}/{i}");
-        let Some(entry) = piece_owned::<RoomEntry>(v, &pointer, schema_errors, index, diags) else {
+        if let Some((_, r)) = taken.next_if(|(j, _)| *j == i) {
+            rooms.push(r);
+            continue;
+        }
+        let pointer = format!("/rooms/{i}");
+        let Some(entry) = piece::<RoomEntry>(Some(&v), &pointer, schema_errors, index, diags)
+        else {
+            raw.add(&v);
             all = false;
             continue;
         };
@@ -408,21 +494,12 @@ fn collect_rooms(
             Ok(a) => a,
             Err(e) => {
                 diags.push(invalid_arn(&e, at));
+                raw.add(&v);
                 all = false;
                 continue;
             }
         };
-        let (name, tags, vars) = match entry {
-            RoomEntry::Arn(_) => (None, Vec::new(), Vars::default()),
-            RoomEntry::Room(r) => (r.name, r.tags.into_iter().map(|t| t.0).collect(), r.vars),
-        };
-        rooms.push(Room {
-            arn,
-            name,
-            tags,
-            vars,
-            at,
-        });
+        rooms.push(room(entry, arn, at));
     }
     all
 }

@@ -15,6 +15,7 @@ use super::source::{self, ParsedYaml};
 use crate::catalog::Catalog;
 use crate::catalog::load::{Entry, Loader};
 use crate::diag::{Diagnostic, FileId, Location, Sources};
+use crate::validate::RoomSink;
 
 /// Largest playbook or inventory file read, in bytes. Far above any real
 /// playbook (10,000 rooms take about 1 MB) and small enough to hold.
@@ -28,6 +29,8 @@ pub struct LoadedFile {
     /// The parsed document, `None` when it could not be parsed (the reason
     /// is among the diagnostics).
     pub parsed: Option<ParsedYaml>,
+    /// Room entries already turned into rooms while the file was read.
+    pub rooms: RoomSink,
 }
 
 /// One include entry of a playbook and what it led to.
@@ -221,7 +224,8 @@ pub fn load(
             continue;
         };
         let file = sources.add(path.clone(), text);
-        let parsed = source::parse(sources, file, diags);
+        let mut rooms = RoomSink::default();
+        let parsed = source::parse_with(sources, file, diags, Some(&mut rooms));
         let includes = match &parsed {
             Some(p) => load_includes(&path, p, sources, diags),
             None => Vec::new(),
@@ -231,7 +235,11 @@ pub fn load(
             .and_then(|p| load_catalog(&path, p, &mut catalogs, sources, diags));
         out.push(LoadedPlaybook {
             path,
-            main: LoadedFile { file, parsed },
+            main: LoadedFile {
+                file,
+                parsed,
+                rooms,
+            },
             includes,
             catalog,
         });
@@ -274,8 +282,13 @@ fn load_includes(
         seen.insert(path.clone(), pointer.clone());
         let file = read_text(&path, Some(at), "include", diags).map(|text| {
             let file = sources.add(path.clone(), text);
-            let parsed = source::parse(sources, file, diags);
-            LoadedFile { file, parsed }
+            let mut rooms = RoomSink::default();
+            let parsed = source::parse_with(sources, file, diags, Some(&mut rooms));
+            LoadedFile {
+                file,
+                parsed,
+                rooms,
+            }
         });
         out.push(LoadedInclude { pointer, file });
     }

@@ -74,10 +74,12 @@ impl Nodes {
         self.0[slot].1[3] = end as u32;
     }
 
-    /// Sorts for lookups and gives back the spare room.
+    /// Sorts for lookups and gives back spare room worth a copy.
     fn seal(&mut self) {
         self.0.sort_unstable_by_key(|e| e.0);
-        self.0.shrink_to_fit();
+        if self.0.capacity() > self.0.len() + self.0.len() / 4 {
+            self.0.shrink_to_fit();
+        }
     }
 
     fn get(&self, pointer: &str) -> Option<NodeSpan> {
@@ -176,12 +178,33 @@ const ALIAS_EXPANSION_ALLOWANCE: usize = 10_000;
 /// Parses one registered file. Problems go to `diags`; `None` means the file
 /// could not be turned into a value at all.
 pub fn parse(sources: &Sources, file: FileId, diags: &mut Vec<Diagnostic>) -> Option<ParsedYaml> {
+    parse_with(sources, file, diags, None)
+}
+
+/// [`parse`], handing the items of one top-level list to `sink` as they are
+/// read (see [`ItemSink`]).
+pub fn parse_with<'s>(
+    sources: &Sources,
+    file: FileId,
+    diags: &mut Vec<Diagnostic>,
+    mut sink: Option<&mut (dyn ItemSink + 's)>,
+) -> Option<ParsedYaml> {
     let text = &*sources.get(file).text;
     let t = std::time::Instant::now();
-    let (index, built) = index_spans(sources, file, diags)?;
+    let indexed = index_spans(sources, file, diags, sink.as_deref_mut());
+    let Some((index, built)) = indexed else {
+        if let Some(sink) = sink {
+            sink.reset();
+        }
+        return None;
+    };
     tracing::debug!(elapsed = ?t.elapsed(), nodes = index.nodes.len(), built = built.is_some(), "indexed spans");
     if let Some(value) = built {
         return Some(ParsedYaml { value, index });
+    }
+    // Items handed over belong to a reading that was abandoned.
+    if let Some(sink) = sink {
+        sink.reset();
     }
     // The careful way, for what the one-pass builder leaves alone (tags,
     // NaN and infinities, aliases as keys): serde_yaml's own tree, then
@@ -303,6 +326,50 @@ fn to_json(
     }
 }
 
+/// Takes the items of one top-level list of a document as the builder
+/// completes them, so that a long list (an inventory of 100,000 rooms) is
+/// never held as JSON in full. Items the sink does not take stay in the
+/// list. When it takes them all, the list is left empty; when it takes only
+/// some, each taken one leaves [`ItemSink::stand_in`] in its place, so the
+/// others keep their positions. When the file is read the careful way
+/// instead, the sink is reset and sees nothing.
+pub trait ItemSink {
+    /// The top-level key of the list, such as `rooms`.
+    fn key(&self) -> &str;
+    /// Item `index` of the list, with where its nodes are written. Gives
+    /// the item back when the sink does not take it.
+    fn item(
+        &mut self,
+        index: usize,
+        value: serde_json::Value,
+        spans: &ItemSpans<'_>,
+    ) -> Option<serde_json::Value>;
+    /// What a taken item leaves when others stay: valid wherever an item
+    /// of the list is.
+    fn stand_in(&self) -> serde_json::Value;
+    /// Forgets every item taken.
+    fn reset(&mut self);
+}
+
+/// Where the nodes of one list item are written, while the file is still
+/// being read.
+pub struct ItemSpans<'a> {
+    file: FileId,
+    nodes: &'a [(u64, [u32; 4])],
+}
+
+impl ItemSpans<'_> {
+    /// The value at exactly `pointer` (a full pointer, `/rooms/7/arn`).
+    pub fn value(&self, pointer: &str) -> Option<Location> {
+        let h = pointer_hash(pointer);
+        self.nodes.iter().find(|n| n.0 == h).map(|n| Location {
+            file: self.file,
+            start: n.1[2] as usize,
+            end: n.1[3] as usize,
+        })
+    }
+}
+
 /// Builds the JSON value from the same parser events the span index reads,
 /// so a file is parsed once and no list of all its events is ever held
 /// (serde_yaml keeps one, about 200 bytes per node: 200 MB for a
@@ -316,6 +383,11 @@ struct JsonBuilder {
     anchors: HashMap<usize, serde_json::Value>,
     root: Option<serde_json::Value>,
     gave_up: bool,
+    /// The top-level key whose list items go to an [`ItemSink`].
+    sink_key: Option<String>,
+    /// An item of that list, complete, waiting for the sink (which needs
+    /// the item's spans, recorded after the builder saw its last event).
+    pending: Option<(usize, serde_json::Value)>,
 }
 
 enum Part {
@@ -329,6 +401,10 @@ enum Part {
     Seq {
         items: Vec<serde_json::Value>,
         anchor: usize,
+        /// Its items go to the sink.
+        sink: bool,
+        /// Positions of the items the sink took.
+        taken: Vec<usize>,
     },
 }
 
@@ -377,10 +453,18 @@ impl JsonBuilder {
                 key: None,
                 anchor: *anchor,
             }),
-            Event::SequenceStart(anchor, None) => self.stack.push(Part::Seq {
-                items: Vec::new(),
-                anchor: *anchor,
-            }),
+            Event::SequenceStart(anchor, None) => {
+                // Not an anchored list: an alias of it must see every item.
+                let sink = *anchor == 0
+                    && self.sink_key.is_some()
+                    && matches!(self.stack.as_slice(), [Part::Map { key: Some(k), .. }] if Some(k) == self.sink_key.as_ref());
+                self.stack.push(Part::Seq {
+                    items: Vec::new(),
+                    anchor: *anchor,
+                    sink,
+                    taken: Vec::new(),
+                })
+            }
             Event::MappingEnd | Event::SequenceEnd => match self.stack.pop() {
                 Some(Part::Map {
                     entries, anchor, ..
@@ -388,7 +472,9 @@ impl JsonBuilder {
                     serde_json::Value::Object(entries.into_iter().collect()),
                     anchor,
                 ),
-                Some(Part::Seq { mut items, anchor }) => {
+                Some(Part::Seq {
+                    mut items, anchor, ..
+                }) => {
                     items.shrink_to_fit();
                     self.complete(serde_json::Value::Array(items), anchor)
                 }
@@ -405,11 +491,47 @@ impl JsonBuilder {
         }
         match self.stack.last_mut() {
             None => self.root = Some(value),
+            Some(Part::Seq {
+                items,
+                sink: true,
+                taken,
+                ..
+            }) => self.pending = Some((items.len() + taken.len(), value)),
             Some(Part::Seq { items, .. }) => items.push(value),
             Some(Part::Map { entries, key, .. }) => match key.take() {
                 Some(k) => entries.push((k, value)),
                 None => self.gave_up = true,
             },
+        }
+    }
+
+    /// Records what the sink did with the pending item `index`.
+    fn place(&mut self, index: usize, kept: Option<serde_json::Value>) {
+        if let Some(Part::Seq { items, taken, .. }) = self.stack.last_mut() {
+            match kept {
+                Some(v) => items.push(v),
+                None => taken.push(index),
+            }
+        }
+    }
+
+    /// A sink's list ends: when the sink took some items but not all, put
+    /// stand-ins where it took them, so the rest keep their positions.
+    fn fill_taken(&mut self, sink: &dyn ItemSink) {
+        if let Some(Part::Seq { items, taken, .. }) = self.stack.last_mut()
+            && !items.is_empty()
+            && !taken.is_empty()
+        {
+            let total = items.len() + taken.len();
+            let mut kept = std::mem::take(items).into_iter();
+            let mut taken_at = taken.iter().copied().peekable();
+            for i in 0..total {
+                if taken_at.next_if_eq(&i).is_some() {
+                    items.push(sink.stand_in());
+                } else if let Some(v) = kept.next() {
+                    items.push(v);
+                }
+            }
         }
     }
 
@@ -504,14 +626,17 @@ enum Frame {
 /// Walks the parser's events once, recording spans, catching duplicate keys,
 /// complex keys and alias bombs, and building the JSON value when it can
 /// (see [`JsonBuilder`]).
-fn index_spans(
+fn index_spans<'s>(
     sources: &Sources,
     file: FileId,
     diags: &mut Vec<Diagnostic>,
+    mut sink: Option<&mut (dyn ItemSink + 's)>,
 ) -> Option<(SpanIndex, Option<serde_json::Value>)> {
     let text = &*sources.get(file).text;
     let bytes = ByteMap::new(text);
-    let mut nodes = Nodes::default();
+    // About one node per 16 bytes of YAML: a room inventory's density, so
+    // a large one is indexed without regrowing the list.
+    let mut nodes = Nodes(Vec::with_capacity(text.len() / 16));
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, usize> = HashMap::new();
     let mut events_seen = 0usize;
@@ -519,7 +644,15 @@ fn index_spans(
     let mut documents = 0usize;
     let mut second_document: Option<(usize, usize)> = None;
     let mut ok = true;
-    let mut builder = JsonBuilder::default();
+    let mut builder = JsonBuilder {
+        sink_key: sink.as_ref().map(|s| s.key().to_string()),
+        ..JsonBuilder::default()
+    };
+    let sink_pointer = sink
+        .as_ref()
+        .map(|s| format!("/{}", escape_pointer(s.key())));
+    // Slot of the first node of the list item being read.
+    let mut item_start = 0usize;
     let loc = |span: (usize, usize)| Location {
         file,
         start: span.0,
@@ -537,6 +670,20 @@ fn index_spans(
         };
         events_seen += 1;
         let sp = bytes.span(&span);
+        // The item completed by the previous event is fully indexed now.
+        if let (Some((i, item)), Some(sink)) = (builder.pending.take(), sink.as_deref_mut()) {
+            let spans = ItemSpans {
+                file,
+                nodes: &nodes.0[item_start.min(nodes.0.len())..],
+            };
+            let kept = sink.item(i, item, &spans);
+            builder.place(i, kept);
+        }
+        if let (Event::SequenceEnd, Some(sink)) = (&event, sink.as_deref())
+            && documents <= 1
+        {
+            builder.fill_taken(sink);
+        }
         if documents <= 1 {
             builder.event(&event);
         }
@@ -632,13 +779,16 @@ fn index_spans(
                 Some(Frame::Seq { pointer, next, .. }) => {
                     let p = format!("{pointer}/{next}");
                     *next += 1;
-                    nodes.push(
+                    let slot = nodes.push(
                         &p,
                         NodeSpan {
                             key: None,
                             value: sp,
                         },
                     );
+                    if sink_pointer.as_deref() == Some(pointer.as_str()) {
+                        item_start = slot;
+                    }
                     p
                 }
                 Some(Frame::Skip { .. }) => unreachable!("handled above"),
@@ -844,7 +994,9 @@ mod tests {
         let mut sources = Sources::default();
         let id = sources.add("t.yaml".into(), text);
         let mut diags = Vec::new();
-        index_spans(&sources, id, &mut diags).expect("indexes").1
+        index_spans(&sources, id, &mut diags, None)
+            .expect("indexes")
+            .1
     }
 
     #[test]
@@ -983,7 +1135,8 @@ mod tests {
                 };
                 let mut sources = Sources::default();
                 let id = sources.add(path.clone(), text);
-                let Some((_, Some(value))) = index_spans(&sources, id, &mut Vec::new()) else {
+                let Some((_, Some(value))) = index_spans(&sources, id, &mut Vec::new(), None)
+                else {
                     continue; // duplicate keys and the like: reported, not built
                 };
                 assert_eq!(value, direct, "{}", path.display());

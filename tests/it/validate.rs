@@ -241,3 +241,69 @@ fn a_folder_reports_broken_links_instead_of_skipping_them() {
         "the folder named folder.yaml is not a playbook: {codes:?}"
     );
 }
+
+/// Room entries that are certainly valid become rooms while their file is
+/// read; every other entry is checked with the document. Reading the same
+/// text the careful way (a tag anywhere makes the parser take it, and it
+/// comes after the rooms here, so the rooms taken early are dropped again)
+/// must give the same rooms and the same diagnostics.
+#[test]
+fn rooms_taken_while_reading_match_the_careful_way() {
+    use ivschat_playbook::pipeline::check_files;
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = "rooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/inv1\n  - { arn: \"arn:aws:ivschat:eu-west-1:123456789012:room/inv2\", name: inv-two, tags: [eu] }\n  - { arn: not-an-arn, name: broken-inv }\n";
+    let playbook = |name: &str| {
+        format!(
+            "version: 1\ninclude: [rooms.yaml]\nrooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/a1\n  - arn: arn:aws:ivschat:us-west-2:123456789012:room/a2\n    name: two\n    tags: [beta, eu]\n    vars: {{ n: \"2\", on: true }}\n  - {{ arn: arn:aws:ivschat:us-west-2:123456789012:room/a3, nmae: typo }}\n  - 42\n  - {{ arn: \"arn:aws:ivschat:us-west-2:123456789012:room/bad_id\", name: bad, tags: [gamma] }}\n  - {{ arn: arn:aws:ivschat:us-west-2:123456789012:room/a1, name: again }}\nevents:\n  - name: {name}\n    to: [two, bad, missing]\n    attributes: {{ msg: \"hi {{{{ room.name }}}}\" }}\n  - name: Second\n    to: {{ tags: [gamma, eu] }}\n    attributes: {{ msg: hi }}\n"
+        )
+    };
+    std::fs::write(dir.path().join("rooms.yaml"), inventory).unwrap();
+    let fast = dir.path().join("fast.yaml");
+    let careful = dir.path().join("careful.yaml");
+    std::fs::write(&fast, playbook("First")).unwrap();
+    std::fs::write(&careful, playbook("!!str First")).unwrap();
+
+    let describe = |path: &Path| {
+        let checked = check_files(&[path.to_path_buf()]);
+        let rooms: Vec<String> = checked
+            .playbooks
+            .iter()
+            .flat_map(|p| &p.rooms)
+            .map(|r| {
+                format!(
+                    "{} {:?} {:?} {:?} {}..{}",
+                    r.arn, r.name, r.tags, r.vars, r.at.start, r.at.end
+                )
+            })
+            .collect();
+        let mut diags: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let at = d.location.map(|l| (l.start, l.end));
+                format!("{} {} {:?}", d.code, d.message, at)
+            })
+            .collect();
+        diags.sort();
+        (rooms, diags)
+    };
+    let (fast_rooms, fast_diags) = describe(&fast);
+    let (careful_rooms, careful_diags) = describe(&careful);
+    assert_eq!(fast_rooms.len(), 5, "{fast_rooms:#?}");
+    assert!(
+        fast_diags
+            .iter()
+            .any(|d| d.starts_with("playbook::invalid-arn")),
+        "{fast_diags:#?}"
+    );
+    assert!(fast_diags.len() >= 5, "{fast_diags:#?}");
+    // The tag shifts later text by 6 bytes; nothing before it moves.
+    assert_eq!(fast_rooms, careful_rooms);
+    let before_tag = |d: &Vec<String>| -> Vec<String> {
+        d.iter()
+            .filter(|l| !l.contains("Second") && !l.contains("missing"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(before_tag(&fast_diags), before_tag(&careful_diags));
+}
