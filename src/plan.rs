@@ -280,16 +280,26 @@ pub fn plan_hash(sends: &[PlannedSend]) -> String {
     format!("sha256:{}", hex::encode(h.finalize()))
 }
 
-/// One room's place in the plan: its ARN and where it is listed (a room may
-/// be in several playbooks given together; its sends keep playbook order).
+/// One room's place in the plan: where it is listed (a room may be in
+/// several playbooks given together; its sends keep playbook order). Small
+/// and without allocations of its own, since a plan may have 100,000.
 #[derive(Debug, Clone)]
 pub struct PlanRoom {
-    /// The room ARN.
-    pub arn: String,
-    /// (playbook, room) indices where the room is listed.
-    members: Vec<(usize, usize)>,
+    /// (playbook, room) indices where the room is first listed.
+    first: (u32, u32),
+    /// Where else it is listed, in playbook order (usually nowhere).
+    more: Vec<(u32, u32)>,
     /// `seq` of the room's first send, filled by [`Planner::scan`].
     first_seq: usize,
+}
+
+impl PlanRoom {
+    /// (playbook, room) indices of every listing, in playbook order.
+    fn members(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        std::iter::once(self.first)
+            .chain(self.more.iter().copied())
+            .map(|(p, r)| (p as usize, r as usize))
+    }
 }
 
 /// An attribute template compiled into the planner's environment.
@@ -372,7 +382,7 @@ impl<'a> Planner<'a> {
         let mut events = Vec::new();
         let mut compile_diagnostics = Vec::new();
         let mut rooms: Vec<PlanRoom> = Vec::new();
-        let mut room_index: HashMap<String, usize> = HashMap::new();
+        let mut room_index: HashMap<&str, usize> = HashMap::new();
         for (pi, pb) in playbooks.iter().enumerate() {
             globals.push(Arc::new(GlobalScope {
                 cli: cli.clone(),
@@ -380,15 +390,20 @@ impl<'a> Planner<'a> {
                 builtin: template::playbook_builtin(&pb.name),
             }));
             for (ri, room) in pb.rooms.iter().enumerate() {
-                let i = *room_index.entry(room.arn.arn.clone()).or_insert_with(|| {
-                    rooms.push(PlanRoom {
-                        arn: room.arn.arn.clone(),
-                        members: Vec::new(),
-                        first_seq: 0,
-                    });
-                    rooms.len() - 1
-                });
-                rooms[i].members.push((pi, ri));
+                let member = (pi as u32, ri as u32);
+                match room_index.entry(room.arn.arn.as_str()) {
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        rooms[*e.get()].more.push(member)
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(rooms.len());
+                        rooms.push(PlanRoom {
+                            first: member,
+                            more: Vec::new(),
+                            first_seq: 0,
+                        });
+                    }
+                }
             }
             let mut pb_compiled = Vec::new();
             let mut pb_broken = Vec::new();
@@ -533,7 +548,7 @@ impl<'a> Planner<'a> {
     ) {
         let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
         let mut seq = room.first_seq;
-        for &(pi, ri) in &room.members {
+        for (pi, ri) in room.members() {
             let pb = &self.playbooks[pi];
             let r = &pb.rooms[ri];
             let scope = room_scope(r);
