@@ -151,10 +151,19 @@ pub fn markdown(
         let _ = writeln!(m, "| {} | {} |", st.as_str(), count(head, st));
     }
     let _ = writeln!(m, "| **total** | **{}** |\n", s.total);
+    // The limit holds in each account and region; the achieved rate is over
+    // all of them, so with several it may well exceed the limit.
+    let limit = match s.regions.len() {
+        0 | 1 => format!("limit {}/s", head.settings.rate),
+        n => format!(
+            "over {n} accounts and regions, limit {}/s in each",
+            head.settings.rate
+        ),
+    };
     let _ = writeln!(
         m,
-        "Duration {:.1} s, achieved rate {:.1}/s (limit {}/s per account and region), attempts {}, throttled {}.",
-        s.duration_seconds, s.achieved_rate, head.settings.rate, s.attempts, s.throttles
+        "Duration {:.1} s, achieved rate {:.1}/s ({limit}), attempts {}, throttled {}.",
+        s.duration_seconds, s.achieved_rate, s.attempts, s.throttles
     );
     if let Some(l) = &s.latency_ms {
         let _ = writeln!(
