@@ -194,21 +194,23 @@ fn init_tracing(verbose: u8) {
         .map(str::to_string)
         .collect();
     // A cap only ever lowers what is shown: at the default verbosity these
-    // crates log warnings, not info.
+    // crates log warnings, not info. `RUST_LOG` asks for its own levels, so
+    // with it the caps apply as they are.
+    let from_env = std::env::var_os("RUST_LOG").is_some();
     let rank = |l: &str| {
         ["error", "warn", "info", "debug", "trace"]
             .iter()
             .position(|x| *x == l)
     };
     directives.extend(CAPPED.iter().map(|(c, cap)| {
-        let level = if rank(default) < rank(cap) {
+        let level = if !from_env && rank(default) < rank(cap) {
             default
         } else {
             cap
         };
         format!("{c}={level}")
     }));
-    if verbose == 0 {
+    if verbose == 0 && !from_env {
         // Each credential provider that fails logs a warning with a debug
         // dump, and so does the instance metadata service when this is not
         // an EC2 instance (regions come from room ARNs anyway); the run's
