@@ -322,6 +322,26 @@ impl Checker {
         }
     }
 
+    /// The settings CreateRoom and UpdateRoom share: `name`,
+    /// `maximumMessageRatePerSecond` (1-100), `maximumMessageLength`
+    /// (1-500) and `messageReviewHandler`.
+    pub fn room_settings(
+        &mut self,
+        name: &Option<String>,
+        rate: Option<i64>,
+        length: Option<i64>,
+        handler: &Option<MessageReviewHandler>,
+    ) {
+        self.room_name("name", name);
+        if let Some(v) = rate {
+            self.range("maximumMessageRatePerSecond", v, 1, 100);
+        }
+        if let Some(v) = length {
+            self.range("maximumMessageLength", v, 1, 500);
+        }
+        self.review_handler("messageReviewHandler", handler);
+    }
+
     /// `RoomName`.
     pub fn room_name(&mut self, name: &str, value: &Option<String>) {
         if let Some(v) = value {

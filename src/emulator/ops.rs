@@ -205,14 +205,12 @@ fn create_chat_token(ctx: &Context<'_>, input: CreateChatTokenInput) -> Result<R
 
 fn create_room(ctx: &Context<'_>, input: CreateRoomInput) -> Result<Reply, ApiError> {
     let mut c = Checker::new();
-    c.room_name("name", &input.name);
-    if let Some(v) = input.maximum_message_rate_per_second {
-        c.range("maximumMessageRatePerSecond", v, 1, 100);
-    }
-    if let Some(v) = input.maximum_message_length {
-        c.range("maximumMessageLength", v, 1, 500);
-    }
-    c.review_handler("messageReviewHandler", &input.message_review_handler);
+    c.room_settings(
+        &input.name,
+        input.maximum_message_rate_per_second,
+        input.maximum_message_length,
+        &input.message_review_handler,
+    );
     if let Some(tags) = &input.tags {
         c.tags("tags", tags);
     }
@@ -273,14 +271,12 @@ fn delete_room(ctx: &Context<'_>, input: IdentifierInput) -> Result<Reply, ApiEr
 fn update_room(ctx: &Context<'_>, input: UpdateRoomInput) -> Result<Reply, ApiError> {
     let mut c = Checker::new();
     let arn = identifier(&mut c, &input.identifier);
-    c.room_name("name", &input.name);
-    if let Some(v) = input.maximum_message_rate_per_second {
-        c.range("maximumMessageRatePerSecond", v, 1, 100);
-    }
-    if let Some(v) = input.maximum_message_length {
-        c.range("maximumMessageLength", v, 1, 500);
-    }
-    c.review_handler("messageReviewHandler", &input.message_review_handler);
+    c.room_settings(
+        &input.name,
+        input.maximum_message_rate_per_second,
+        input.maximum_message_length,
+        &input.message_review_handler,
+    );
     c.logging_ids(
         "loggingConfigurationIdentifiers",
         &input.logging_configuration_identifiers,

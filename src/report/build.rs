@@ -5,7 +5,7 @@
 //! summary (latencies are kept as one number per sent event), a second
 //! writes the per-send records as it reads them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -43,35 +43,35 @@ pub struct ReportHead {
 }
 
 /// Reads one run's records: those from byte `offset` (where its header was
-/// written) up to the next run's header or the end of the file.
+/// written) up to the next run's header or the end of the file. Returns
+/// the run's header; `f` gets every other record.
 fn for_each_from(
     path: &Path,
     offset: u64,
     mut f: impl FnMut(JournalRecord) -> io::Result<()>,
-) -> io::Result<()> {
+) -> io::Result<Option<RunHeader>> {
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let reader = BufReader::with_capacity(1 << 16, file.take(u64::MAX));
-    let mut headers = 0;
+    let mut header = None;
     for line in reader.lines() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<JournalRecord>(&line) {
-            Ok(r @ JournalRecord::Run(_)) => {
-                headers += 1;
-                if headers > 1 {
+            Ok(JournalRecord::Run(h)) => {
+                if header.is_some() {
                     break;
                 }
-                f(r)?
+                header = Some(h);
             }
             Ok(r) => f(r)?,
             // A line cut short by a crash: nothing after it is readable.
             Err(_) => break,
         }
     }
-    Ok(())
+    Ok(header)
 }
 
 /// Joins start and end records into per-send records, in the order sends
@@ -81,15 +81,10 @@ fn for_each_send(
     offset: u64,
     mut f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<Option<RunHeader>> {
-    let mut header = None;
     let mut open: HashMap<String, StartRecord> = HashMap::new();
-    for_each_from(path, offset, |rec| {
+    let header = for_each_from(path, offset, |rec| {
         match rec {
-            JournalRecord::Run(h) => {
-                if header.is_none() {
-                    header = Some(h);
-                }
-            }
+            JournalRecord::Run(_) => {}
             JournalRecord::Start(s) => {
                 open.insert(s.send.id.clone(), s);
             }
@@ -179,18 +174,13 @@ pub fn head(
     let mut last_end: Option<DateTime<Utc>> = None;
     // Per account+region: sent, attempts, attempt offsets.
     let mut regions: BTreeMap<(String, String), (usize, u64, Vec<f64>)> = BTreeMap::new();
-    let mut header: Option<RunHeader> = None;
-    let mut open: HashMap<String, ()> = HashMap::new();
-    for_each_from(path, offset, |rec| {
+    let mut open: HashSet<String> = HashSet::new();
+    let header = for_each_from(path, offset, |rec| {
         match rec {
-            JournalRecord::Run(h) => {
-                if header.is_none() {
-                    header = Some(h);
-                }
-            }
+            JournalRecord::Run(_) => {}
             JournalRecord::Start(s) => {
                 first_start = Some(first_start.map_or(s.at, |f| f.min(s.at)));
-                open.insert(s.send.id, ());
+                open.insert(s.send.id);
             }
             JournalRecord::End(e) => {
                 open.remove(&e.id);

@@ -61,10 +61,11 @@ async fn exit_of(child: tokio::process::Child) -> Output {
         .unwrap()
 }
 
-/// Runs the binary with `args` then the playbook, and waits for it.
-async fn run_binary(dir: &Path, args: &[&str], playbook: &Path) -> Output {
+/// `run --endpoint-url URL EXTRA... PLAYBOOK`, to completion.
+async fn run_to(dir: &Path, url: &str, extra: &[&str], playbook: &Path) -> Output {
     command(dir)
-        .args(args)
+        .args(["run", "--endpoint-url", url])
+        .args(extra)
         .arg(playbook)
         .output()
         .await
@@ -153,17 +154,10 @@ async fn every_send_arrives_once_in_order_across_three_regions() {
     let emu = start_emulator(true, false).await;
     let regions = ["us-east-1", "eu-west-1", "ap-northeast-1"];
     let pb = write_playbook(dir.path(), 200, &regions, 2, 100);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-            "--report",
-            "r.json",
-            "--journal",
-            "j.jsonl",
-        ],
+        &emu.endpoint_url(),
+        &["--report", "r.json", "--journal", "j.jsonl"],
         &pb,
     )
     .await;
@@ -211,17 +205,10 @@ async fn throttles_and_server_errors_are_retried_and_counted() {
     })
     .unwrap();
     let pb = write_playbook(dir.path(), 40, &["us-west-2"], 2, 100);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--max-attempts",
-            "12",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-            "--report",
-            "r.json",
-        ],
+        &emu.endpoint_url(),
+        &["--max-attempts", "12", "--report", "r.json"],
         &pb,
     )
     .await;
@@ -268,19 +255,10 @@ async fn the_rate_limit_holds_in_every_second() {
     let dir = tempfile::tempdir().unwrap();
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 50, &["us-west-2"], 2, 100);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--rate",
-            "20",
-            "--burst",
-            "5",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-            "--report",
-            "r.json",
-        ],
+        &emu.endpoint_url(),
+        &["--rate", "20", "--burst", "5", "--report", "r.json"],
         &pb,
     )
     .await;
@@ -311,15 +289,10 @@ async fn non_retryable_errors_fail_after_one_attempt() {
     // No room exists and none is created: every send is ResourceNotFound.
     let emu = start_emulator(false, false).await;
     let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-            "--report",
-            "r.json",
-        ],
+        &emu.endpoint_url(),
+        &["--report", "r.json"],
         &pb,
     )
     .await;
@@ -403,17 +376,10 @@ async fn a_reply_that_never_comes_is_unknown_and_not_retried() {
     })
     .unwrap();
     let pb = write_playbook(dir.path(), 2, &["us-west-2"], 1, 100);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--timeout",
-            "300ms",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-            "--report",
-            "r.json",
-        ],
+        &emu.endpoint_url(),
+        &["--timeout", "300ms", "--report", "r.json"],
         &pb,
     )
     .await;
@@ -517,17 +483,10 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
 
     // Resume without --resend-unknown: what was in flight is left alone.
     emu.set_faults(FaultConfig::default()).unwrap();
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--resume",
-            "j.jsonl",
-            "--report",
-            "r1.json",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-        ],
+        &emu.endpoint_url(),
+        &["--resume", "j.jsonl", "--report", "r1.json"],
         &pb,
     )
     .await;
@@ -571,17 +530,15 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     );
 
     // Resume again, re-sending the unknown ones: now the plan is complete.
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
+        &emu.endpoint_url(),
         &[
-            "run",
             "--resume",
             "j.jsonl",
             "--resend-unknown",
             "--report",
             "r2.json",
-            "--endpoint-url",
-            &emu.endpoint_url(),
         ],
         &pb,
     )
@@ -652,15 +609,10 @@ async fn resume_refuses_a_changed_plan_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 3, &["us-west-2"], 1, 100);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--journal",
-            "j.jsonl",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-        ],
+        &emu.endpoint_url(),
+        &["--journal", "j.jsonl"],
         &pb,
     )
     .await;
@@ -668,33 +620,20 @@ async fn resume_refuses_a_changed_plan_unless_forced() {
     // Add an event: the plan changes.
     let text_before = std::fs::read_to_string(&pb).unwrap();
     std::fs::write(&pb, format!("{text_before}  - name: Extra\n")).unwrap();
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--resume",
-            "j.jsonl",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-        ],
+        &emu.endpoint_url(),
+        &["--resume", "j.jsonl"],
         &pb,
     )
     .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the plan changed"));
     assert_eq!(emu.events().len(), 3);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--resume",
-            "j.jsonl",
-            "--force",
-            "--report",
-            "r.json",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-        ],
+        &emu.endpoint_url(),
+        &["--resume", "j.jsonl", "--force", "--report", "r.json"],
         &pb,
     )
     .await;
@@ -856,15 +795,10 @@ async fn resume_from_a_report_sends_what_failed_and_reports_in_every_format() {
     // Rooms do not exist yet: every first event fails, second ones wait.
     let emu = start_emulator(false, false).await;
     let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
-        &[
-            "run",
-            "--endpoint-url",
-            &emu.endpoint_url(),
-            "--report",
-            "r1.json",
-        ],
+        &emu.endpoint_url(),
+        &["--report", "r1.json"],
         &pb,
     )
     .await;
@@ -879,18 +813,16 @@ async fn resume_from_a_report_sends_what_failed_and_reports_in_every_format() {
         )))
         .unwrap();
     }
-    let out = run_binary(
+    let out = run_to(
         dir.path(),
+        &emu.endpoint_url(),
         &[
-            "run",
             "--resume",
             "r1.json",
             "--journal",
             "j2.jsonl",
             "--format",
             "markdown",
-            "--endpoint-url",
-            &emu.endpoint_url(),
         ],
         &pb,
     )
