@@ -8,7 +8,7 @@
 //! diagnostics are snapshot-tested. `diff/old` and `diff/new` differ in
 //! every way `catalog diff` knows.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Parser;
 use indexmap::IndexMap;
@@ -19,20 +19,10 @@ use ivschat_playbook::diag::{DiagFormat, Severity};
 use ivschat_playbook::pipeline::{Planned, plan_files};
 use ivschat_playbook::plan::SettingsOverrides;
 
-use crate::files::{fixtures, root};
+use crate::files::{expected_code, expected_diagnostic, fixtures, root};
 
 fn plan(paths: &[PathBuf]) -> Planned {
     plan_files(paths, &IndexMap::new(), &SettingsOverrides::default(), true)
-}
-
-fn expected_code(path: &Path) -> String {
-    let text = std::fs::read_to_string(root().join(path)).unwrap();
-    text.lines()
-        .next()
-        .and_then(|l| l.strip_prefix("# expect: "))
-        .unwrap_or_else(|| panic!("{} lacks a `# expect: CODE` first line", path.display()))
-        .trim()
-        .to_string()
 }
 
 /// Runs the command line in-process: (exit code, stdout, stderr).
@@ -74,22 +64,10 @@ fn every_violation_fixture_reports_its_code_at_a_place() {
     assert!(files.len() >= 15, "only {} fixtures", files.len());
     let mut failures = Vec::new();
     for path in &files {
-        let expect = expected_code(path);
         let planned = plan(std::slice::from_ref(path));
-        match planned.diagnostics.iter().find(|d| d.code == expect) {
-            None => failures.push(format!(
-                "{}: expected {expect}, got {:?}",
-                path.display(),
-                planned
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.code)
-                    .collect::<Vec<_>>()
-            )),
-            Some(d) if d.location.is_none() => {
-                failures.push(format!("{}: {expect} has no location", path.display()))
-            }
-            Some(d) => {
+        match expected_diagnostic(path, &planned) {
+            Err(failure) => failures.push(failure),
+            Ok(d) => {
                 assert_eq!(d.severity, Severity::Error, "{}", path.display());
                 assert!(planned.plan.is_none(), "{} was planned", path.display());
             }

@@ -2,6 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use ivschat_playbook::diag::Diagnostic;
+use ivschat_playbook::pipeline::Planned;
+
 /// The crate root; tests run with it as the working directory.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,4 +21,39 @@ pub fn fixtures(dir: &str) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+/// The code a fixture must produce, from its first line (`# expect: CODE`).
+pub fn expected_code(path: &Path) -> String {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    text.lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# expect: "))
+        .unwrap_or_else(|| panic!("{} lacks a `# expect: CODE` first line", path.display()))
+        .trim()
+        .to_string()
+}
+
+/// The diagnostic a fixture expects, or why the run fails that fixture:
+/// no diagnostic with its code, or one that points at no place.
+pub fn expected_diagnostic<'p>(
+    path: &Path,
+    planned: &'p Planned,
+) -> Result<&'p Diagnostic, String> {
+    let expect = expected_code(path);
+    match planned.diagnostics.iter().find(|d| d.code == expect) {
+        None => Err(format!(
+            "{}: expected {expect}, got {:?}",
+            path.display(),
+            planned
+                .diagnostics
+                .iter()
+                .map(|d| d.code)
+                .collect::<Vec<_>>()
+        )),
+        Some(d) if d.location.is_none() => {
+            Err(format!("{}: {expect} has no location", path.display()))
+        }
+        Some(d) => Ok(d),
+    }
 }

@@ -9,7 +9,7 @@ use ivschat_playbook::diag::{DiagFormat, Severity};
 use ivschat_playbook::pipeline::{Planned, plan_files};
 use ivschat_playbook::plan::SettingsOverrides;
 
-use crate::files::{fixtures, root};
+use crate::files::{expected_diagnostic, fixtures, root};
 
 fn run(path: &Path) -> Planned {
     plan_files(
@@ -20,39 +20,16 @@ fn run(path: &Path) -> Planned {
     )
 }
 
-fn expected_code(path: &Path) -> String {
-    let text = std::fs::read_to_string(root().join(path)).unwrap();
-    text.lines()
-        .next()
-        .and_then(|l| l.strip_prefix("# expect: "))
-        .unwrap_or_else(|| panic!("{} lacks a `# expect: CODE` first line", path.display()))
-        .trim()
-        .to_string()
-}
-
 #[test]
 fn every_invalid_fixture_reports_its_code_at_a_place() {
     let files = fixtures("tests/fixtures/invalid");
     assert!(files.len() >= 30, "only {} invalid fixtures", files.len());
     let mut failures = Vec::new();
     for path in &files {
-        let expect = expected_code(path);
         let planned = run(path);
-        let found = planned.diagnostics.iter().find(|d| d.code == expect);
-        match found {
-            None => failures.push(format!(
-                "{}: expected {expect}, got {:?}",
-                path.display(),
-                planned
-                    .diagnostics
-                    .iter()
-                    .map(|d| d.code)
-                    .collect::<Vec<_>>()
-            )),
-            Some(d) if d.location.is_none() => {
-                failures.push(format!("{}: {expect} has no location", path.display()))
-            }
-            Some(d) => {
+        match expected_diagnostic(path, &planned) {
+            Err(failure) => failures.push(failure),
+            Ok(d) => {
                 if d.severity == Severity::Error {
                     assert!(
                         planned.plan.is_none(),
