@@ -1,45 +1,67 @@
 //! ivschat-playbook: a declarative batch sender for Amazon IVS Chat `SendEvent`.
 //!
-//! The data flow, one type per stage:
+//! The data flow, one type per stage, each built by the stage before:
 //!
 //! ```text
-//! playbooks/*.yaml ─load─▶ Playbook ─validate─▶ ValidPlaybook ─plan─▶ Plan ─execute─▶ outcomes ─report─▶ Report
+//! playbooks/*.yaml ─playbook::load─▶ Vec<LoadedPlaybook> ─validate::check─▶ Vec<CheckedPlaybook>
+//!   ─plan::Planner::scan─▶ ScannedPlan ─execute::Engine::run─▶ journal records ─report::build─▶ ReportHead + SendRecords
 //! ```
 //!
-//! - [`playbook`]: the YAML format (serde + schemars types), loading with
-//!   source positions, includes, and templating.
-//! - [`validate`]: JSON-Schema check with the generated schema, then the
-//!   semantic checks; every problem is a [`diag::Diagnostic`].
-//! - [`diag`]: diagnostics with stable codes and file:line:col, rendered for
-//!   humans, as JSON or as GitHub annotations.
-//! - [`plan`]: expansion of rooms × events into ordered sends with stable ids
-//!   and a plan hash. No I/O.
-//! - [`catalog`]: event definitions, the versioned contracts playbook events
-//!   `use:`; checked during validation and planning, and by `catalog`.
-//! - [`emulator`]: a local IVS Chat endpoint, `serve(listener, shutdown)`.
-//! - [`arn`]: the room ARN grammar and the IVS Chat regions.
-//! - [`schema`]: the generated JSON Schemas that are committed under `schema/`.
-//! - [`request`]: the service's rules for one SendEvent request, shared by
-//!   playbook validation and `send-event`.
-//! - [`send_event`]: the `send-event` command, the AWS CLI's
-//!   `aws ivschat send-event` over the same checks, client and retries as
-//!   `run`; [`shorthand`] parses the AWS CLI's shorthand syntax for it.
-//! - [`init`]: the `init` command's starter playbook and inventory.
+//! [`pipeline`] composes load, validate and plan in exactly one place
+//! ([`pipeline::scan_files`]); `validate`, `plan` and `run` all go through
+//! it. The outcomes of a run are its [`journal`]: every start and end of a
+//! send is appended there as it happens, and the report is built from the
+//! journal on disk, never from memory.
+//!
+//! ## Layers
+//!
+//! A module uses `crate::X` only from its own layer or a lower one, and no
+//! two files import each other, even indirectly (`tests/it/layers.rs`
+//! checks both). From the bottom:
+//!
+//! 0. leaves: [`diag`] (diagnostics and their rendering), [`service`] (what
+//!    IVS Chat accepts), [`yaml`] (the one YAML parser pass), [`fs`] (reading
+//!    input files), [`schema`] (JSON-Schema generation)
+//! 1. formats: [`catalog`] (event definitions), [`playbook`] (the playbook
+//!    format, loading, templates)
+//! 2. [`validate`]: schema and semantic checks → [`validate::CheckedPlaybook`]
+//! 3. [`plan`] (rooms × events → [`plan::ScannedPlan`]) and [`pipeline`]
+//! 4. [`journal`] (records, [`journal::Status`], the one reader) and
+//!    [`execute`] (clients, limiter, retry, engine)
+//! 5. [`report`]: the report built from the journal
+//! 6. [`app`]: the command line; the only place with clap, exit statuses,
+//!    stdout and stderr
+//!
+//! [`emulator`] stands beside the layers: a local IVS Chat endpoint that uses
+//! only [`service`], so it keeps its own reading of the service model.
 
-pub mod arn;
-pub mod catalog;
-pub mod cli;
+// Layer 0: leaves.
 pub mod diag;
-pub mod emulator;
-pub mod execute;
-pub mod init;
+pub mod fs;
+pub mod schema;
+pub mod service;
+pub mod yaml;
+
+// Layer 1: formats.
+pub mod catalog;
+pub mod playbook;
+
+// Layer 2.
+pub mod validate;
+
+// Layer 3.
 pub mod pipeline;
 pub mod plan;
-pub mod playbook;
+
+// Layer 4.
+pub mod execute;
+pub mod journal;
+
+// Layer 5.
 pub mod report;
-pub mod request;
-pub mod run;
-pub mod schema;
-pub mod send_event;
-pub mod shorthand;
-pub mod validate;
+
+// Layer 6.
+pub mod app;
+
+// Beside the layers.
+pub mod emulator;

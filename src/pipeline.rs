@@ -1,16 +1,17 @@
-//! The stages composed: load → validate → plan.
+//! The stages composed: load → validate → plan, in exactly one place.
 //!
-//! `validate`, `plan` and `run --dry-run` all go through [`plan_files`], so
-//! they can never disagree about what a playbook means.
+//! `validate`, `plan`, `run --dry-run` and `run` all go through
+//! [`scan_files`] ([`plan_files`] keeps the sends for printing), so they can
+//! never disagree about what a playbook means.
 
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
 
-use crate::diag::{Diagnostic, Sources};
-use crate::plan::{Plan, Planner, SettingsOverrides};
+use crate::diag::{self, Diagnostic, Sources};
+use crate::plan::{Plan, PlannedSend, Planner, ScannedPlan, SettingsOverrides};
 use crate::playbook::load;
-use crate::validate::{self, ValidPlaybook};
+use crate::validate::{self, CheckedPlaybook};
 
 /// Loaded and validated playbooks.
 #[derive(Debug)]
@@ -20,7 +21,7 @@ pub struct Checked {
     /// Problems found so far.
     pub diagnostics: Vec<Diagnostic>,
     /// The playbooks, with every part that could be checked.
-    pub playbooks: Vec<ValidPlaybook>,
+    pub playbooks: Vec<CheckedPlaybook>,
     /// Number of playbook files read.
     pub files: usize,
 }
@@ -65,6 +66,53 @@ impl Planned {
     }
 }
 
+/// Loaded, validated and scanned playbooks: what `run` sends.
+pub struct Scanned {
+    /// Every file read, for rendering diagnostics.
+    pub sources: Sources,
+    /// Every problem found, errors and warnings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The scanned plan; only to be sent when there are no errors.
+    pub plan: ScannedPlan,
+    /// Number of playbook files read.
+    pub files: usize,
+}
+
+impl Scanned {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Loads, validates and scans the given playbook files or folders, giving
+/// each rendered send to `sink` once. The one place the stages are
+/// composed.
+pub fn scan_files(
+    paths: &[PathBuf],
+    vars: &IndexMap<String, String>,
+    flags: &SettingsOverrides,
+    sink: impl FnMut(PlannedSend),
+) -> Scanned {
+    let Checked {
+        sources,
+        mut diagnostics,
+        playbooks,
+        files,
+    } = check_files(paths);
+    let t = std::time::Instant::now();
+    let (plan, render_diags) = Planner::new(playbooks, vars).scan(flags, sink);
+    tracing::debug!(elapsed = ?t.elapsed(), sends = plan.overview.summary.sends, "planned");
+    diagnostics.extend(render_diags);
+    diag::sort(&mut diagnostics);
+    Scanned {
+        sources,
+        diagnostics,
+        plan,
+        files,
+    }
+}
+
 /// Loads, validates and plans the given playbook files or folders. With
 /// `keep_sends` false, every send is still rendered and checked, but not
 /// kept (what `validate` needs).
@@ -74,36 +122,17 @@ pub fn plan_files(
     flags: &SettingsOverrides,
     keep_sends: bool,
 ) -> Planned {
-    let Checked {
-        sources,
-        mut diagnostics,
-        playbooks,
-        files,
-    } = check_files(paths);
-    let t = std::time::Instant::now();
-    let mut planner = Planner::new(&playbooks, vars);
     let mut sends = Vec::new();
-    let (overview, render_diags) = planner.scan(flags, |s| {
+    let scanned = scan_files(paths, vars, flags, |s| {
         if keep_sends {
             sends.push(s)
         }
     });
-    tracing::debug!(elapsed = ?t.elapsed(), sends = overview.summary.sends, "planned");
-    diagnostics.extend(render_diags);
-    sort_diagnostics(&mut diagnostics);
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    let has_errors = scanned.has_errors();
     Planned {
-        sources,
-        diagnostics,
-        plan: (!has_errors).then(|| Plan::from_parts(overview, sends)),
-        files,
+        sources: scanned.sources,
+        diagnostics: scanned.diagnostics,
+        plan: (!has_errors).then(|| Plan::from_parts(scanned.plan.overview, sends)),
+        files: scanned.files,
     }
-}
-
-/// Orders diagnostics by file, then position, so output reads top to bottom.
-pub fn sort_diagnostics(diags: &mut [Diagnostic]) {
-    diags.sort_by_key(|d| match d.location {
-        Some(l) => (l.file, l.start),
-        None => (usize::MAX, 0),
-    });
 }

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use crate::catalog::contract::{Violation, check_value};
 use crate::catalog::{AttributeDef, Definition};
 use crate::diag::Diagnostic;
-use crate::playbook::model::ATTRIBUTES_MAX_BYTES;
+use crate::service::ATTRIBUTES_MAX_BYTES;
 
 /// Checks one definition on its own.
 pub fn check_definition(def: &Definition, diags: &mut Vec<Diagnostic>) {

@@ -25,11 +25,12 @@ use serde_json::Value;
 
 use super::model::{EventDefinition, known_keys};
 use super::{AttributeDef, Catalog, Definition, Pattern, Spanned, check};
+use crate::diag::suggest::did_you_mean;
 use crate::diag::{Diagnostic, Location, Sources};
-use crate::playbook::load::{normalize, read_text};
-use crate::playbook::source::{self, SpanIndex, escape_pointer};
-use crate::schema::SchemaKind;
-use crate::validate::{did_you_mean, expected_type, json_type};
+use crate::fs::{FileRole, LinkPolicy, normalize, read_text};
+use crate::schema::diagnose::{expected_type, json_type};
+use crate::schema::generate;
+use crate::yaml::{SpanIndex, escape_pointer};
 
 /// Where a catalog entry came from: its text and where it is written
 /// (`None` on the command line).
@@ -57,7 +58,7 @@ pub struct Loader {
 }
 
 static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
-    jsonschema::validator_for(&SchemaKind::EventDefinition.generate())
+    jsonschema::validator_for(&generate::<super::model::DefinitionDocument>())
         .expect("generated schema compiles")
 });
 
@@ -140,17 +141,6 @@ fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
-fn yaml_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|f| {
-            f.is_file() && matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-        })
-        .collect();
-    found.sort();
-    Ok(found)
-}
-
 /// The files an entry names. Reports globs and folders that name none.
 fn resolve(e: &Entry, base: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let place = |d: Diagnostic| match e.at {
@@ -209,7 +199,7 @@ fn resolve(e: &Entry, base: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> 
     }
     let path = normalize(&base.join(&e.pattern));
     if path.is_dir() {
-        let found = yaml_files_in(&path).unwrap_or_default();
+        let found = crate::fs::yaml_files_in(&path, LinkPolicy::Skip).unwrap_or_default();
         if found.is_empty() {
             diags.push(
                 place(Diagnostic::error(
@@ -238,9 +228,9 @@ fn read_file(
             ..FileDefinitions::default()
         })
     };
-    let text = read_text(path, at, "catalog", diags)?;
+    let text = read_text(path, at, FileRole::Catalog, diags)?;
     let file = sources.add(path.to_path_buf(), text);
-    let Some(parsed) = source::parse(sources, file, diags) else {
+    let Some(parsed) = crate::yaml::parse(sources, file, diags) else {
         return broken();
     };
     let index = &parsed.index;
@@ -435,7 +425,7 @@ fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -
     let at = Some(index.value(ptr));
     let place = segs.last().map_or_else(
         || "the file".to_string(),
-        |s| crate::playbook::source::unescape_pointer(s),
+        |s| crate::yaml::unescape_pointer(s),
     );
     let d = match err.kind() {
         // Optional values are `anyOf: [the value, null]`: report what is
@@ -540,6 +530,47 @@ fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -
         _ => Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at),
     };
     vec![d]
+}
+
+/// A catalog read from command-line paths.
+pub struct Loaded {
+    /// The files read.
+    pub sources: Sources,
+    /// Problems found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The definitions.
+    pub catalog: Arc<Catalog>,
+}
+
+/// Reads the catalog named by command-line paths (relative to the current
+/// folder).
+pub fn load_paths(paths: &[String]) -> Loaded {
+    let mut sources = Sources::default();
+    let mut diagnostics = Vec::new();
+    let catalog = load_into(paths, &mut sources, &mut diagnostics);
+    crate::diag::sort(&mut diagnostics);
+    Loaded {
+        sources,
+        diagnostics,
+        catalog,
+    }
+}
+
+/// Reads the catalog named by `paths`, relative to the current folder,
+/// into `sources` and `diags`.
+pub fn load_into(
+    paths: &[String],
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Arc<Catalog> {
+    let entries: Vec<Entry> = paths
+        .iter()
+        .map(|p| Entry {
+            pattern: p.clone(),
+            at: None,
+        })
+        .collect();
+    Loader::default().load(&entries, Path::new(""), sources, diags)
 }
 
 #[cfg(test)]

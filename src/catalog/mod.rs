@@ -14,17 +14,13 @@
 //!   files into a [`Catalog`].
 //! - [`check`]: rules about definitions themselves (`catalog check`).
 //! - [`contract`]: holding attribute values to a definition.
-//! - [`schema`]: a playbook schema specialised to a catalog, for editors.
 //! - [`diff`]: breaking and non-breaking changes between two catalogs.
-//! - [`command`]: the `catalog` command line.
 
 pub mod check;
-pub mod command;
 pub mod contract;
 pub mod diff;
 pub mod load;
 pub mod model;
-pub mod schema;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

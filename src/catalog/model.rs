@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use crate::playbook::model::{ATTRIBUTES_MAX_BYTES, EventName};
+use crate::service::{ATTRIBUTES_MAX_BYTES, EventName};
 
 /// The root of an event definition file: one definition, or several under
 /// `definitions`. Only used to generate the schema; the loader decides the

@@ -13,7 +13,7 @@ use super::quota::Quotas;
 use super::record::Record;
 use super::rooms::{Room, RoomStore};
 use super::stats::Stats;
-use crate::arn::RoomArn;
+use crate::service::arn::RoomArn;
 
 /// State shared by every connection.
 #[derive(Debug)]

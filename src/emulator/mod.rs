@@ -27,7 +27,6 @@
 //! Modules, one concept each:
 //! - [`server`] — accept loop and the request pipeline, [`serve`].
 //! - [`handle`] — the in-process handle for tests, [`spawn`].
-//! - [`command`] — the `emulator` CLI command.
 //! - [`config`] — [`EmulatorConfig`] and the rooms file.
 //! - [`app`] — shared state.
 //! - [`operation`] — operation names, bindings and quota classes.
@@ -43,7 +42,6 @@
 //! - [`control`] — the `/_emulator/` API.
 
 pub mod app;
-pub mod command;
 pub mod config;
 pub mod control;
 pub mod errors;
@@ -59,7 +57,6 @@ pub mod server;
 pub mod sigv4;
 pub mod stats;
 
-pub use command::{DropModeArg, EmulatorArgs, run_command};
 pub use config::{Credential, EmulatorConfig, RoomSeed, RoomSeedSpec};
 pub use errors::ApiError;
 pub use faults::{DropMode, FaultConfig, FaultRecord};

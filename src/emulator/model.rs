@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::errors::{ApiError, FieldError};
-use crate::arn::{ArnError, ROOM_ARN_MAX_LEN, RoomArn};
+use crate::service::arn::{ArnError, ROOM_ARN_MAX_LEN, RoomArn};
 
 /// `RoomIdentifier` / `RoomArn` pattern as the model writes it.
 pub const ROOM_IDENTIFIER_PATTERN: &str = "arn:aws:ivschat:[a-z0-9-]+:[0-9]+:room/[a-zA-Z0-9-]+";

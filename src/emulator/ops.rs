@@ -21,7 +21,7 @@ use super::model::{
 use super::operation::Operation;
 use super::record::{DeliveredEvent, Record};
 use super::rooms::{Room, RoomStore, format_time, random_id};
-use crate::arn::RoomArn;
+use crate::service::arn::RoomArn;
 
 /// Who is calling and where: the account of the access key and the region
 /// of the signature's credential scope.

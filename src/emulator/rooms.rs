@@ -70,7 +70,7 @@ pub struct Room {
 
 impl Room {
     /// A room with default settings.
-    pub fn new(arn: &crate::arn::RoomArn, now: DateTime<Utc>) -> Self {
+    pub fn new(arn: &crate::service::arn::RoomArn, now: DateTime<Utc>) -> Self {
         Self {
             arn: arn.arn.clone(),
             id: arn.id.clone(),
@@ -242,7 +242,7 @@ impl RoomStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arn::RoomArn;
+    use crate::service::arn::RoomArn;
 
     #[test]
     fn rooms_live_in_their_region_and_list_newest_first() {

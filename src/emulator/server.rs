@@ -41,7 +41,7 @@ use super::record::FLUSH_INTERVAL;
 use super::rooms::format_time;
 use super::sigv4::{self, KeyInfo, RequestParts};
 use super::stats::Outcome;
-use crate::arn::is_ivs_chat_region;
+use crate::service::arn::is_ivs_chat_region;
 
 /// Header carrying the request id on every reply.
 pub const REQUEST_ID_HEADER: &str = "x-amzn-RequestId";

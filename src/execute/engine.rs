@@ -4,7 +4,7 @@
 //! Up to `concurrency` rooms are worked on at once; a room sends its events
 //! one after another, so at most `concurrency` requests are in flight and
 //! the order within a room is the playbook's. Sends are rendered one room
-//! at a time ([`crate::plan::Planner::room_sends`]) and their outcomes go
+//! at a time ([`crate::plan::ScannedPlan::room_sends`]) and their outcomes go
 //! straight to the journal, so memory does not grow with the plan.
 //!
 //! When stopped (Ctrl-C, SIGTERM), no new attempt starts; attempts already
@@ -22,10 +22,10 @@ use tokio::sync::watch;
 use super::api::{AttemptError, ChatApi, SendRequest};
 use super::limiter::{Limiters, RegionLimiter};
 use super::retry::RetryPolicy;
-use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, Planner};
-use crate::report::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartLine};
-use crate::report::model::Status;
-use crate::report::resume::ResumeState;
+use crate::journal::Status;
+use crate::journal::resume::ResumeState;
+use crate::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartLine};
+use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, ScannedPlan};
 
 /// Receives each outcome as it happens (progress bars, log lines).
 pub trait Progress: Send + Sync {
@@ -95,7 +95,7 @@ struct Shared<'a> {
 impl<'a> Engine<'a> {
     /// Sends the plan. Returns how the loop ended; every send has a journal
     /// record when it returns.
-    pub async fn run(&self, planner: &Planner<'_>) -> Result<LoopEnd, JournalFailed> {
+    pub async fn run(&self, planner: &ScannedPlan) -> Result<LoopEnd, JournalFailed> {
         let shared = Shared {
             engine: self,
             limiters: Limiters::new(self.settings.rate, self.settings.burst),
@@ -151,7 +151,7 @@ impl Shared<'_> {
     /// Sends one room's events in order. Once one of them fails or has an
     /// unknown outcome, the room's later events are not attempted: sending
     /// them would put them before it once it is sent again.
-    async fn room(&self, planner: &Planner<'_>, room: &PlanRoom) {
+    async fn room(&self, planner: &ScannedPlan, room: &PlanRoom) {
         let sends = planner.room_sends(room);
         let Some(first) = sends.first() else {
             return;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::engine::Progress;
-use crate::report::model::Status;
+use crate::journal::Status;
 
 /// Counts outcomes and shows them.
 pub struct ProgressReporter {

@@ -11,15 +11,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::source::{self, ParsedYaml};
+use super::rooms::RoomSink;
 use crate::catalog::Catalog;
 use crate::catalog::load::{Entry, Loader};
-use crate::diag::{Diagnostic, FileId, Location, Sources};
-use crate::validate::RoomSink;
-
-/// Largest playbook or inventory file read, in bytes. Far above any real
-/// playbook (10,000 rooms take about 1 MB) and small enough to hold.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+use crate::diag::{Diagnostic, FileId, Sources};
+use crate::fs::{self, FileRole, LinkPolicy};
+use crate::yaml::{self as source, ParsedYaml};
 
 /// A file that was read and parsed.
 #[derive(Debug)]
@@ -62,23 +59,8 @@ pub fn expand_paths(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathB
     let mut out: Vec<PathBuf> = Vec::new();
     for p in paths {
         if p.is_dir() {
-            let mut found: Vec<PathBuf> = match std::fs::read_dir(p) {
-                Ok(rd) => rd
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|f| {
-                        // Files, and links even when broken (so a dangling
-                        // link is reported, not skipped); not folders, pipes
-                        // or devices.
-                        let link = f
-                            .symlink_metadata()
-                            .is_ok_and(|m| m.file_type().is_symlink());
-                        (f.is_file() || link)
-                            && matches!(
-                                f.extension().and_then(|e| e.to_str()),
-                                Some("yaml" | "yml")
-                            )
-                    })
-                    .collect(),
+            let found = match fs::yaml_files_in(p, LinkPolicy::Report) {
+                Ok(found) => found,
                 Err(e) => {
                     diags.push(
                         Diagnostic::error(
@@ -90,7 +72,6 @@ pub fn expand_paths(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathB
                     continue;
                 }
             };
-            found.sort();
             if found.is_empty() {
                 diags.push(
                     Diagnostic::error(
@@ -111,104 +92,6 @@ pub fn expand_paths(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathB
     out
 }
 
-/// Reads a file's text, checking that it exists, is a file, is not too large
-/// and is UTF-8. `at` is where the reference to it was written, if anywhere.
-pub fn read_text(
-    path: &Path,
-    at: Option<Location>,
-    kind: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<String> {
-    let unreadable = |code: &'static str, msg: String| {
-        let d = Diagnostic::error(code, msg).at(at);
-        if at.is_none() { d.in_file(path) } else { d }
-    };
-    let (missing_code, code) = match kind {
-        "include" => (
-            "playbook::include-not-found",
-            "playbook::include-unreadable",
-        ),
-        "catalog" => ("catalog::file-not-found", "catalog::unreadable"),
-        _ => ("playbook::file-not-found", "playbook::unreadable"),
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let hint = if kind == "catalog" {
-                "check the path; catalog paths are relative to the playbook that names them"
-            } else {
-                "check the path; include paths are relative to the playbook that names them"
-            };
-            diags.push(
-                unreadable(
-                    missing_code,
-                    format!("{kind} file `{}` does not exist", path.display()),
-                )
-                .hint(hint),
-            );
-            return None;
-        }
-        Err(e) => {
-            diags.push(unreadable(
-                code,
-                format!("cannot read {kind} file `{}`: {e}", path.display()),
-            ));
-            return None;
-        }
-    };
-    if meta.is_dir() {
-        diags.push(unreadable(
-            code,
-            format!("{kind} `{}` is a folder, not a file", path.display()),
-        ));
-        return None;
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        diags.push(
-            unreadable(
-                "playbook::file-too-large",
-                format!(
-                    "{kind} file `{}` is {} bytes; the limit is {MAX_FILE_BYTES}",
-                    path.display(),
-                    meta.len()
-                ),
-            )
-            .hint("split the rooms into several inventory files"),
-        );
-        return None;
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            // A byte-order mark (Windows editors write one) is not content.
-            Ok(s) => Some(match s.strip_prefix('\u{feff}') {
-                Some(rest) => rest.to_string(),
-                None => s,
-            }),
-            Err(e) => {
-                diags.push(
-                    unreadable(
-                        "playbook::not-utf8",
-                        format!(
-                            "{kind} file `{}` is not UTF-8 text (invalid byte at offset {})",
-                            path.display(),
-                            e.utf8_error().valid_up_to()
-                        ),
-                    )
-                    .hint("save the file as UTF-8"),
-                );
-                None
-            }
-        },
-        Err(e) => {
-            diags.push(unreadable(
-                code,
-                format!("cannot read {kind} file `{}`: {e}", path.display()),
-            ));
-            None
-        }
-    }
-}
-
 /// Loads playbooks, their includes and their catalogs (each catalog file
 /// once, however many playbooks use it).
 pub fn load(
@@ -220,7 +103,7 @@ pub fn load(
     let mut out = Vec::new();
     let mut catalogs = Loader::default();
     for path in files {
-        let Some(text) = read_text(&path, None, "playbook", diags) else {
+        let Some(text) = fs::read_text(&path, None, FileRole::Playbook, diags) else {
             continue;
         };
         let file = sources.add(path.clone(), text);
@@ -266,7 +149,7 @@ fn load_includes(
             continue;
         };
         let at = parsed.index.value(&pointer);
-        let path = normalize(&base.join(rel));
+        let path = fs::normalize(&base.join(rel));
         if let Some(first) = seen.get(&path) {
             diags.push(
                 Diagnostic::error(
@@ -280,7 +163,7 @@ fn load_includes(
             continue;
         }
         seen.insert(path.clone(), pointer.clone());
-        let file = read_text(&path, Some(at), "include", diags).map(|text| {
+        let file = fs::read_text(&path, Some(at), FileRole::Include, diags).map(|text| {
             let file = sources.add(path.clone(), text);
             let mut rooms = RoomSink::default();
             let parsed = source::parse_with(sources, file, diags, Some(&mut rooms));
@@ -328,23 +211,4 @@ fn load_catalog(
     }
     let base = playbook.parent().unwrap_or(Path::new(""));
     Some(loader.load(&entries, base, sources, diags))
-}
-
-/// Removes `.` and `a/..` components so paths in messages read naturally.
-pub fn normalize(p: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.components().next_back() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                _ => out.push(".."),
-            },
-            other => out.push(other),
-        }
-    }
-    out
 }

@@ -1,9 +1,12 @@
 //! Playbooks: the format ([`model`]), reading files with source positions
-//! ([`load`], [`source`]) and attribute templates ([`template`]).
+//! ([`load`]), the rooms taken while reading ([`rooms`]), attribute templates
+//! ([`template`]), and the playbook schema specialised to a catalog for
+//! editors ([`editor_schema`]).
 
+pub mod editor_schema;
 pub mod load;
 pub mod model;
-pub mod source;
+pub mod rooms;
 pub mod template;
 
 pub use model::{Event, Inventory, Playbook, RoomEntry, Settings, Target};

@@ -10,18 +10,10 @@ use indexmap::IndexMap;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 
-use crate::arn::{ROOM_ARN_MAX_LEN, ROOM_ARN_PATTERN};
-
-/// Maximum length of an event name, from the service model.
-pub const EVENT_NAME_MAX_LEN: usize = 100;
-
-/// Maximum total size of an event's attributes: UTF-8 bytes of every key plus
-/// every value.
-pub const ATTRIBUTES_MAX_BYTES: usize = 1024;
-
-/// The SendEvent quota per account and region (transactions per second). Not
-/// adjustable, so the tool never lets a rate exceed it.
-pub const SEND_EVENT_QUOTA_TPS: u32 = 100;
+use crate::service::ATTRIBUTES_MAX_BYTES;
+use crate::service::EVENT_NAME_MAX_LEN;
+pub use crate::service::EventName;
+use crate::service::arn::{ROOM_ARN_MAX_LEN, ROOM_ARN_PATTERN};
 
 /// A playbook: chat rooms and the events to send to them.
 ///
@@ -394,25 +386,6 @@ impl JsonSchema for UseRef {
             "type": "string",
             "minLength": 1,
             "maxLength": EVENT_NAME_MAX_LEN + 11
-        })
-    }
-}
-
-/// An event name, 1 to 100 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct EventName(pub String);
-
-impl JsonSchema for EventName {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "EventName".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "description": "The event name (`eventName`), 1 to 100 characters.",
-            "type": "string",
-            "minLength": 1,
-            "maxLength": EVENT_NAME_MAX_LEN
         })
     }
 }

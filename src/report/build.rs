@@ -6,14 +6,14 @@
 //! writes the per-send records as it reads them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::journal::{EndRecord, JournalRecord, RunHeader, StartRecord};
 use super::model::{Latency, RegionRun, RunSummary, SendRecord, Status, ToolInfo};
+use crate::journal::{EndRecord, JournalRecord, RunHeader, StartRecord, for_each_from};
 use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
 
 /// Everything in a report but the per-send records.
@@ -40,38 +40,6 @@ pub struct ReportHead {
     pub resumed_from: Option<String>,
     /// Totals.
     pub summary: RunSummary,
-}
-
-/// Reads one run's records: those from byte `offset` (where its header was
-/// written) up to the next run's header or the end of the file. Returns
-/// the run's header; `f` gets every other record.
-fn for_each_from(
-    path: &Path,
-    offset: u64,
-    mut f: impl FnMut(JournalRecord) -> io::Result<()>,
-) -> io::Result<Option<RunHeader>> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let reader = BufReader::with_capacity(1 << 16, file.take(u64::MAX));
-    let mut header = None;
-    for line in reader.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<JournalRecord>(&line) {
-            Ok(JournalRecord::Run(h)) => {
-                if header.is_some() {
-                    break;
-                }
-                header = Some(h);
-            }
-            Ok(r) => f(r)?,
-            // A line cut short by a crash: nothing after it is readable.
-            Err(_) => break,
-        }
-    }
-    Ok(header)
 }
 
 /// Joins start and end records into per-send records, in the order sends
@@ -342,41 +310,6 @@ pub fn sends(
     f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<()> {
     for_each_send(path, offset, f).map(|_| ())
-}
-
-/// Byte offsets of every run header in a journal, in order; the last is the
-/// latest run. Lets a report be rebuilt from a journal after a crash.
-pub fn run_offsets(path: &Path) -> io::Result<Vec<u64>> {
-    let file = std::fs::File::open(path)?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut offsets = Vec::new();
-    let mut pos = 0u64;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 {
-            break;
-        }
-        if line.starts_with(br#"{"type":"run""#) {
-            offsets.push(pos);
-        }
-        pos += n as u64;
-    }
-    Ok(offsets)
-}
-
-/// The end time and interruption of the run at `offset`, from its finish
-/// record; `None` when it has none (the process died).
-pub fn finish_of(path: &Path, offset: u64) -> io::Result<Option<(DateTime<Utc>, bool)>> {
-    let mut found = None;
-    for_each_from(path, offset, |rec| {
-        if let JournalRecord::Finish(f) = rec {
-            found = Some((f.at, f.interrupted));
-        }
-        Ok(())
-    })?;
-    Ok(found)
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
-//! Run results: the durable journal written during a run ([`journal`]),
-//! the report model ([`model`], generated as `schema/report.schema.json`),
-//! building the report from the journal ([`build`]), other renderers
-//! ([`render`]), and reading an earlier run back for `--resume` ([`resume`]).
+//! Run results for people and programs: the report model ([`model`],
+//! generated as `schema/report.schema.json`), building it from the journal
+//! ([`build`]), its renderers ([`render`]), and reading an earlier run's
+//! report back for `--resume` ([`resume`]). The journal itself is
+//! [`crate::journal`], the layer below.
 
 pub mod build;
-pub mod journal;
 pub mod model;
 pub mod render;
 pub mod resume;

@@ -8,49 +8,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::journal::Status;
 use crate::plan::{EffectiveSettings, PlanPlaybook};
-
-/// How a send ended.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The service accepted the event and returned its id.
-    Sent,
-    /// The event was not delivered: the service refused it, or retries ran
-    /// out. Safe to send again (a resumed run does).
-    Failed,
-    /// The request went out and no answer came back: the event may or may
-    /// not have been delivered. Not re-sent unless asked (`--resend-unknown`).
-    Unknown,
-    /// Not sent in this run because an earlier run already sent it.
-    Skipped,
-    /// Not attempted (a dry run, or the run was interrupted first).
-    Planned,
-}
-
-impl Status {
-    /// Every status, in report order.
-    pub const ALL: [Status; 5] = [
-        Status::Sent,
-        Status::Failed,
-        Status::Unknown,
-        Status::Skipped,
-        Status::Planned,
-    ];
-
-    /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Sent => "sent",
-            Status::Failed => "failed",
-            Status::Unknown => "unknown",
-            Status::Skipped => "skipped",
-            Status::Planned => "planned",
-        }
-    }
-}
 
 /// The tool that wrote a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

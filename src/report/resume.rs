@@ -1,138 +1,46 @@
-//! What an earlier run already did, read from its journal or its JSON
-//! report, so `run --resume` sends exactly what is not recorded as sent.
+//! Where `run --resume` reads an earlier run from: its journal (JSON lines)
+//! or its JSON report, told apart by their first bytes.
 
-use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::journal::{self, JournalRecord};
-use super::model::{Report, Status};
+use super::model::Report;
+use crate::journal::resume::ResumeState;
 
-/// The state of a plan after earlier runs.
-#[derive(Debug, Clone, Default)]
-pub struct ResumeState {
-    /// The file it was read from.
-    pub source: PathBuf,
-    /// The plan hash recorded there (the last run's).
-    pub plan_hash: String,
-    /// Sent send ids and their event ids.
-    pub sent: HashMap<String, Option<String>>,
-    /// Sends whose outcome is unknown: in flight when a run stopped, or
-    /// without an answer.
-    pub unknown: HashSet<String>,
-    /// Of those, the ones that were started and never ended (the process
-    /// died with them in flight).
-    pub in_flight: HashSet<String>,
-    /// Whether the file is a journal (a resumed run appends to it).
-    pub is_journal: bool,
+/// Reads a journal (JSON lines) or a report (one JSON document).
+pub fn load(path: &Path) -> io::Result<ResumeState> {
+    let text_start = {
+        use std::io::Read;
+        let mut f = std::fs::File::open(path)?;
+        let mut buf = [0u8; 64];
+        let n = f.read(&mut buf)?;
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    if text_start.trim_start().starts_with(r#"{"type":"#) {
+        ResumeState::from_journal(path)
+    } else {
+        from_report(path)
+    }
 }
 
-impl ResumeState {
-    /// Reads a journal (JSON lines) or a report (one JSON document).
-    pub fn load(path: &Path) -> io::Result<ResumeState> {
-        let text_start = {
-            use std::io::Read;
-            let mut f = std::fs::File::open(path)?;
-            let mut buf = [0u8; 64];
-            let n = f.read(&mut buf)?;
-            String::from_utf8_lossy(&buf[..n]).into_owned()
-        };
-        if text_start.trim_start().starts_with(r#"{"type":"#) {
-            Self::from_journal(path)
-        } else {
-            Self::from_report(path)
-        }
+fn from_report(path: &Path) -> io::Result<ResumeState> {
+    let text = std::fs::read_to_string(path)?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is neither a journal nor a JSON report: {e}",
+                path.display()
+            ),
+        )
+    })?;
+    let mut st = ResumeState {
+        source: path.to_path_buf(),
+        plan_hash: report.plan_hash,
+        ..Default::default()
+    };
+    for s in report.sends {
+        st.apply(&s.id, s.status, s.message_id);
     }
-
-    fn from_journal(path: &Path) -> io::Result<ResumeState> {
-        let mut st = ResumeState {
-            source: path.to_path_buf(),
-            is_journal: true,
-            ..Default::default()
-        };
-        let mut open: HashSet<String> = HashSet::new();
-        let mut saw_run = false;
-        journal::for_each(path, |rec| {
-            match rec {
-                JournalRecord::Run(h) => {
-                    saw_run = true;
-                    st.plan_hash = h.plan_hash;
-                    // Sends started by an earlier run that never ended.
-                    for id in open.drain() {
-                        st.unknown.insert(id.clone());
-                        st.in_flight.insert(id);
-                    }
-                }
-                JournalRecord::Start(s) => {
-                    open.insert(s.send.id);
-                }
-                JournalRecord::End(e) => {
-                    open.remove(&e.id);
-                    st.apply(&e.id, e.status, e.message_id);
-                }
-                JournalRecord::Skip(s) => st.apply(&s.send.id, s.status, s.message_id),
-                JournalRecord::Finish(_) => {}
-            }
-            Ok(())
-        })?;
-        if !saw_run {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("{} has no run header; is it a journal?", path.display()),
-            ));
-        }
-        for id in open {
-            st.unknown.insert(id.clone());
-            st.in_flight.insert(id);
-        }
-        Ok(st)
-    }
-
-    fn apply(&mut self, id: &str, status: Status, message_id: Option<String>) {
-        match status {
-            Status::Sent => {
-                self.unknown.remove(id);
-                self.in_flight.remove(id);
-                self.sent.insert(id.to_string(), message_id);
-            }
-            // A skip of a sent send keeps it sent.
-            Status::Skipped => {
-                self.sent.entry(id.to_string()).or_insert(message_id);
-            }
-            Status::Unknown => {
-                if !self.sent.contains_key(id) {
-                    self.unknown.insert(id.to_string());
-                }
-            }
-            // Attempted again and not delivered by that attempt.
-            Status::Failed => {
-                self.unknown.remove(id);
-                self.in_flight.remove(id);
-            }
-            // Not attempted: an earlier unknown outcome still stands.
-            Status::Planned => {}
-        }
-    }
-
-    fn from_report(path: &Path) -> io::Result<ResumeState> {
-        let text = std::fs::read_to_string(path)?;
-        let report: Report = serde_json::from_str(&text).map_err(|e| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{} is neither a journal nor a JSON report: {e}",
-                    path.display()
-                ),
-            )
-        })?;
-        let mut st = ResumeState {
-            source: path.to_path_buf(),
-            plan_hash: report.plan_hash,
-            ..Default::default()
-        };
-        for s in report.sends {
-            st.apply(&s.id, s.status, s.message_id);
-        }
-        Ok(st)
-    }
+    Ok(st)
 }

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use indexmap::IndexMap;
-use ivschat_playbook::catalog::command::load_paths;
+use ivschat_playbook::app::{Cli, Io, dispatch};
 use ivschat_playbook::catalog::diff::{ChangeKind, diff};
-use ivschat_playbook::cli::{Cli, Io, run_sync};
+use ivschat_playbook::catalog::load::load_paths;
 use ivschat_playbook::diag::{DiagFormat, Severity};
 use ivschat_playbook::pipeline::{Planned, plan_files};
 use ivschat_playbook::plan::SettingsOverrides;
@@ -31,8 +31,8 @@ fn cli(args: &[&str]) -> (i32, String, String) {
         Cli::try_parse_from(std::iter::once("ivschat-playbook").chain(args.iter().copied()))
             .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = run_sync(
-        &parsed.command,
+    let code = dispatch(
+        parsed.command,
         &mut Io {
             out: &mut out,
             err: &mut err,
@@ -41,7 +41,7 @@ fn cli(args: &[&str]) -> (i32, String, String) {
     )
     .unwrap();
     (
-        code,
+        i32::from(code.code()),
         String::from_utf8(out).unwrap(),
         String::from_utf8(err).unwrap(),
     )

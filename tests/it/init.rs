@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use indexmap::IndexMap;
+use ivschat_playbook::app::commands::init::{INVENTORY_FILE, PLAYBOOK_FILE};
 use ivschat_playbook::diag;
-use ivschat_playbook::init::{INVENTORY_FILE, PLAYBOOK_FILE};
 use ivschat_playbook::pipeline;
 use ivschat_playbook::plan::SettingsOverrides;
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use ivschat_playbook::emulator::{
     self, DeliveredEvent, EmulatorConfig, EmulatorHandle, FaultConfig,
 };
-use ivschat_playbook::report::journal::{self, JournalRecord};
+use ivschat_playbook::journal::{self, JournalRecord};
 use ivschat_playbook::report::{Report, Status};
 
 const ACCOUNT: &str = "123456789012";
@@ -932,7 +932,6 @@ async fn a_second_ctrl_c_quits_at_once() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("quitting"));
     // The journal still holds every start: those sends read back as unknown.
-    let st =
-        ivschat_playbook::report::resume::ResumeState::load(&dir.path().join("j.jsonl")).unwrap();
+    let st = ivschat_playbook::report::resume::load(&dir.path().join("j.jsonl")).unwrap();
     assert_eq!(st.in_flight.len(), 4);
 }

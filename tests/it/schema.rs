@@ -3,9 +3,9 @@
 //! can express the rule (so an editor shows the same errors as CI).
 
 use indexmap::IndexMap;
+use ivschat_playbook::app::commands::schema::SchemaKind;
 use ivschat_playbook::pipeline::plan_files;
 use ivschat_playbook::plan::SettingsOverrides;
-use ivschat_playbook::schema::SchemaKind;
 
 use crate::files::{fixtures, root};
 

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use indexmap::IndexMap;
+use ivschat_playbook::app::commands::send_event::input::paramfile;
+use ivschat_playbook::app::commands::send_event::shorthand::{self, Shorthand};
 use ivschat_playbook::emulator::{self, EmulatorConfig, EmulatorHandle, FaultConfig};
-use ivschat_playbook::send_event::input::paramfile;
-use ivschat_playbook::shorthand::{self, Shorthand};
 
 use crate::support::{clean_command, require_venv};
 

@@ -1,0 +1,95 @@
+//! Options shared by several commands (playbooks and variables, sending
+//! settings), and the parsers of their values.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use indexmap::IndexMap;
+
+use crate::plan::SettingsOverrides;
+
+/// Playbooks and variables, shared by the commands that read playbooks.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Playbook files, or folders whose .yaml/.yml files are playbooks.
+    #[arg(required = true, value_name = "PLAYBOOK")]
+    pub paths: Vec<PathBuf>,
+    /// Set a template variable, overriding playbook, room and event vars.
+    /// Repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+impl InputArgs {
+    /// The `--var` values as a map; a later value for a name wins.
+    pub fn var_map(&self) -> IndexMap<String, String> {
+        self.vars.iter().cloned().collect()
+    }
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    let valid = !k.is_empty()
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !k.starts_with(|c: char| c.is_ascii_digit());
+    if !valid {
+        return Err(format!(
+            "`{k}` is not a variable name (letters, digits and `_`, not starting with a digit)"
+        ));
+    }
+    if crate::playbook::template::BUILTIN_NAMES.contains(&k) {
+        return Err(format!("`{k}` is a built-in object and cannot be set"));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+/// Sending settings given as flags; each overrides the playbooks'.
+#[derive(Debug, Args, Default, Clone)]
+pub struct SettingsArgs {
+    /// Sends per second per account and region (at most 100, the SendEvent
+    /// quota). Default 50.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Sends allowed at once after an idle moment. Default 5.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub burst: Option<u32>,
+    /// Most sends in flight at once. Default 32.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
+    /// Attempts per send for retryable errors. Default 5.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: Option<u32>,
+    /// Time allowed per attempt, e.g. 10s or 1500ms. Default 10s.
+    #[arg(long, value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl SettingsArgs {
+    /// As plan overrides.
+    pub fn overrides(&self) -> SettingsOverrides {
+        SettingsOverrides {
+            rate: self.rate,
+            burst: self.burst,
+            concurrency: self.concurrency,
+            max_attempts: self.max_attempts,
+            timeout_ms: self.timeout.map(|d| d.as_millis() as u64),
+        }
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if !(0.01..=100.0).contains(&r) {
+        return Err(format!(
+            "{s} is outside 0.01 <= rate <= 100: the SendEvent quota is 100 per second per account and region"
+        ));
+    }
+    Ok(r)
+}
+
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    crate::playbook::model::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration such as 10s, 1500ms or 2m"))
+}

@@ -1,0 +1,12 @@
+//! One file per command: its options (`…Args`, clap) and `exec`, which runs
+//! it against [`super::Io`] and returns its [`super::Exit`].
+
+pub mod catalog;
+pub mod emulator;
+pub mod init;
+pub mod plan;
+pub mod report;
+pub mod run;
+pub mod schema;
+pub mod send_event;
+pub mod validate;

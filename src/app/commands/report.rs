@@ -1,0 +1,169 @@
+//! `report`: rebuild a run's report from its journal; and the report files
+//! every command that reports writes (`--report FILE`, format by extension).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use chrono::Utc;
+use clap::{Args, ValueEnum};
+
+use crate::app::exit::{CmdResult, Exit};
+use crate::app::io::Io;
+use crate::report::build::{self, ReportHead};
+use crate::report::render;
+
+/// `report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The journal a run wrote.
+    #[arg(value_name = "JOURNAL")]
+    pub journal: PathBuf,
+    /// Which run of the journal (a resumed run appends one): 1 is the first,
+    /// -1 (the default) the last.
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub run: i64,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = ReportOutput::Summary)]
+    pub format: ReportOutput,
+    /// Also write the report to FILE (.json, .md or .xml). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+}
+
+/// How `report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// The human summary.
+    Summary,
+    /// The JSON report.
+    Json,
+    /// Markdown.
+    Markdown,
+    /// JUnit XML.
+    Junit,
+}
+
+/// How `report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportOutput {
+    /// The human summary.
+    Summary,
+    /// The JSON report.
+    Json,
+    /// Markdown.
+    Markdown,
+    /// JUnit XML.
+    Junit,
+}
+
+/// A `--report FILE`: where, and in which format its extension names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFile {
+    /// The path.
+    pub path: PathBuf,
+    format: FileFormat,
+}
+
+/// The formats a report file can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileFormat {
+    Json,
+    Markdown,
+    Junit,
+}
+
+impl ReportFile {
+    /// The report file at `path`, refused unless it ends in .json, .md or
+    /// .xml.
+    pub fn new(path: &Path) -> anyhow::Result<ReportFile> {
+        let format = match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => FileFormat::Json,
+            Some("md" | "markdown") => FileFormat::Markdown,
+            Some("xml") => FileFormat::Junit,
+            _ => anyhow::bail!(
+                "report file `{}` must end in .json, .md or .xml to choose its format",
+                path.display()
+            ),
+        };
+        Ok(ReportFile {
+            path: path.to_path_buf(),
+            format,
+        })
+    }
+
+    /// Every `--report` path, or the first one refused.
+    pub fn all(paths: &[PathBuf]) -> anyhow::Result<Vec<ReportFile>> {
+        paths.iter().map(|p| ReportFile::new(p)).collect()
+    }
+
+    /// Writes the report of the run at `offset` of `journal`.
+    pub fn write(&self, journal: &Path, offset: u64, head: &ReportHead) -> anyhow::Result<()> {
+        let write = || -> anyhow::Result<()> {
+            let file = std::fs::File::create(&self.path)?;
+            let mut w = std::io::BufWriter::new(file);
+            match self.format {
+                FileFormat::Json => build::write_json(journal, offset, head, &mut w)?,
+                FileFormat::Markdown => render::markdown(head, journal, offset, &mut w)?,
+                FileFormat::Junit => render::junit(head, journal, offset, &mut w)?,
+            }
+            w.flush()?;
+            Ok(())
+        };
+        write().with_context(|| format!("cannot write the report {}", self.path.display()))
+    }
+}
+
+/// Runs `report`: rebuilds a run's report from its journal.
+pub fn exec(a: &ReportArgs, io: &mut Io<'_>) -> CmdResult {
+    let files = match ReportFile::all(&a.report) {
+        Ok(f) => f,
+        Err(e) => return io.refuse(e),
+    };
+    let offsets = match crate::journal::run_offsets(&a.journal) {
+        Ok(o) => o,
+        Err(e) => return io.refuse(format_args!("cannot read {}: {e}", a.journal.display())),
+    };
+    if offsets.is_empty() {
+        return io.refuse(format_args!(
+            "{} is not a journal: it has no run header (`{{\"type\":\"run\",...}}`)",
+            a.journal.display()
+        ));
+    }
+    let index = if a.run < 0 {
+        offsets.len() as i64 + a.run
+    } else {
+        a.run - 1
+    };
+    let Some(&offset) = usize::try_from(index).ok().and_then(|i| offsets.get(i)) else {
+        return io.refuse(format_args!(
+            "{} has {} run(s); there is no run {}",
+            a.journal.display(),
+            offsets.len(),
+            a.run
+        ));
+    };
+    let (ended_at, interrupted) = match crate::journal::finish_of(&a.journal, offset)? {
+        Some(f) => f,
+        None => {
+            writeln!(
+                io.err,
+                "note: this run has no finish record (the process stopped); sends in flight are reported as unknown"
+            )?;
+            (Utc::now(), true)
+        }
+    };
+    let head = build::head(&a.journal, offset, ended_at, interrupted)?;
+    for f in &files {
+        f.write(&a.journal, offset, &head)?;
+    }
+    match a.format {
+        ReportOutput::Summary => io
+            .out
+            .write_all(render::human(&head, &a.journal, offset)?.as_bytes())?,
+        ReportOutput::Json => build::write_json(&a.journal, offset, &head, io.out)?,
+        ReportOutput::Markdown => render::markdown(&head, &a.journal, offset, io.out)?,
+        ReportOutput::Junit => render::junit(&head, &a.journal, offset, io.out)?,
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,469 @@
+//! `run`: the stages of a real send, each a function: refuse what cannot
+//! work (preflight), validate and plan ([`pipeline::scan_files`]), check a
+//! resume against the plan, connect (one client per region, or the embedded
+//! emulator), open the journal, send, then write the report from the
+//! journal. Anything that fails after the journal's run header was written
+//! ends with [`Exit::RecordFailed`], never "invalid input": sends may have
+//! gone out.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::Utc;
+use clap::{Args, ValueEnum};
+use tokio::sync::watch;
+
+use super::plan::{PlanFormat, print_plan};
+use super::report::ReportFile;
+use crate::app::args::{InputArgs, SettingsArgs};
+use crate::app::exit::{CmdResult, Exit, Failure, OrExit};
+use crate::app::io::{Io, summary_line};
+use crate::app::signal::shutdown_signal;
+use crate::diag::DiagFormat;
+use crate::emulator::EmulatorHandle;
+use crate::execute::progress::ProgressReporter;
+use crate::execute::{ChatApi, ClientOptions, Engine, SdkChatApi};
+use crate::journal::resume::ResumeState;
+use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, Status};
+use crate::pipeline;
+use crate::plan::ScannedPlan;
+use crate::report::build;
+use crate::report::model::ToolInfo;
+use crate::report::render;
+
+/// `run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Playbooks and variables.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Settings that override the playbooks'.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Print the plan and send nothing (needs no credentials or network).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What to print on stdout: with --dry-run the plan (table or json);
+    /// otherwise the report (json, markdown or junit), or nothing (table,
+    /// the default: a summary goes to stderr either way).
+    #[arg(long, value_enum, default_value_t = RunFormat::Table)]
+    pub format: RunFormat,
+    /// Write the report to FILE, in the format its extension names: .json,
+    /// .md (markdown) or .xml (junit). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// The journal (JSON lines, appended and made durable as sends start and
+    /// end). Default: ivschat-playbook-<time>.journal.jsonl here, or the
+    /// journal being resumed.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Skip what an earlier run (its journal or JSON report) records as sent.
+    #[arg(long, value_name = "JOURNAL_OR_REPORT")]
+    pub resume: Option<PathBuf>,
+    /// Resume even though the plan changed since the earlier run.
+    #[arg(long, requires = "resume")]
+    pub force: bool,
+    /// Also re-send sends whose earlier outcome is unknown (they may have
+    /// been delivered: chat users may see them twice).
+    #[arg(long, requires = "resume")]
+    pub resend_unknown: bool,
+    /// Send to an emulator started inside this process (rooms created on
+    /// first use): a rehearsal that needs no AWS account.
+    #[arg(long, conflicts_with_all = ["endpoint_url", "profile"])]
+    pub local: bool,
+    /// AWS profile from the shared config files.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region for the SDK's own configuration; rooms are always sent through
+    /// the region in their ARN.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send to this endpoint instead of AWS (AWS_ENDPOINT_URL_IVSCHAT and
+    /// AWS_ENDPOINT_URL are honoured too).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Do not fsync the journal (faster; a power loss may lose its last
+    /// lines, a process crash does not).
+    #[arg(long)]
+    pub no_fsync: bool,
+    /// Format of diagnostics, written to stderr.
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub diagnostics: DiagFormat,
+    /// Benchmarks only: a rate not capped at the SendEvent quota. Allowed
+    /// only with --local or --endpoint-url (an emulator), never against AWS.
+    #[arg(long, hide = true, value_name = "PER_SECOND")]
+    pub unchecked_rate: Option<f64>,
+}
+
+/// What `run` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// Dry run: the plan table. Real run: nothing (summary on stderr).
+    Table,
+    /// Dry run: the plan document. Real run: the JSON report.
+    Json,
+    /// The report as Markdown (for $GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// The report as JUnit XML.
+    Junit,
+}
+
+/// Runs `run`: a dry run prints the plan; otherwise sends until done, or
+/// until Ctrl-C or SIGTERM (a second one quits at once).
+pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
+    if a.dry_run {
+        let format = match a.format {
+            RunFormat::Table => PlanFormat::Table,
+            RunFormat::Json => PlanFormat::Json,
+            other => {
+                return io.refuse(format_args!(
+                    "--dry-run prints a plan: --format table or json, not {other:?}"
+                ));
+            }
+        };
+        return print_plan(&a.input, &a.settings, format, a.diagnostics, io);
+    }
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!(
+            "stopping: no new sends start; waiting for those in flight (Ctrl-C again to quit at once)"
+        );
+        let _ = stop_tx.send(true);
+        shutdown_signal().await;
+        eprintln!("quitting; the journal has every outcome so far");
+        std::process::exit(i32::from(Exit::Interrupted.code()));
+    });
+    send(a, io, stop).await
+}
+
+/// Everything after the dry-run check. `stop` turns true on Ctrl-C or
+/// SIGTERM.
+async fn send(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> CmdResult {
+    let reports = match preflight(a) {
+        Ok(r) => r,
+        Err(e) => return io.refuse(e),
+    };
+    // Validate and plan; nothing is sent from an invalid playbook.
+    let mut scanned = pipeline::scan_files(
+        &a.input.paths,
+        &a.input.var_map(),
+        &a.settings.overrides(),
+        |_| {},
+    );
+    if let Some(rate) = a.unchecked_rate {
+        scanned.plan.overview.settings.rate = rate;
+    }
+    io.diagnostics(&scanned.sources, &scanned.diagnostics, a.diagnostics, false)?;
+    if scanned.has_errors() {
+        let line = summary_line(&scanned.diagnostics, scanned.files);
+        return io.end(Exit::Invalid, format_args!("nothing sent: {line}"));
+    }
+    let plan = scanned.plan;
+    let resume = match resume_state(a, &plan, io)? {
+        Ok(r) => r,
+        Err(exit) => return Ok(exit),
+    };
+    let (api, emulator) = match connect(a, &plan, io).await? {
+        Ok(c) => c,
+        Err(exit) => return Ok(exit),
+    };
+    let OpenJournal {
+        journal,
+        path,
+        offset,
+    } = open_journal(a, &plan, resume.as_ref()).await?;
+    writeln!(
+        io.err,
+        "sending {} events to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
+        plan.overview.summary.sends,
+        plan.overview.summary.rooms,
+        plan.overview.summary.regions.len(),
+        plan.overview.settings.rate,
+        path.display()
+    )
+    .or_exit(Exit::RecordFailed)?;
+    // From here on, sends go out: no failure is "invalid input".
+    let sent = deliver(a, &plan, api, resume.as_ref(), journal, &path, stop).await;
+    if let Some(h) = emulator {
+        let _ = h.shutdown().await;
+    }
+    finish(a, (&path, offset), sent, &reports, io).map_err(Failure::after_send)
+}
+
+/// What can be refused before reading a playbook: report file names, and
+/// `--unchecked-rate` anywhere but an emulator.
+fn preflight(a: &RunArgs) -> anyhow::Result<Vec<ReportFile>> {
+    let reports = ReportFile::all(&a.report)?;
+    if a.unchecked_rate.is_some() && !a.local && a.endpoint_url.is_none() {
+        anyhow::bail!(
+            "--unchecked-rate is for benchmarks against an emulator: give --local or --endpoint-url"
+        );
+    }
+    Ok(reports)
+}
+
+/// The earlier run's outcomes, when resuming: the plan must be the one the
+/// earlier run ran. `Err(exit)` is a refusal already written.
+fn resume_state(
+    a: &RunArgs,
+    plan: &ScannedPlan,
+    io: &mut Io<'_>,
+) -> Result<Result<Option<ResumeState>, Exit>, Failure> {
+    let Some(path) = &a.resume else {
+        return Ok(Ok(None));
+    };
+    let st = match crate::report::resume::load(path) {
+        Ok(st) => st,
+        Err(e) => {
+            return io
+                .refuse(format_args!("cannot resume from {}: {e}", path.display()))
+                .map(Err);
+        }
+    };
+    let hash = &plan.overview.plan_hash;
+    if st.plan_hash != *hash && !a.force {
+        return io
+            .refuse(format_args!(
+                "the plan changed since {} was written ({} then, {hash} now).\n\
+                 Resuming could skip or repeat the wrong sends. Check the playbooks, or pass --force \
+                 to resume anyway (sends whose content is unchanged keep their ids and are skipped).",
+                st.source.display(),
+                st.plan_hash,
+            ))
+            .map(Err);
+    }
+    writeln!(
+        io.err,
+        "resuming from {}: {} sends already sent, {} with unknown outcome{}",
+        st.source.display(),
+        st.sent.len(),
+        st.unknown.len(),
+        if st.unknown.is_empty() {
+            String::new()
+        } else if a.resend_unknown {
+            " (re-sent: --resend-unknown)".to_string()
+        } else {
+            " (not re-sent; they are listed in the report; --resend-unknown sends them again)"
+                .to_string()
+        }
+    )?;
+    Ok(Ok(Some(st)))
+}
+
+/// Clients for every region of the plan: the embedded emulator, or AWS
+/// through the standard chain, with credentials checked before anything is
+/// journaled or sent. `Err(exit)` is a refusal already written.
+async fn connect(
+    a: &RunArgs,
+    plan: &ScannedPlan,
+    io: &mut Io<'_>,
+) -> Result<Result<(Arc<dyn ChatApi>, Option<EmulatorHandle>), Exit>, Failure> {
+    let mut regions: Vec<String> = plan
+        .overview
+        .summary
+        .regions
+        .iter()
+        .map(|r| r.region.clone())
+        .collect();
+    regions.dedup();
+    let mut emulator = None;
+    let options = if a.local {
+        let handle = crate::emulator::spawn(crate::emulator::EmulatorConfig {
+            auto_create_rooms: true,
+            ..Default::default()
+        })
+        .await
+        .context("cannot start the embedded emulator")?;
+        writeln!(io.err, "local emulator at {}", handle.endpoint_url())?;
+        let options = local_options(&handle);
+        emulator = Some(handle);
+        options
+    } else {
+        ClientOptions {
+            profile: a.profile.clone(),
+            region: a.region.clone(),
+            fallback_region: None,
+            endpoint_url: a.endpoint_url.clone(),
+            static_credentials: None,
+            connect_timeout: Duration::from_secs(3),
+        }
+    };
+    let sdk = SdkChatApi::new(&regions, &options).await;
+    if let Err(e) = sdk.check_credentials().await {
+        return io
+            .refuse(format_args!(
+                "no AWS credentials could be loaded, so nothing was sent: {e}\n\
+                 Configure credentials (environment, --profile, SSO, instance role), or rehearse with --local."
+            ))
+            .map(Err);
+    }
+    Ok(Ok((Arc::new(sdk), emulator)))
+}
+
+/// Client options for the embedded emulator: its endpoint and its key.
+fn local_options(handle: &EmulatorHandle) -> ClientOptions {
+    let cred = &crate::emulator::EmulatorConfig::default().credentials[0];
+    ClientOptions {
+        endpoint_url: Some(handle.endpoint_url()),
+        static_credentials: Some(aws_credential_types::Credentials::new(
+            cred.access_key_id.clone(),
+            cred.secret_access_key.clone(),
+            None,
+            None,
+            "ivschat-playbook-local",
+        )),
+        connect_timeout: Duration::from_secs(3),
+        ..Default::default()
+    }
+}
+
+/// The journal being written, and where this run's part of it starts.
+struct OpenJournal {
+    journal: Journal,
+    path: PathBuf,
+    offset: u64,
+}
+
+/// Opens the journal (a resumed journal is appended to) and writes, durably,
+/// the run header. After this, failures are failures of a record.
+async fn open_journal(
+    a: &RunArgs,
+    plan: &ScannedPlan,
+    resume: Option<&ResumeState>,
+) -> Result<OpenJournal, Failure> {
+    let path = match (&a.journal, resume) {
+        (Some(p), _) => p.clone(),
+        (None, Some(st)) if st.is_journal => st.source.clone(),
+        _ => PathBuf::from(format!(
+            "ivschat-playbook-{}.journal.jsonl",
+            Utc::now().format("%Y%m%dT%H%M%SZ")
+        )),
+    };
+    let offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let journal = Journal::open(&path, !a.no_fsync)
+        .with_context(|| format!("cannot open the journal {}", path.display()))?;
+    let o = &plan.overview;
+    journal
+        .write_durable(&JournalRecord::Run(RunHeader {
+            tool: ToolInfo::current().name,
+            version: ToolInfo::current().version,
+            plan_hash: o.plan_hash.clone(),
+            started_at: Utc::now(),
+            playbooks: o.playbooks.clone(),
+            settings: o.settings.clone(),
+            sends: o.summary.sends,
+            resumed_from: resume.map(|r| r.source.display().to_string()),
+        }))
+        .await
+        .with_context(|| format!("cannot write the journal {}", path.display()))?;
+    Ok(OpenJournal {
+        journal,
+        path,
+        offset,
+    })
+}
+
+/// How the sending went: interrupted or not, and the engine's error, if any
+/// (a journal that could not be written).
+struct Sent {
+    interrupted: bool,
+    error: Option<String>,
+    closed: anyhow::Result<()>,
+}
+
+/// Sends the plan with progress on stderr, then writes the finish record
+/// and closes the journal.
+async fn deliver(
+    a: &RunArgs,
+    plan: &ScannedPlan,
+    api: Arc<dyn ChatApi>,
+    resume: Option<&ResumeState>,
+    journal: Journal,
+    path: &Path,
+    stop: watch::Receiver<bool>,
+) -> Sent {
+    let o = &plan.overview;
+    let progress = ProgressReporter::new(
+        o.summary.sends,
+        std::io::stderr().is_terminal(),
+        Some(Box::new(std::io::stderr())),
+        Duration::from_secs(5),
+    );
+    let engine = Engine {
+        api,
+        settings: o.settings.clone(),
+        resume,
+        resend_unknown: a.resend_unknown,
+        journal: &journal,
+        stop,
+        progress: &progress,
+    };
+    let result = engine.run(plan).await;
+    progress.finish();
+    let interrupted = matches!(result, Ok(end) if end.interrupted);
+    journal.write(&JournalRecord::Finish(FinishRecord {
+        at: Utc::now(),
+        interrupted,
+    }));
+    let closed = journal
+        .close()
+        .with_context(|| format!("cannot finish the journal {}", path.display()));
+    Sent {
+        interrupted,
+        error: result.err().map(|e| e.to_string()),
+        closed,
+    }
+}
+
+/// Writes the reports from the journal and the summary, and chooses the
+/// exit status from what the journal records.
+fn finish(
+    a: &RunArgs,
+    (path, offset): (&Path, u64),
+    sent: Sent,
+    reports: &[ReportFile],
+    io: &mut Io<'_>,
+) -> anyhow::Result<Exit> {
+    sent.closed?;
+    if let Some(e) = &sent.error {
+        writeln!(io.err, "error: {e}")?;
+    }
+    let head = build::head(path, offset, Utc::now(), sent.interrupted)
+        .with_context(|| format!("cannot read back the journal {}", path.display()))?;
+    for r in reports {
+        r.write(path, offset, &head)?;
+    }
+    match a.format {
+        RunFormat::Table => {}
+        RunFormat::Json => build::write_json(path, offset, &head, io.out)?,
+        RunFormat::Markdown => render::markdown(&head, path, offset, io.out)?,
+        RunFormat::Junit => render::junit(&head, path, offset, io.out)?,
+    }
+    io.err
+        .write_all(render::human(&head, path, offset)?.as_bytes())?;
+    let reports: Vec<String> = a.report.iter().map(|p| p.display().to_string()).collect();
+    writeln!(
+        io.err,
+        "journal: {}{}",
+        path.display(),
+        if reports.is_empty() {
+            String::new()
+        } else {
+            format!("; report: {}", reports.join(", "))
+        }
+    )?;
+    let count = |s: Status| head.summary.counts.get(&s).copied().unwrap_or(0);
+    Ok(if sent.error.is_some() {
+        Exit::Failed
+    } else if sent.interrupted {
+        Exit::Interrupted
+    } else if count(Status::Failed) + count(Status::Unknown) + count(Status::Planned) > 0 {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    })
+}

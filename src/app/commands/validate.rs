@@ -1,0 +1,55 @@
+//! `validate`: check playbooks and report every problem.
+
+use clap::Args;
+
+use crate::app::args::InputArgs;
+use crate::app::exit::{CmdResult, Exit};
+use crate::app::io::{Io, summary_line};
+use crate::diag::{self, DiagFormat};
+use crate::pipeline;
+use crate::plan::SettingsOverrides;
+
+/// `validate` options.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Playbooks and variables.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format: human (stderr), json or github (stdout).
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub format: DiagFormat,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Runs `validate`.
+pub fn exec(a: &ValidateArgs, io: &mut Io<'_>) -> CmdResult {
+    let planned = pipeline::plan_files(
+        &a.input.paths,
+        &a.input.var_map(),
+        &SettingsOverrides::default(),
+        false,
+    );
+    let to_stdout = a.format != DiagFormat::Human;
+    io.diagnostics(&planned.sources, &planned.diagnostics, a.format, to_stdout)?;
+    let (errors, warnings) = diag::counts(&planned.diagnostics);
+    let failed = errors > 0 || (a.deny_warnings && warnings > 0);
+    if a.format == DiagFormat::Human {
+        let sends = planned.plan.as_ref().map_or(0, |p| p.summary.sends);
+        if failed {
+            writeln!(
+                io.err,
+                "invalid: {}",
+                summary_line(&planned.diagnostics, planned.files)
+            )?;
+        } else {
+            writeln!(
+                io.err,
+                "valid: {} ({sends} sends planned)",
+                summary_line(&planned.diagnostics, planned.files)
+            )?;
+        }
+    }
+    Ok(if failed { Exit::Invalid } else { Exit::Ok })
+}

@@ -1,0 +1,190 @@
+//! The run journal, the outcomes stage: one JSON line per event of a run, appended and made
+//! durable as it happens, so a crash loses nothing that was sent.
+//!
+//! A send's `start` line is on disk (written, and fsynced) *before* its
+//! request goes out, and its `end` line follows its outcome. After a crash,
+//! a `start` without an `end` marks a send whose outcome is unknown:
+//! `run --resume` never re-sends those silently. Lines are written straight
+//! to the file; fsyncs are grouped by one syncer thread, so durability costs
+//! one fsync per batch of sends, not per line.
+
+//!
+//! - the records (this file) and [`Status`], how a send ended;
+//! - [`writer`]: appending, grouped fsync, torn-tail repair;
+//! - [`reader`]: the one way to read a journal back;
+//! - [`resume`]: what earlier runs already did.
+
+pub mod reader;
+pub mod resume;
+pub mod writer;
+
+pub use reader::{finish_of, for_each, for_each_from, read, run_offsets};
+pub use writer::Journal;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
+
+/// How a send ended.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The service accepted the event and returned its id.
+    Sent,
+    /// The event was not delivered: the service refused it, or retries ran
+    /// out. Safe to send again (a resumed run does).
+    Failed,
+    /// The request went out and no answer came back: the event may or may
+    /// not have been delivered. Not re-sent unless asked (`--resend-unknown`).
+    Unknown,
+    /// Not sent in this run because an earlier run already sent it.
+    Skipped,
+    /// Not attempted (a dry run, or the run was interrupted first).
+    Planned,
+}
+
+impl Status {
+    /// Every status, in report order.
+    pub const ALL: [Status; 5] = [
+        Status::Sent,
+        Status::Failed,
+        Status::Unknown,
+        Status::Skipped,
+        Status::Planned,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+            Status::Skipped => "skipped",
+            Status::Planned => "planned",
+        }
+    }
+}
+
+/// One journal line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JournalRecord {
+    /// A run begins (a resumed run appends another).
+    Run(RunHeader),
+    /// A send is about to go out.
+    Start(StartRecord),
+    /// A send's outcome.
+    End(EndRecord),
+    /// A send not attempted in this run, and why.
+    Skip(SkipRecord),
+    /// The run ended.
+    Finish(FinishRecord),
+}
+
+/// The first line of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunHeader {
+    /// Tool name.
+    pub tool: String,
+    /// Tool version.
+    pub version: String,
+    /// Plan hash.
+    pub plan_hash: String,
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    /// The playbooks.
+    pub playbooks: Vec<PlanPlaybook>,
+    /// Settings in effect.
+    pub settings: EffectiveSettings,
+    /// Sends in the plan.
+    pub sends: usize,
+    /// What this run resumed from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
+}
+
+/// A send about to go out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartRecord {
+    /// The send, as planned.
+    pub send: PlannedSend,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A `start` line written from a borrowed send, without copying it; it
+/// reads back as [`JournalRecord::Start`].
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename = "start")]
+pub struct StartLine<'a> {
+    /// The send, as planned.
+    pub send: &'a PlannedSend,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A send's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndRecord {
+    /// Send id.
+    pub id: String,
+    /// Account of the room.
+    pub account: String,
+    /// Region the send went through.
+    pub region: String,
+    /// Outcome.
+    pub status: Status,
+    /// Event id from the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Request id of the last answered attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Throttled attempts.
+    pub throttles: u32,
+    /// Error code of the last failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Its message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// Milliseconds from the first attempt to the outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Start of each attempt, in milliseconds since the run started (for
+    /// the per-second peaks in the report).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempt_offsets_ms: Vec<f64>,
+    /// When the outcome was known.
+    pub at: DateTime<Utc>,
+}
+
+/// A send not attempted in this run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkipRecord {
+    /// The send.
+    pub send: PlannedSend,
+    /// `skipped` (sent before), `unknown` (outcome unknown before, not
+    /// re-sent) or `planned` (not attempted).
+    pub status: Status,
+    /// Why.
+    pub note: String,
+    /// The event id from the earlier run, when it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+/// The last line of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+}

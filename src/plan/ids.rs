@@ -1,0 +1,54 @@
+//! Stable identities: a send's id from its content, and the plan hash over
+//! every id in order.
+
+use indexmap::IndexMap;
+use sha2::{Digest, Sha256};
+
+/// The content hash behind a send id.
+pub(super) fn content_hash(
+    room_arn: &str,
+    event_name: &str,
+    attributes: &IndexMap<String, String>,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(room_arn.as_bytes());
+    h.update([0]);
+    h.update(event_name.as_bytes());
+    h.update([0]);
+    for (k, v) in attributes {
+        h.update((k.len() as u64).to_le_bytes());
+        h.update(k.as_bytes());
+        h.update((v.len() as u64).to_le_bytes());
+        h.update(v.as_bytes());
+    }
+    h.finalize().into()
+}
+
+/// A send id: the content hash with the occurrence number, shortened to 16
+/// hex digits (64 bits; a collision among a million sends has odds of about
+/// 1 in 30 million, and is detected).
+pub(super) fn send_id(content: &[u8; 32], occurrence: u32) -> String {
+    let mut h = Sha256::new();
+    h.update(content);
+    h.update(occurrence.to_le_bytes());
+    let d = h.finalize();
+    hex::encode(&d[..8])
+}
+
+/// Computes the plan hash incrementally.
+pub(super) struct PlanHasher(Sha256);
+
+impl PlanHasher {
+    pub(super) fn new() -> Self {
+        let mut h = Sha256::new();
+        h.update(b"ivschat-playbook plan v1\n");
+        PlanHasher(h)
+    }
+    pub(super) fn add(&mut self, id: &str) {
+        self.0.update(id.as_bytes());
+        self.0.update(b"\n");
+    }
+    pub(super) fn finish(self) -> String {
+        format!("sha256:{}", hex::encode(self.0.finalize()))
+    }
+}

@@ -1,0 +1,164 @@
+//! A plan for people (a table) and for programs (JSON).
+
+use super::Plan;
+use super::*;
+use serde::Serialize;
+use std::fmt::Write as _;
+
+/// Writes the plan as a table for people.
+pub fn render_table(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut s = String::new();
+    let rooms_w = plan
+        .sends
+        .iter()
+        .map(|x| x.room_name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 32);
+    let event_w = plan
+        .sends
+        .iter()
+        .map(|x| x.event_name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 32);
+    let region_w = plan
+        .sends
+        .iter()
+        .map(|x| x.region.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        s,
+        "{:>6}  {:<16}  {:<region_w$}  {:<rooms_w$}  {:<event_w$}  {:>5}  ATTRIBUTES",
+        "#", "SEND ID", "REGION", "ROOM", "EVENT", "BYTES"
+    );
+    for x in &plan.sends {
+        let attrs: Vec<String> = x
+            .attributes
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shorten(&v.replace('\n', "\\n"), 60)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{:>6}  {:<16}  {:<region_w$}  {:<rooms_w$}  {:<event_w$}  {:>5}  {}",
+            x.seq + 1,
+            x.id,
+            x.region,
+            shorten(&x.room_name, rooms_w),
+            shorten(&x.event_name, event_w),
+            x.bytes,
+            attrs.join(" ")
+        );
+        if s.len() > 64 * 1024 {
+            out.write_all(s.as_bytes())?;
+            s.clear();
+        }
+    }
+    let sm = &plan.summary;
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Plan {}: {} sends to {} rooms from {} playbook{}",
+        plan.plan_hash,
+        sm.sends,
+        sm.rooms,
+        plan.playbooks.len(),
+        if plan.playbooks.len() == 1 { "" } else { "s" }
+    );
+    let _ = writeln!(s, "By account and region:");
+    for r in &sm.regions {
+        let _ = writeln!(
+            s,
+            "  {} {:<region_w$}  {:>7} sends  {:>6} rooms  ~{}",
+            r.account,
+            r.region,
+            r.sends,
+            r.rooms,
+            human_seconds(r.estimated_seconds)
+        );
+    }
+    if let Some(p) = &sm.largest_payload {
+        let _ = writeln!(
+            s,
+            "Largest payload: {} bytes of 1024 ({} to {}, send {})",
+            p.bytes, p.event_name, p.room_name, p.send_id
+        );
+    }
+    let st = &plan.settings;
+    let _ = writeln!(
+        s,
+        "Estimated duration: at least {} at {}/s per account and region (burst {}, concurrency {})",
+        human_seconds(sm.estimated_seconds),
+        st.rate,
+        st.burst,
+        st.concurrency
+    );
+    out.write_all(s.as_bytes())
+}
+
+pub(super) fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+pub(super) fn human_seconds(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else if secs < 3600.0 {
+        format!("{}m{:02}s", (secs / 60.0) as u64, (secs % 60.0) as u64)
+    } else {
+        format!(
+            "{}h{:02}m",
+            (secs / 3600.0) as u64,
+            ((secs % 3600.0) / 60.0) as u64
+        )
+    }
+}
+
+/// Writes the plan as JSON: the head indented, then one send per line, which
+/// keeps large plans fast to write and easy to grep.
+pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    pub(super) struct Head<'a> {
+        format_version: u32,
+        plan_hash: &'a str,
+        playbooks: &'a [PlanPlaybook],
+        settings: &'a EffectiveSettings,
+        summary: &'a PlanSummary,
+    }
+    let head = Head {
+        format_version: plan.format_version,
+        plan_hash: &plan.plan_hash,
+        playbooks: &plan.playbooks,
+        settings: &plan.settings,
+        summary: &plan.summary,
+    };
+    let mut text = serde_json::to_vec_pretty(&head)?;
+    // Reopen the object to append the sends.
+    while let Some(b) = text.pop() {
+        if b == b'}' {
+            break;
+        }
+    }
+    while text.last().is_some_and(u8::is_ascii_whitespace) {
+        text.pop();
+    }
+    out.write_all(&text)?;
+    out.write_all(b",\n  \"sends\": [")?;
+    for (i, s) in plan.sends.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        serde_json::to_writer(&mut *out, s)?;
+    }
+    out.write_all(if plan.sends.is_empty() {
+        b"]\n}\n"
+    } else {
+        b"\n  ]\n}\n"
+    })
+}

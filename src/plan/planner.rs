@@ -1,0 +1,261 @@
+//! The planner: templates compiled once, scopes and targets per playbook,
+//! and the rooms in plan order, ready to render room by room.
+
+use super::PlannedSend;
+use super::render::template_error;
+use crate::diag::Diagnostic;
+use crate::playbook::rooms::Room;
+use crate::playbook::template::{self, Context, EventScope, GlobalScope, RoomScope};
+use crate::validate::CheckedPlaybook;
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One room's place in the plan: where it is listed (a room may be in
+/// several playbooks given together; its sends keep playbook order). Small
+/// and without allocations of its own, since a plan may have 100,000.
+#[derive(Debug, Clone)]
+pub struct PlanRoom {
+    /// (playbook, room) indices where the room is first listed.
+    pub(super) first: (u32, u32),
+    /// Where else it is listed, in playbook order (usually nowhere).
+    pub(super) more: Vec<(u32, u32)>,
+    /// `seq` of the room's first send, filled by [`Planner::scan`].
+    pub(super) first_seq: usize,
+}
+
+impl PlanRoom {
+    /// (playbook, room) indices of every listing, in playbook order.
+    pub(super) fn members(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        std::iter::once(self.first)
+            .chain(self.more.iter().copied())
+            .map(|(p, r)| (p as usize, r as usize))
+    }
+}
+
+/// An attribute template compiled into the planner's environment.
+#[derive(Debug)]
+pub(super) struct CompiledAttr {
+    /// Template name in the environment.
+    pub(super) name: String,
+    /// Names the template reads that exist in no layer but a room's `vars`:
+    /// each room must define them.
+    pub(super) room_reads: Vec<String>,
+    /// Names that resolve nowhere, whatever the room (`room.nmae`).
+    pub(super) missing: Vec<String>,
+}
+
+/// The compiled templates of every attribute, borrowed from the planner's
+/// environment for one rendering pass.
+pub(super) type Templates<'e> = Vec<Vec<Vec<Option<minijinja::Template<'e, 'e>>>>>;
+
+/// Renders sends room by room, on demand.
+///
+/// The plan is sent room by room (events to one room in playbook order, rooms
+/// in parallel), and [`Planner::room_sends`] renders exactly one room's
+/// sends. A run never holds every rendered send at once, so memory grows
+/// with rooms and events, not with their product. [`Planner::scan`] renders
+/// everything once to compute ids, the hash, the summary and the rendering
+/// diagnostics.
+pub struct Planner {
+    pub(super) playbooks: Vec<CheckedPlaybook>,
+    pub(super) env: minijinja::Environment<'static>,
+    /// `[playbook][event][attribute]`; `None` for plain strings.
+    pub(super) compiled: Vec<Vec<Vec<Option<CompiledAttr>>>>,
+    /// `[playbook][event]`: an attribute failed to compile.
+    pub(super) broken: Vec<Vec<bool>>,
+    /// `[playbook][event]`: which of the playbook's rooms get the event.
+    pub(super) targets: Vec<Vec<Vec<bool>>>,
+    pub(super) globals: Vec<Arc<GlobalScope>>,
+    pub(super) events: Vec<Vec<Arc<EventScope>>>,
+    pub(super) rooms: Vec<PlanRoom>,
+    pub(super) compile_diagnostics: Vec<Diagnostic>,
+}
+
+impl Planner {
+    /// Prepares templates, scopes and targets.
+    pub fn new(playbooks: Vec<CheckedPlaybook>, cli_vars: &IndexMap<String, String>) -> Self {
+        let mut env = template::environment();
+        let cli: IndexMap<String, minijinja::Value> = cli_vars
+            .iter()
+            .map(|(k, v)| (k.clone(), minijinja::Value::from(v.as_str())))
+            .collect();
+        let mut compiled = Vec::new();
+        let mut broken = Vec::new();
+        let mut targets = Vec::new();
+        let mut globals = Vec::new();
+        let mut events = Vec::new();
+        let mut compile_diagnostics = Vec::new();
+        let mut rooms: Vec<PlanRoom> = Vec::new();
+        let mut room_index: HashMap<&str, usize> = HashMap::new();
+        for (pi, pb) in playbooks.iter().enumerate() {
+            globals.push(Arc::new(GlobalScope {
+                cli: cli.clone(),
+                playbook: template::var_values(&pb.vars),
+                builtin: template::playbook_builtin(&pb.name),
+            }));
+            for (ri, room) in pb.rooms.iter().enumerate() {
+                let member = (pi as u32, ri as u32);
+                match room_index.entry(room.arn.arn.as_str()) {
+                    std::collections::hash_map::Entry::Occupied(e) => {
+                        rooms[*e.get()].more.push(member)
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(rooms.len());
+                        rooms.push(PlanRoom {
+                            first: member,
+                            more: Vec::new(),
+                            first_seq: 0,
+                        });
+                    }
+                }
+            }
+            let mut pb_compiled = Vec::new();
+            let mut pb_broken = Vec::new();
+            let mut pb_targets = Vec::new();
+            let mut pb_events = Vec::new();
+            for (ei, ev) in pb.events.iter().enumerate() {
+                pb_events.push(Arc::new(EventScope {
+                    vars: template::var_values(&ev.vars),
+                    builtin: template::event_builtin(&ev.name),
+                }));
+                let mut set = vec![false; pb.rooms.len()];
+                for &r in &ev.rooms {
+                    set[r] = true;
+                }
+                pb_targets.push(set);
+                let mut attrs = Vec::new();
+                let mut is_broken = false;
+                for (ai, a) in ev.attributes.iter().enumerate() {
+                    if a.literal || !template::is_template(&a.template) {
+                        attrs.push(None);
+                        continue;
+                    }
+                    let name = format!("p{pi}/e{ei}/a{ai}");
+                    match env.add_template_owned(name.clone(), a.template.clone()) {
+                        Ok(()) => {
+                            let t = env.get_template(&name).expect("template was just added");
+                            // Global functions such as `range` are not variables.
+                            let mut reads: Vec<String> = t
+                                .undeclared_variables(true)
+                                .into_iter()
+                                .filter(|n| {
+                                    let root = n.split('.').next().unwrap_or(n);
+                                    env.globals().all(|(g, _)| g != root)
+                                })
+                                .collect();
+                            reads.sort();
+                            // Whether a name exists depends on the room only
+                            // through the room's `vars`; decide the rest now.
+                            let probe = Context {
+                                global: globals[pi].clone(),
+                                event: pb_events[ei].clone(),
+                                room: Arc::new(RoomScope {
+                                    vars: IndexMap::new(),
+                                    builtin: template::room_builtin("", "", "", "", "", &[]),
+                                }),
+                            };
+                            let mut room_reads = Vec::new();
+                            let mut missing = Vec::new();
+                            for n in reads {
+                                if probe.resolves(&n) {
+                                    continue;
+                                }
+                                if n.contains('.')
+                                    || template::BUILTIN_NAMES
+                                        .contains(&n.split('.').next().unwrap_or(&n))
+                                {
+                                    missing.push(n);
+                                } else {
+                                    room_reads.push(n);
+                                }
+                            }
+                            attrs.push(Some(CompiledAttr {
+                                name,
+                                room_reads,
+                                missing,
+                            }));
+                        }
+                        Err(e) => {
+                            is_broken = true;
+                            compile_diagnostics.push(template_error(&a.key, &e, a.at));
+                            attrs.push(None);
+                        }
+                    }
+                }
+                pb_compiled.push(attrs);
+                pb_broken.push(is_broken);
+            }
+            compiled.push(pb_compiled);
+            broken.push(pb_broken);
+            targets.push(pb_targets);
+            events.push(pb_events);
+        }
+        Planner {
+            playbooks,
+            env,
+            compiled,
+            broken,
+            targets,
+            globals,
+            events,
+            rooms,
+            compile_diagnostics,
+        }
+    }
+
+    /// The rooms in plan order.
+    pub(super) fn rooms(&self) -> &[PlanRoom] {
+        &self.rooms
+    }
+
+    /// Renders one room's sends, in order. Only meaningful after a
+    /// [`Planner::scan`] without errors (which also fixes each send's `seq`).
+    pub(super) fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
+        let mut out = Vec::new();
+        let templates = self.templates();
+        self.render_room(&templates, room, |r| {
+            if let Ok((_, s)) = r {
+                out.push(s);
+            }
+        });
+        out
+    }
+
+    pub(super) fn templates(&self) -> Templates<'_> {
+        self.compiled
+            .iter()
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|attrs| {
+                        attrs
+                            .iter()
+                            .map(|c| {
+                                c.as_ref().map(|c| {
+                                    self.env
+                                        .get_template(&c.name)
+                                        .expect("compiled template exists")
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+pub(super) fn room_scope(room: &Room) -> Arc<RoomScope> {
+    Arc::new(RoomScope {
+        vars: template::var_values(&room.vars),
+        builtin: template::room_builtin(
+            room.display_name(),
+            &room.arn.arn,
+            &room.arn.region,
+            &room.arn.account,
+            &room.arn.id,
+            &room.tags,
+        ),
+    })
+}

@@ -1,0 +1,235 @@
+//! Rendering one room's sends, and what can go wrong doing it.
+
+use super::PlannedSend;
+use super::ids::{content_hash, send_id};
+use super::planner::{PlanRoom, Planner, Templates, room_scope};
+use crate::catalog::contract::{Violation, check_value};
+use crate::diag::{Diagnostic, Location};
+use crate::playbook::rooms::Room;
+use crate::playbook::template::Context;
+use crate::service::ATTRIBUTES_MAX_BYTES;
+use crate::service::attributes_bytes;
+use crate::validate::CheckedPlaybook;
+use indexmap::IndexMap;
+use std::collections::HashMap;
+
+/// Why one send could not be rendered.
+#[derive(Debug)]
+pub(super) enum RenderProblem {
+    Undefined {
+        attr: usize,
+        names: Vec<String>,
+    },
+    Failed {
+        attr: usize,
+        message: String,
+    },
+    TooLarge {
+        bytes: usize,
+        largest_attr: usize,
+    },
+    /// Rendered values that break the event's definition: (attribute,
+    /// definition attribute, rule).
+    Contract(Vec<(usize, usize, Violation)>),
+}
+
+impl Planner {
+    pub(super) fn render_room(
+        &self,
+        templates: &Templates<'_>,
+        room: &PlanRoom,
+        mut sink: impl FnMut(Result<(usize, PlannedSend), (usize, usize, usize, RenderProblem)>),
+    ) {
+        let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
+        let mut seq = room.first_seq;
+        for (pi, ri) in room.members() {
+            let pb = &self.playbooks[pi];
+            let r = &pb.rooms[ri];
+            let scope = room_scope(r);
+            for (ei, ev) in pb.events.iter().enumerate() {
+                if !self.targets[pi][ei][ri] || self.broken[pi][ei] {
+                    continue;
+                }
+                let ctx = Context {
+                    global: self.globals[pi].clone(),
+                    event: self.events[pi][ei].clone(),
+                    room: scope.clone(),
+                };
+                match self.render_one(pi, ei, &ctx, r, &templates[pi][ei]) {
+                    Err(p) => sink(Err((pi, ei, ri, p))),
+                    Ok((attributes, bytes)) => {
+                        let content = content_hash(&r.arn.arn, &ev.name, &attributes);
+                        let occ = occurrences.entry(content).or_insert(0);
+                        let id = send_id(&content, *occ);
+                        *occ += 1;
+                        sink(Ok((
+                            pi,
+                            PlannedSend {
+                                id,
+                                seq,
+                                playbook: pb.name.clone(),
+                                event_index: ev.index,
+                                event_name: ev.name.clone(),
+                                room_arn: r.arn.arn.clone(),
+                                room_name: r.display_name().to_string(),
+                                region: r.arn.region.clone(),
+                                account: r.arn.account.clone(),
+                                attributes,
+                                bytes,
+                            },
+                        )));
+                        seq += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn render_one(
+        &self,
+        pi: usize,
+        ei: usize,
+        ctx: &Context,
+        room: &Room,
+        templates: &[Option<minijinja::Template<'_, '_>>],
+    ) -> Result<(IndexMap<String, String>, usize), RenderProblem> {
+        let ev = &self.playbooks[pi].events[ei];
+        let compiled = &self.compiled[pi][ei];
+        for (ai, c) in compiled.iter().enumerate() {
+            if let Some(c) = c {
+                let missing: Vec<String> = c
+                    .missing
+                    .iter()
+                    .chain(
+                        c.room_reads
+                            .iter()
+                            .filter(|n| !room.vars.contains_key(n.as_str())),
+                    )
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    return Err(RenderProblem::Undefined {
+                        attr: ai,
+                        names: missing,
+                    });
+                }
+            }
+        }
+        let ctx_value = ctx.to_value();
+        let mut attributes = IndexMap::with_capacity(ev.attributes.len());
+        let mut largest = (0usize, 0usize);
+        for (ai, (a, t)) in ev.attributes.iter().zip(templates).enumerate() {
+            let value = match t {
+                None => a.template.clone(),
+                Some(t) => t.render(&ctx_value).map_err(|e| RenderProblem::Failed {
+                    attr: ai,
+                    message: render_message(&e),
+                })?,
+            };
+            let size = a.key.len() + value.len();
+            if size > largest.0 {
+                largest = (size, ai);
+            }
+            attributes.insert(a.key.clone(), value);
+        }
+        let bytes = attributes_bytes(&attributes);
+        if bytes > ATTRIBUTES_MAX_BYTES {
+            return Err(RenderProblem::TooLarge {
+                bytes,
+                largest_attr: largest.1,
+            });
+        }
+        if let Some(c) = &ev.contract
+            && !c.room_checks.is_empty()
+        {
+            let mut violations = Vec::new();
+            let mut found = Vec::new();
+            for &(ai, di) in &c.room_checks {
+                let (Some((_, value)), Some((_, attr))) = (
+                    attributes.get_index(ai),
+                    c.definition.attributes.get_index(di),
+                ) else {
+                    continue;
+                };
+                check_value(attr, value, &mut found);
+                violations.extend(found.drain(..).map(|v| (ai, di, v)));
+            }
+            if !violations.is_empty() {
+                return Err(RenderProblem::Contract(violations));
+            }
+        }
+        Ok((attributes, bytes))
+    }
+}
+
+pub(super) fn undefined_diagnostic(
+    pb: &CheckedPlaybook,
+    ev: &crate::validate::EventSpec,
+    ai: usize,
+    name: &str,
+    count: usize,
+    first_room: usize,
+) -> Diagnostic {
+    let a = &ev.attributes[ai];
+    let total = ev.rooms.len();
+    let scope = if count == total {
+        String::new()
+    } else {
+        format!(
+            " for {count} of {total} rooms, such as `{}`",
+            pb.rooms[first_room].display_name()
+        )
+    };
+    let root = name.split('.').next().unwrap_or(name);
+    let known = known_var_names(pb);
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    let hint = match crate::diag::suggest::did_you_mean(root, &known) {
+        Some(s) if s != root => format!("did you mean `{s}`?"),
+        _ if name.contains('.') => {
+            "built-ins: room.name, room.arn, room.region, room.id, room.account, room.tags, event.name, playbook.name".to_string()
+        }
+        _ => format!("define `{root}` under `vars` (of the playbook, the room or the event) or pass `--var {root}=...`"),
+    };
+    Diagnostic::error(
+        "playbook::undefined-variable",
+        format!(
+            "undefined variable `{name}` in attribute `{}`{scope}",
+            a.key
+        ),
+    )
+    .at(Some(a.at))
+    .hint(hint)
+}
+
+pub(super) fn known_var_names(pb: &CheckedPlaybook) -> Vec<String> {
+    let mut names: Vec<String> = pb.vars.keys().cloned().collect();
+    for r in &pb.rooms {
+        names.extend(r.vars.keys().cloned());
+    }
+    for e in &pb.events {
+        names.extend(e.vars.keys().cloned());
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+pub(super) fn render_message(e: &minijinja::Error) -> String {
+    match e.detail() {
+        Some(d) => format!("{} ({d})", e.kind()),
+        None => e.kind().to_string(),
+    }
+}
+
+pub(super) fn template_error(key: &str, e: &minijinja::Error, at: Location) -> Diagnostic {
+    let line = e
+        .line()
+        .map(|l| format!(" (line {l} of the value)"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "playbook::template-error",
+        format!("attribute `{key}` is not a valid template{line}: {}", render_message(e)),
+    )
+    .at(Some(at))
+    .hint("templates use minijinja syntax: `{{ name }}`, `{% if ... %}...{% endif %}`; write `{{ '{{' }}` for literal braces")
+}

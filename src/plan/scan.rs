@@ -1,0 +1,305 @@
+//! The scan: every send rendered once, in plan order, for ids, the hash,
+//! the summary and the rendering diagnostics; its result, [`ScannedPlan`],
+//! is what a run sends.
+
+use super::ids::PlanHasher;
+use super::planner::Planner;
+use super::render::{RenderProblem, undefined_diagnostic};
+use super::*;
+use crate::catalog::contract::{RoomCount, Violation, violation_diagnostic};
+use crate::diag::Diagnostic;
+use crate::playbook::model::Settings;
+use indexmap::IndexMap;
+
+/// Contract violations found while planning, keyed by (playbook, event,
+/// attribute, definition attribute, code): how many rooms, the room named,
+/// and its example.
+pub(super) type ContractProblems =
+    IndexMap<(usize, usize, usize, usize, &'static str), (usize, usize, Violation)>;
+
+/// A plan that has been scanned: its overview (ids, hash, summary,
+/// settings) and the planner that renders each room's sends again, on
+/// demand, when the engine sends them. The only type with the per-room
+/// sends: what a run runs.
+pub struct ScannedPlan {
+    /// The plan without its sends.
+    pub overview: PlanOverview,
+    planner: Planner,
+}
+
+impl ScannedPlan {
+    /// The rooms in plan order.
+    pub fn rooms(&self) -> &[PlanRoom] {
+        self.planner.rooms()
+    }
+
+    /// One room's sends, in order, rendered again (identical to the scan's).
+    pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
+        self.planner.room_sends(room)
+    }
+}
+
+impl Planner {
+    /// Renders every send once, in plan order, giving each to `sink`; returns
+    /// the scanned plan and the rendering diagnostics (its sends are only
+    /// safe to send when there are no errors among them).
+    pub fn scan(
+        mut self,
+        flags: &SettingsOverrides,
+        sink: impl FnMut(PlannedSend),
+    ) -> (ScannedPlan, Vec<Diagnostic>) {
+        let (overview, diags) = self.scan_all(flags, sink);
+        (
+            ScannedPlan {
+                overview,
+                planner: self,
+            },
+            diags,
+        )
+    }
+
+    fn scan_all(
+        &mut self,
+        flags: &SettingsOverrides,
+        mut sink: impl FnMut(PlannedSend),
+    ) -> (PlanOverview, Vec<Diagnostic>) {
+        let mut diags = std::mem::take(&mut self.compile_diagnostics);
+        let mut hasher = PlanHasher::new();
+        let mut summary = SummaryBuilder::default();
+        let mut per_playbook = vec![0usize; self.playbooks.len()];
+        // Problems, aggregated per event so one mistake is one diagnostic.
+        let mut undefined: IndexMap<(usize, usize, usize, String), (usize, usize)> =
+            IndexMap::new();
+        let mut failed: IndexMap<(usize, usize, usize), (String, usize)> = IndexMap::new();
+        let mut oversize: IndexMap<(usize, usize), (usize, usize, usize, usize)> = IndexMap::new();
+        // Contract violations per event, attribute and rule: rooms that
+        // break it, the room named, and its example.
+        let mut broken: ContractProblems = IndexMap::new();
+        let mut seq = 0usize;
+        let mut rooms = std::mem::take(&mut self.rooms);
+        let templates = self.templates();
+        for room in rooms.iter_mut() {
+            room.first_seq = seq;
+            let mut room_sends = 0usize;
+            self.render_room(&templates, room, |r| match r {
+                Ok((pi, send)) => {
+                    hasher.add(&send.id);
+                    summary.add(&send, room_sends == 0);
+                    room_sends += 1;
+                    per_playbook[pi] += 1;
+                    sink(send);
+                }
+                Err((pi, ei, ri, p)) => match p {
+                    RenderProblem::Undefined { attr, names } => {
+                        for n in names {
+                            undefined.entry((pi, ei, attr, n)).or_insert((0, ri)).0 += 1;
+                        }
+                    }
+                    RenderProblem::Failed { attr, message } => {
+                        failed.entry((pi, ei, attr)).or_insert((message, ri));
+                    }
+                    RenderProblem::TooLarge {
+                        bytes,
+                        largest_attr,
+                    } => {
+                        let e = oversize.entry((pi, ei)).or_insert((0, 0, ri, largest_attr));
+                        e.0 += 1;
+                        if bytes > e.1 {
+                            e.1 = bytes;
+                            e.2 = ri;
+                            e.3 = largest_attr;
+                        }
+                    }
+                    RenderProblem::Contract(violations) => {
+                        for (ai, di, v) in violations {
+                            match broken.entry((pi, ei, ai, di, v.code())) {
+                                indexmap::map::Entry::Vacant(e) => {
+                                    e.insert((1, ri, v));
+                                }
+                                indexmap::map::Entry::Occupied(mut e) => {
+                                    let e = e.get_mut();
+                                    e.0 += 1;
+                                    if v.worse_than(&e.2) {
+                                        e.1 = ri;
+                                        e.2 = v;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                },
+            });
+            seq += room_sends;
+        }
+        drop(templates);
+        self.rooms = rooms;
+
+        for ((pi, ei, ai, name), (count, first_room)) in undefined {
+            let pb = &self.playbooks[pi];
+            diags.push(undefined_diagnostic(
+                pb,
+                &pb.events[ei],
+                ai,
+                &name,
+                count,
+                first_room,
+            ));
+        }
+        for ((pi, ei, ai), (message, first_room)) in failed {
+            let pb = &self.playbooks[pi];
+            let a = &pb.events[ei].attributes[ai];
+            diags.push(
+                Diagnostic::error(
+                    "playbook::template-error",
+                    format!(
+                        "attribute `{}` cannot be rendered for room `{}`: {message}",
+                        a.key,
+                        pb.rooms[first_room].display_name()
+                    ),
+                )
+                .at(Some(a.at)),
+            );
+        }
+        for ((pi, ei), (count, bytes, ri, ai)) in oversize {
+            let pb = &self.playbooks[pi];
+            let ev = &pb.events[ei];
+            let total = ev.rooms.len();
+            let others = if count > 1 {
+                format!(" ({count} of {total} rooms are over; this is the largest)")
+            } else {
+                String::new()
+            };
+            let mut d = crate::service::request::attributes_too_large(
+                &ev.name,
+                bytes,
+                pb.rooms[ri].display_name(),
+            );
+            d.message.push_str(&others);
+            diags.push(d.at(Some(ev.attributes[ai].at)).hint(
+                "keys plus values may total 1024 bytes of UTF-8 after rendering; shorten the largest value (marked)",
+            ));
+        }
+
+        for ((pi, ei, ai, di, _), (count, ri, v)) in broken {
+            let pb = &self.playbooks[pi];
+            let ev = &pb.events[ei];
+            let Some(c) = &ev.contract else { continue };
+            let Some((_, attr)) = c.definition.attributes.get_index(di) else {
+                continue;
+            };
+            let rooms = RoomCount {
+                room: pb.rooms[ri].display_name(),
+                count,
+                total: ev.rooms.len(),
+            };
+            diags.push(violation_diagnostic(
+                &c.definition,
+                attr,
+                &v,
+                Some(rooms),
+                ev.attributes[ai].at,
+            ));
+        }
+
+        let settings_refs: Vec<&Settings> = self.playbooks.iter().map(|p| &p.settings).collect();
+        let settings = EffectiveSettings::resolve(&settings_refs, flags);
+        let overview = PlanOverview {
+            plan_hash: hasher.finish(),
+            playbooks: self
+                .playbooks
+                .iter()
+                .zip(per_playbook)
+                .map(|(pb, sends)| PlanPlaybook {
+                    name: pb.name.clone(),
+                    path: pb.path.display().to_string(),
+                    rooms: pb.rooms.len(),
+                    events: pb.events.len(),
+                    sends,
+                })
+                .collect(),
+            summary: summary.finish(&settings),
+            settings,
+        };
+        (overview, diags)
+    }
+}
+
+/// Accumulates the summary one send at a time.
+#[derive(Default)]
+pub(super) struct SummaryBuilder {
+    pub(super) groups: IndexMap<(String, String), (usize, usize)>,
+    /// Index of the group of the previous send: sends come room by room, so
+    /// most sends reuse it without building a key.
+    pub(super) last: Option<usize>,
+    pub(super) largest: Option<Payload>,
+    pub(super) total_bytes: u64,
+    pub(super) sends: usize,
+    pub(super) rooms: usize,
+}
+
+impl SummaryBuilder {
+    pub(super) fn add(&mut self, s: &PlannedSend, first_of_room: bool) {
+        let same = self
+            .last
+            .and_then(|i| self.groups.get_index(i))
+            .is_some_and(|((a, r), _)| *a == s.account && *r == s.region);
+        if !same {
+            let entry = self.groups.entry((s.account.clone(), s.region.clone()));
+            self.last = Some(entry.index());
+            entry.or_default();
+        }
+        let (_, g) = self
+            .groups
+            .get_index_mut(self.last.expect("set above"))
+            .expect("group exists");
+        g.0 += 1;
+        if first_of_room {
+            g.1 += 1;
+            self.rooms += 1;
+        }
+        self.sends += 1;
+        self.total_bytes += s.bytes as u64;
+        if self.largest.as_ref().is_none_or(|l| s.bytes > l.bytes) {
+            self.largest = Some(Payload {
+                send_id: s.id.clone(),
+                room_arn: s.room_arn.clone(),
+                room_name: s.room_name.clone(),
+                event_name: s.event_name.clone(),
+                bytes: s.bytes,
+            });
+        }
+    }
+
+    pub(super) fn finish(self, settings: &EffectiveSettings) -> PlanSummary {
+        let mut regions: Vec<RegionSummary> = self
+            .groups
+            .into_iter()
+            .map(|((account, region), (sends, rooms))| RegionSummary {
+                account,
+                region,
+                rooms,
+                sends,
+                estimated_seconds: estimate_seconds(sends, settings),
+            })
+            .collect();
+        regions.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        let estimated_seconds = regions
+            .iter()
+            .map(|r| r.estimated_seconds)
+            .fold(0.0, f64::max);
+        PlanSummary {
+            sends: self.sends,
+            rooms: self.rooms,
+            regions,
+            estimated_seconds,
+            largest_payload: self.largest,
+            total_bytes: self.total_bytes,
+        }
+    }
+}
+
+/// Seconds `count` sends take at `rate` with `burst` available at the start.
+pub(super) fn estimate_seconds(count: usize, settings: &EffectiveSettings) -> f64 {
+    let after_burst = count.saturating_sub(settings.burst as usize) as f64;
+    (after_burst / settings.rate * 100.0).round() / 100.0
+}

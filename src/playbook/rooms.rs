@@ -1,0 +1,118 @@
+//! Rooms as the rest of the tool sees them, and the sink that turns room
+//! entries into rooms while their file is still being read, so a 100,000-room
+//! inventory is never held as JSON in full.
+
+use crate::diag::Location;
+use crate::playbook::model::{RoomEntry, Vars};
+use crate::schema::generate;
+use crate::service::arn::RoomArn;
+use crate::yaml::{ItemSink, ItemSpans};
+use jsonschema::Validator;
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::LazyLock;
+
+/// A room, resolved from a playbook or one of its includes.
+#[derive(Debug, Clone)]
+pub struct Room {
+    /// The parsed ARN.
+    pub arn: RoomArn,
+    /// The name given in the playbook, if any.
+    pub name: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Room variables.
+    pub vars: Vars,
+    /// Where its ARN is written.
+    pub at: Location,
+}
+
+impl Room {
+    /// The name to show: the given name, or the room id from the ARN.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.arn.id)
+    }
+}
+
+/// The playbook schema's `RoomEntry`, alone: what a room entry must be in a
+/// playbook and in an inventory alike.
+pub(crate) static ROOM_ENTRY_VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
+    let mut schema = generate::<crate::playbook::Playbook>();
+    let entry = serde_json::json!({
+        "$schema": schema["$schema"].take(),
+        "$ref": "#/$defs/RoomEntry",
+        "$defs": schema["$defs"].take(),
+    });
+    jsonschema::validator_for(&entry).expect("room entry schema compiles")
+});
+
+/// What a room entry taken by [`RoomSink`] leaves in the document when
+/// others stay: a room ARN, valid where the entry was, so the document's
+/// schema check passes over it.
+pub(crate) const TAKEN: &str = "arn:aws:ivschat:us-east-1:000000000000:room/taken";
+
+/// Turns room entries into [`Room`]s while their file is read, for entries
+/// that are certainly valid (the room-entry schema, the typed model and
+/// the ARN grammar all accept them); the rest stay in the document and are
+/// checked with it. An inventory of 100,000 rooms is then never held as
+/// JSON and as rooms at once. Nothing about the result differs: a taken
+/// entry becomes the same room the document's own pass would make.
+#[derive(Debug, Default)]
+pub struct RoomSink {
+    /// Taken entries, in order.
+    pub(crate) rooms: Vec<Room>,
+    /// Their positions in `rooms`.
+    pub(crate) positions: Vec<usize>,
+}
+
+impl ItemSink for RoomSink {
+    fn key(&self) -> &str {
+        "rooms"
+    }
+
+    fn item(&mut self, index: usize, value: Value, spans: &ItemSpans<'_>) -> Option<Value> {
+        if !ROOM_ENTRY_VALIDATOR.is_valid(&value) {
+            return Some(value);
+        }
+        let Ok(entry) = RoomEntry::deserialize(&value) else {
+            return Some(value);
+        };
+        let Ok(arn) = RoomArn::parse(entry.arn()) else {
+            return Some(value);
+        };
+        let pointer = match entry {
+            RoomEntry::Arn(_) => format!("/rooms/{index}"),
+            RoomEntry::Room(_) => format!("/rooms/{index}/arn"),
+        };
+        let Some(at) = spans.value(&pointer) else {
+            return Some(value);
+        };
+        self.rooms.push(room(entry, arn, at));
+        self.positions.push(index);
+        None
+    }
+
+    fn stand_in(&self) -> Value {
+        Value::String(TAKEN.to_string())
+    }
+
+    fn reset(&mut self) {
+        self.rooms.clear();
+        self.positions.clear();
+    }
+}
+
+/// The room a valid entry describes.
+pub(crate) fn room(entry: RoomEntry, arn: RoomArn, at: Location) -> Room {
+    let (name, tags, vars) = match entry {
+        RoomEntry::Arn(_) => (None, Vec::new(), Vars::default()),
+        RoomEntry::Room(r) => (r.name, r.tags.into_iter().map(|t| t.0).collect(), r.vars),
+    };
+    Room {
+        arn,
+        name,
+        tags,
+        vars,
+        at,
+    }
+}

@@ -1,0 +1,358 @@
+//! Events: name, `use:` and its definition, target, attributes, and the
+//! contract an event's static attributes are held to.
+
+use super::rooms::select_rooms;
+use super::*;
+use crate::catalog::contract::{Contract, check_value, violation_diagnostic};
+use crate::catalog::{Catalog, Definition, Resolved, parse_use};
+use crate::diag::suggest::{did_you_mean, preview};
+use crate::diag::{Diagnostic, Location};
+use crate::playbook::model::{Attributes, EventName, Target, Vars};
+use crate::playbook::rooms::Room;
+use crate::yaml::{SpanIndex, escape_pointer};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// What a playbook's events may `use:`.
+pub(super) struct CatalogUse<'a> {
+    /// The definitions its `catalog` names, as far as they could be read.
+    pub(super) catalog: Option<&'a Catalog>,
+    /// Whether the playbook has a `catalog` key at all (a broken one is
+    /// reported by the schema, and must not make every `use:` unknown).
+    pub(super) declared: bool,
+    /// Where `strict_catalog: true` is written, when it is.
+    pub(super) strict: Option<Location>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn check_event(
+    i: usize,
+    ev: &Value,
+    pointer: &str,
+    index: &SpanIndex,
+    schema_errors: &[String],
+    rooms: &[Room],
+    raw: &RawRooms,
+    catalog: &CatalogUse<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<EventSpec> {
+    let obj = ev.as_object()?;
+    let name_pointer = format!("{pointer}/name");
+    let written_name: Option<EventName> = match obj.get("name") {
+        None => None,
+        Some(v) => Some(piece(Some(v), &name_pointer, schema_errors, index, diags)?),
+    };
+    let use_pointer = format!("{pointer}/use");
+    let use_ref = obj
+        .get("use")
+        .filter(|_| !has_error_under(schema_errors, &use_pointer))
+        .and_then(Value::as_str);
+    let definition = match use_ref {
+        Some(u) => resolve_use(u, &use_pointer, index, catalog, diags),
+        // Written, but not a string: the schema reported it.
+        None if obj.contains_key("use") => None,
+        None => {
+            if let Some(strict) = catalog.strict {
+                diags.push(no_definition(
+                    written_name.as_ref(),
+                    &name_pointer,
+                    pointer,
+                    index,
+                    catalog.catalog,
+                    strict,
+                ));
+            }
+            None
+        }
+    };
+    let name = match (&definition, written_name, use_ref) {
+        (Some(def), Some(n), _) => {
+            if n.0 != def.name {
+                diags.push(
+                    Diagnostic::error(
+                        "catalog::name-mismatch",
+                        format!(
+                            "the event is named `{}` but uses `{}`",
+                            n.0,
+                            def.label()
+                        ),
+                    )
+                    .at(Some(index.value(&name_pointer)))
+                    .related(Some(def.at), "defined here")
+                    .hint(format!(
+                        "with `use:`, the event name comes from the definition; remove `name`, or write `name: {}`",
+                        def.name
+                    )),
+                );
+            }
+            EventName(def.name.clone())
+        }
+        (Some(def), None, _) => EventName(def.name.clone()),
+        (None, Some(n), _) => n,
+        // An unknown definition: keep checking the rest under its name.
+        (None, None, Some(u)) => EventName(parse_use(u).0.to_string()),
+        // Neither: the schema reported it.
+        (None, None, None) => return None,
+    };
+    let to_pointer = format!("{pointer}/to");
+    let target: Target = match obj.get("to") {
+        None => Target::All,
+        Some(v) => piece(Some(v), &to_pointer, schema_errors, index, diags)?,
+    };
+    let attrs_pointer = format!("{pointer}/attributes");
+    let attributes: Attributes = match obj.get("attributes") {
+        None => Attributes::default(),
+        Some(v) => piece(Some(v), &attrs_pointer, schema_errors, index, diags)?,
+    };
+    let vars: Vars = match obj.get("vars") {
+        None => Vars::default(),
+        Some(v) => piece(
+            Some(v),
+            &format!("{pointer}/vars"),
+            schema_errors,
+            index,
+            diags,
+        )?,
+    };
+
+    let mut attribute_templates = Vec::with_capacity(attributes.len());
+    for (key, value) in attributes {
+        let at = index.value(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
+        let key_at = index.key(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
+        if value.0.is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    "playbook::empty-attribute-value",
+                    format!("attribute `{key}` is empty"),
+                )
+                .at(Some(at))
+                .hint("chat clients receive an empty string; remove the attribute if it is not needed"),
+            );
+        }
+        if let Some(def) = &definition {
+            check_static_attribute(def, &key, &value.0, at, key_at, diags);
+        }
+        attribute_templates.push(AttributeTemplate {
+            key,
+            template: value.0,
+            at,
+            literal: false,
+        });
+    }
+    let contract = definition.map(|def| {
+        apply_contract(
+            def,
+            &mut attribute_templates,
+            index.value(&use_pointer),
+            diags,
+        )
+    });
+
+    let selected = select_rooms(&target, &to_pointer, index, rooms, raw, diags);
+    Some(EventSpec {
+        index: i,
+        name: name.0,
+        rooms: selected,
+        attributes: attribute_templates,
+        vars,
+        at: index.value(pointer),
+        contract,
+    })
+}
+
+/// Finds the definition a `use:` names, reporting names and versions the
+/// catalog does not have.
+pub(super) fn resolve_use(
+    u: &str,
+    use_pointer: &str,
+    index: &SpanIndex,
+    catalog: &CatalogUse<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Arc<Definition>> {
+    let at = Some(index.value(use_pointer));
+    let (name, version) = parse_use(u);
+    let Some(c) = catalog.catalog else {
+        if !catalog.declared {
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-event-definition",
+                    format!("no event definition is named `{name}`: the playbook has no `catalog`"),
+                )
+                .at(at)
+                .hint(
+                    "point the playbook at its event definitions, such as `catalog: events/*.yaml`",
+                ),
+            );
+        }
+        return None;
+    };
+    match c.resolve(name, version) {
+        Resolved::Found(d) => Some(d.clone()),
+        // The definition exists but has its own errors, or some file could
+        // not be read: nothing useful to add.
+        _ if c.broken_names.contains(name) => None,
+        Resolved::UnknownName if c.incomplete => None,
+        Resolved::UnknownName => {
+            let names = c.names();
+            let hint = match did_you_mean(name, &names) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if names.is_empty() => "the catalog defines no events".to_string(),
+                None => format!("the catalog defines {}", preview(&names)),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-event-definition",
+                    format!("no event definition is named `{name}`"),
+                )
+                .at(at)
+                .hint(hint),
+            );
+            None
+        }
+        Resolved::UnknownVersion { versions, latest } => {
+            let list: Vec<String> = versions.iter().map(u32::to_string).collect();
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-version",
+                    format!(
+                        "`{name}` has no version {}; its versions are {}",
+                        version.unwrap_or_default(),
+                        list.join(", ")
+                    ),
+                )
+                .at(at)
+                .related(Some(latest.at), "highest version defined here")
+                .hint(format!(
+                    "pin a version that exists, or write `use: {name}` for the highest"
+                )),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn no_definition(
+    name: Option<&EventName>,
+    name_pointer: &str,
+    pointer: &str,
+    index: &SpanIndex,
+    catalog: Option<&Catalog>,
+    strict: Location,
+) -> Diagnostic {
+    let at = if name.is_some() {
+        index.value(name_pointer)
+    } else {
+        index.value(pointer)
+    };
+    let hint = match (name, catalog) {
+        (Some(n), Some(c)) if c.latest(&n.0).is_some() => {
+            format!("write `use: {}` to follow its definition", n.0)
+        }
+        _ => "add a definition for this event to the catalog and `use:` it, or turn `strict_catalog` off".to_string(),
+    };
+    Diagnostic::error(
+        "catalog::no-definition",
+        format!(
+            "event `{}` does not `use:` an event definition, and `strict_catalog` requires one",
+            name.map_or("", |n| n.0.as_str())
+        ),
+    )
+    .at(Some(at))
+    .related(Some(strict), "required here")
+    .hint(hint)
+}
+
+/// Checks what is known about an attribute before rendering: that the
+/// definition has the key, and, for a value without template syntax, its
+/// constraints (templated values are checked for each room by the plan).
+pub(super) fn check_static_attribute(
+    def: &Definition,
+    key: &str,
+    value: &str,
+    at: Location,
+    key_at: Location,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(attr) = def.attributes.get(key) else {
+        if !def.allow_unknown {
+            let keys = def.keys();
+            let hint = match did_you_mean(key, &keys) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if keys.is_empty() => format!("`{}` defines no attributes", def.label()),
+                None => format!("`{}` defines {}", def.label(), preview(&keys)),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "catalog::unknown-attribute",
+                    format!("attribute `{key}` is not defined by `{}`", def.label()),
+                )
+                .at(Some(key_at))
+                .related(Some(def.at), "defined here")
+                .hint(hint),
+            );
+        }
+        return;
+    };
+    if crate::playbook::template::is_template(value) || !attr.constrains_values() {
+        return;
+    }
+    let mut found = Vec::new();
+    check_value(attr, value, &mut found);
+    for v in &found {
+        diags.push(violation_diagnostic(def, attr, v, None, at));
+    }
+}
+
+/// Adds the definition's defaults for attributes the event does not give,
+/// reports required attributes it lacks, and notes which templated values
+/// the plan must check for every room.
+pub(super) fn apply_contract(
+    def: Arc<Definition>,
+    attributes: &mut Vec<AttributeTemplate>,
+    use_at: Location,
+    diags: &mut Vec<Diagnostic>,
+) -> Arc<Contract> {
+    for attr in def.attributes.values() {
+        if attributes.iter().any(|a| a.key == attr.key) {
+            continue;
+        }
+        match &attr.default {
+            Some(d) => attributes.push(AttributeTemplate {
+                key: attr.key.clone(),
+                template: d.value.clone(),
+                at: use_at,
+                literal: true,
+            }),
+            None if attr.required => diags.push(
+                Diagnostic::error(
+                    "catalog::missing-required-attribute",
+                    format!(
+                        "`{}` requires attribute `{}`, which the event does not give",
+                        def.label(),
+                        attr.key
+                    ),
+                )
+                .at(Some(use_at))
+                .related(Some(attr.at), "required here")
+                .hint(format!(
+                    "add `{}: ...` under the event's `attributes`",
+                    attr.key
+                )),
+            ),
+            None => {}
+        }
+    }
+    let room_checks = attributes
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !a.literal && crate::playbook::template::is_template(&a.template))
+        .filter_map(|(ai, a)| {
+            let (di, _, attr) = def.attributes.get_full(&a.key)?;
+            attr.constrains_values().then_some((ai, di))
+        })
+        .collect();
+    Arc::new(Contract {
+        definition: def,
+        room_checks,
+    })
+}

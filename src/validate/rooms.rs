@@ -1,0 +1,318 @@
+//! Rooms: inventories, entries the sink did not take, duplicate rooms and
+//! names, and the rooms an event's `to:` selects.
+
+use super::*;
+use crate::diag::suggest::{did_you_mean, preview};
+use crate::diag::{Diagnostic, Location, Sources};
+use crate::playbook::load::LoadedFile;
+use crate::playbook::model::{RoomEntry, Target};
+use crate::playbook::rooms::{Room, RoomSink, room};
+use crate::service::arn::{ArnError, RoomArn};
+use crate::yaml::SpanIndex;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+/// Reads an included inventory's rooms. Returns false when it had problems.
+pub(super) fn collect_inventory(
+    f: LoadedFile,
+    sources: &Sources,
+    rooms: &mut Vec<Room>,
+    raw: &mut RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(mut parsed) = f.parsed else {
+        raw.unknown = true;
+        return false;
+    };
+    let _ = sources;
+    if parsed.value.is_null() {
+        diags.push(
+            Diagnostic::error("playbook::empty", "the room inventory is empty")
+                .at(Some(parsed.index.value("")))
+                .hint("an inventory is a mapping with a `rooms` list"),
+        );
+        return false;
+    }
+    let errors = schema_check(
+        &INVENTORY_VALIDATOR,
+        &parsed.value,
+        &parsed.index,
+        Doc::Inventory,
+        diags,
+    );
+    let Some(Value::Array(list)) = parsed.value.get_mut("rooms").map(Value::take) else {
+        raw.unknown = true;
+        return false;
+    };
+    collect_rooms(list, f.rooms, &parsed.index, &errors, rooms, raw, diags) && errors.is_empty()
+}
+
+/// Names, ARNs and tags written on room entries that failed validation, so
+/// a `to:` naming a broken room is not reported twice.
+#[derive(Debug, Default)]
+pub(super) struct RawRooms {
+    pub(super) names: HashSet<String>,
+    pub(super) tags: HashSet<String>,
+    /// An include could not be read at all: its rooms are unknown.
+    pub(super) unknown: bool,
+}
+
+impl RawRooms {
+    pub(super) fn add(&mut self, v: &Value) {
+        {
+            match v {
+                Value::String(s) => {
+                    self.names.insert(s.clone());
+                }
+                Value::Object(o) => {
+                    for k in ["name", "arn"] {
+                        if let Some(n) = o.get(k).and_then(Value::as_str) {
+                            self.names.insert(n.to_string());
+                        }
+                    }
+                    if let Some(tags) = o.get("tags").and_then(Value::as_array) {
+                        self.tags
+                            .extend(tags.iter().filter_map(Value::as_str).map(str::to_string));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Turns room entries into [`Room`]s, in order: those taken while the file
+/// was read (see [`RoomSink`]) as they are, the others checked here.
+/// Returns false when some were skipped.
+pub(super) fn collect_rooms(
+    list: Vec<Value>,
+    taken: RoomSink,
+    index: &SpanIndex,
+    schema_errors: &[String],
+    rooms: &mut Vec<Room>,
+    raw: &mut RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    if list.is_empty() {
+        // Every entry was taken (the usual case for a large inventory), or
+        // there were none: the rooms as they are, not copied.
+        if rooms.is_empty() {
+            *rooms = taken.rooms;
+        } else {
+            rooms.extend(taken.rooms);
+        }
+        return true;
+    }
+    let mut all = true;
+    rooms.reserve_exact(list.len());
+    let mut taken = taken.positions.into_iter().zip(taken.rooms).peekable();
+    for (i, v) in list.into_iter().enumerate() {
+        if let Some((_, r)) = taken.next_if(|(j, _)| *j == i) {
+            rooms.push(r);
+            continue;
+        }
+        let pointer = format!("/rooms/{i}");
+        let Some(entry) = piece::<RoomEntry>(Some(&v), &pointer, schema_errors, index, diags)
+        else {
+            raw.add(&v);
+            all = false;
+            continue;
+        };
+        let arn_pointer = match entry {
+            RoomEntry::Arn(_) => pointer.clone(),
+            RoomEntry::Room(_) => format!("{pointer}/arn"),
+        };
+        let at = index.value(&arn_pointer);
+        let arn = match RoomArn::parse(entry.arn()) {
+            Ok(a) => a,
+            Err(e) => {
+                diags.push(invalid_arn(&e, at));
+                raw.add(&v);
+                all = false;
+                continue;
+            }
+        };
+        rooms.push(room(entry, arn, at));
+    }
+    all
+}
+
+pub(super) fn invalid_arn(err: &ArnError, at: Location) -> Diagnostic {
+    crate::service::request::invalid_arn(err).at(Some(at))
+}
+
+/// Region, duplicate ARN and duplicate name checks across all rooms.
+pub(super) fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
+    let mut by_arn: HashMap<&str, &Room> = HashMap::new();
+    let mut by_name: HashMap<&str, &Room> = HashMap::new();
+    for r in rooms {
+        if !r.arn.is_known_region() {
+            diags.push(crate::service::request::unknown_region(&r.arn.region).at(Some(r.at)));
+        }
+        if let Some(first) = by_arn.get(r.arn.arn.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    "playbook::duplicate-room",
+                    format!("room `{}` is listed twice", r.arn.arn),
+                )
+                .at(Some(r.at))
+                .related(Some(first.at), "first listed here")
+                .hint("each room may be listed once per playbook, its includes counted; it would get every event twice"),
+            );
+        } else {
+            by_arn.insert(&r.arn.arn, r);
+        }
+        if let Some(name) = &r.name {
+            if let Some(first) = by_name.get(name.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        "playbook::duplicate-room-name",
+                        format!("two rooms are named `{name}`"),
+                    )
+                    .at(Some(r.at))
+                    .related(Some(first.at), "first room with this name")
+                    .hint("room names must be unique so `to:` lists are unambiguous"),
+                );
+            } else {
+                by_name.insert(name, r);
+            }
+        }
+    }
+}
+
+pub(super) fn select_rooms(
+    target: &Target,
+    to_pointer: &str,
+    index: &SpanIndex,
+    rooms: &[Room],
+    raw: &RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
+    match target {
+        Target::All => (0..rooms.len()).collect(),
+        Target::Rooms(names) => {
+            let mut selected = Vec::new();
+            let mut seen = HashSet::new();
+            for (k, wanted) in names.iter().enumerate() {
+                let at = index.value(&format!("{to_pointer}/{k}"));
+                let found = rooms
+                    .iter()
+                    .position(|r| r.name.as_deref() == Some(wanted.as_str()))
+                    .or_else(|| rooms.iter().position(|r| r.arn.arn == *wanted));
+                match found {
+                    Some(idx) => {
+                        if seen.insert(idx) {
+                            selected.push(idx);
+                        } else {
+                            diags.push(
+                                Diagnostic::warning(
+                                    "playbook::duplicate-target",
+                                    format!("room `{wanted}` is named twice in `to`"),
+                                )
+                                .at(Some(at))
+                                .hint("it gets the event once; remove the repeated name"),
+                            );
+                        }
+                    }
+                    // The room exists but has its own error, or an include
+                    // could not be read: nothing useful to add.
+                    None if raw.unknown || raw.names.contains(wanted) => {}
+                    None => {
+                        let names: Vec<&str> =
+                            rooms.iter().filter_map(|r| r.name.as_deref()).collect();
+                        let hint = match did_you_mean(wanted, &names) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None if names.is_empty() => {
+                                "no room has a name; give rooms a `name`, or list ARNs".to_string()
+                            }
+                            None => format!("room names are: {}", preview(&names)),
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                "playbook::unknown-room",
+                                format!("no room is named `{wanted}`"),
+                            )
+                            .at(Some(at))
+                            .hint(hint),
+                        );
+                    }
+                }
+            }
+            selected
+        }
+        Target::Tags(sel) => {
+            let all_tags: HashSet<&str> = rooms
+                .iter()
+                .flat_map(|r| r.tags.iter().map(String::as_str))
+                .collect();
+            let mut unknown = false;
+            for (field, list) in [("tags", &sel.tags), ("all_tags", &sel.all_tags)] {
+                for (k, tag) in list.iter().enumerate() {
+                    if !all_tags.contains(tag.0.as_str())
+                        && !raw.unknown
+                        && !raw.tags.contains(&tag.0)
+                    {
+                        unknown = true;
+                        let mut known: Vec<&str> = all_tags.iter().copied().collect();
+                        known.sort_unstable();
+                        let hint = match did_you_mean(&tag.0, &known) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None if known.is_empty() => {
+                                "no room has tags; add `tags` to rooms".to_string()
+                            }
+                            None => format!("tags in use: {}", preview(&known)),
+                        };
+                        diags.push(
+                            Diagnostic::error(
+                                "playbook::unknown-tag",
+                                format!("no room has the tag `{}`", tag.0),
+                            )
+                            .at(Some(index.value(&format!("{to_pointer}/{field}/{k}"))))
+                            .hint(hint),
+                        );
+                    }
+                }
+            }
+            let selected: Vec<usize> = rooms
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| {
+                    let any_ok =
+                        sel.tags.is_empty() || sel.tags.iter().any(|t| r.tags.contains(&t.0));
+                    let all_ok = sel.all_tags.iter().all(|t| r.tags.contains(&t.0));
+                    any_ok && all_ok
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if selected.is_empty()
+                && !unknown
+                && !raw.unknown
+                && rooms.len() == raw_count(raw, rooms)
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "playbook::selects-no-rooms",
+                        "this tag selector matches no room",
+                    )
+                    .at(Some(index.value(to_pointer)))
+                    .hint("`tags` selects rooms with any of the tags, `all_tags` rooms with every tag; no room satisfies both"),
+                );
+            }
+            selected
+        }
+    }
+}
+
+/// Rooms are all valid when every raw entry became a room; used to avoid
+/// claiming a selector matches nothing when broken rooms might match.
+pub(super) fn raw_count(raw: &RawRooms, rooms: &[Room]) -> usize {
+    let valid_tags: HashSet<&str> = rooms
+        .iter()
+        .flat_map(|r| r.tags.iter().map(String::as_str))
+        .collect();
+    if raw.tags.iter().all(|t| valid_tags.contains(t.as_str())) {
+        rooms.len()
+    } else {
+        usize::MAX
+    }
+}
