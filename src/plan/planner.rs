@@ -2,8 +2,7 @@
 //! and the rooms in plan order, ready to render room by room.
 
 use super::PlannedSend;
-use super::render::template_error;
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Location};
 use crate::playbook::rooms::Room;
 use crate::playbook::template::{self, Context, EventScope, GlobalScope, RoomScope};
 use crate::validate::CheckedPlaybook;
@@ -258,4 +257,24 @@ pub(super) fn room_scope(room: &Room) -> Arc<RoomScope> {
             &room.tags,
         ),
     })
+}
+
+pub(super) fn render_message(e: &minijinja::Error) -> String {
+    match e.detail() {
+        Some(d) => format!("{} ({d})", e.kind()),
+        None => e.kind().to_string(),
+    }
+}
+
+pub(super) fn template_error(key: &str, e: &minijinja::Error, at: Location) -> Diagnostic {
+    let line = e
+        .line()
+        .map(|l| format!(" (line {l} of the value)"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "playbook::template-error",
+        format!("attribute `{key}` is not a valid template{line}: {}", render_message(e)),
+    )
+    .at(Some(at))
+    .hint("templates use minijinja syntax: `{{ name }}`, `{% if ... %}...{% endif %}`; write `{{ '{{' }}` for literal braces")
 }

@@ -2,9 +2,9 @@
 
 use super::PlannedSend;
 use super::ids::{content_hash, send_id};
-use super::planner::{PlanRoom, Planner, Templates, room_scope};
+use super::planner::{PlanRoom, Planner, Templates, render_message, room_scope};
 use crate::catalog::contract::{Violation, check_value};
-use crate::diag::{Diagnostic, Location};
+use crate::diag::Diagnostic;
 use crate::playbook::rooms::Room;
 use crate::playbook::template::Context;
 use crate::service::ATTRIBUTES_MAX_BYTES;
@@ -212,24 +212,4 @@ pub(super) fn known_var_names(pb: &CheckedPlaybook) -> Vec<String> {
     names.sort();
     names.dedup();
     names
-}
-
-pub(super) fn render_message(e: &minijinja::Error) -> String {
-    match e.detail() {
-        Some(d) => format!("{} ({d})", e.kind()),
-        None => e.kind().to_string(),
-    }
-}
-
-pub(super) fn template_error(key: &str, e: &minijinja::Error, at: Location) -> Diagnostic {
-    let line = e
-        .line()
-        .map(|l| format!(" (line {l} of the value)"))
-        .unwrap_or_default();
-    Diagnostic::error(
-        "playbook::template-error",
-        format!("attribute `{key}` is not a valid template{line}: {}", render_message(e)),
-    )
-    .at(Some(at))
-    .hint("templates use minijinja syntax: `{{ name }}`, `{% if ... %}...{% endif %}`; write `{{ '{{' }}` for literal braces")
 }

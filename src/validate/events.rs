@@ -1,8 +1,9 @@
 //! Events: name, `use:` and its definition, target, attributes, and the
 //! contract an event's static attributes are held to.
 
-use super::rooms::select_rooms;
-use super::*;
+use super::model::*;
+use super::rooms::{RawRooms, select_rooms};
+use super::typed::*;
 use crate::catalog::contract::{Contract, check_value, violation_diagnostic};
 use crate::catalog::{Catalog, Definition, Resolved, parse_use};
 use crate::diag::suggest::{did_you_mean, preview};

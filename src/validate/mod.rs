@@ -13,45 +13,26 @@
 //! - [`rooms`]: inventories, duplicates, `to:` selection.
 //! - [`events`]: events, `use:` and contracts.
 //! - [`schema_rules`]: schema errors in the playbook's own words.
+//! - [`typed`]: validators, and parts read into their types.
 
 pub mod events;
 pub mod model;
 pub mod rooms;
 pub mod schema_rules;
+pub mod typed;
 
 pub use model::{AttributeTemplate, CheckedPlaybook, EventSpec};
 
 use events::check_event;
 use rooms::{RawRooms, check_rooms, collect_inventory, collect_rooms};
 use schema_rules::schema_check;
+use typed::{Doc, PLAYBOOK_VALIDATOR, piece};
 
 use crate::diag::{Diagnostic, Sources};
 use crate::playbook::load::LoadedPlaybook;
 use crate::playbook::model::{IncludePath, Settings, Vars};
-use crate::schema::generate;
-use crate::yaml::SpanIndex;
 use events::CatalogUse;
-use jsonschema::Validator;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::sync::LazyLock;
-
-pub(super) static PLAYBOOK_VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| compile(generate::<crate::playbook::Playbook>()));
-
-pub(super) static INVENTORY_VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| compile(generate::<crate::playbook::Inventory>()));
-
-pub(super) fn compile(schema: serde_json::Value) -> Validator {
-    jsonschema::validator_for(&schema).expect("generated schema compiles")
-}
-
-/// Which kind of document a schema error is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Doc {
-    Playbook,
-    Inventory,
-}
 
 /// Checks loaded playbooks. Every problem goes to `diags`; the returned
 /// playbooks hold every part that could be checked.
@@ -196,38 +177,5 @@ pub(super) fn check_playbook(
         vars,
         rooms,
         events,
-    })
-}
-
-/// Deserializes one part of a document that passed the schema. Parts under
-/// a schema error are skipped (already reported).
-pub(super) fn piece<T: DeserializeOwned>(
-    v: Option<&Value>,
-    pointer: &str,
-    schema_errors: &[String],
-    index: &SpanIndex,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<T> {
-    let v = v?;
-    if has_error_under(schema_errors, pointer) {
-        return None;
-    }
-    match T::deserialize(v) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            diags.push(
-                Diagnostic::error("playbook::invalid", e.to_string())
-                    .at(Some(index.value(pointer))),
-            );
-            None
-        }
-    }
-}
-
-pub(super) fn has_error_under(schema_errors: &[String], pointer: &str) -> bool {
-    // Errors on the node itself or inside it; an error on an ancestor is
-    // about the ancestor's keys (unknown, missing), not about this node.
-    schema_errors.iter().any(|e| {
-        e == pointer || e.starts_with(pointer) && e.as_bytes().get(pointer.len()) == Some(&b'/')
     })
 }

@@ -1,13 +1,14 @@
 //! Rooms: inventories, entries the sink did not take, duplicate rooms and
 //! names, and the rooms an event's `to:` selects.
 
-use super::*;
+use super::schema_rules::schema_check;
+use super::typed::*;
 use crate::diag::suggest::{did_you_mean, preview};
-use crate::diag::{Diagnostic, Location, Sources};
+use crate::diag::{Diagnostic, Sources};
 use crate::playbook::load::LoadedFile;
 use crate::playbook::model::{RoomEntry, Target};
 use crate::playbook::rooms::{Room, RoomSink, room};
-use crate::service::arn::{ArnError, RoomArn};
+use crate::service::arn::RoomArn;
 use crate::yaml::SpanIndex;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -135,10 +136,6 @@ pub(super) fn collect_rooms(
         rooms.push(room(entry, arn, at));
     }
     all
-}
-
-pub(super) fn invalid_arn(err: &ArnError, at: Location) -> Diagnostic {
-    crate::service::request::invalid_arn(err).at(Some(at))
 }
 
 /// Region, duplicate ARN and duplicate name checks across all rooms.

@@ -1,8 +1,7 @@
 //! Schema errors as diagnostics: the playbook and inventory documents'
 //! own wording for what the generated schema rejects.
 
-use super::rooms::invalid_arn;
-use super::*;
+use super::typed::*;
 use crate::diag::suggest::did_you_mean;
 use crate::diag::{Diagnostic, Location};
 use crate::schema::diagnose::{expected_type, json_type};

@@ -1,7 +1,7 @@
 //! The JSON value built from the span pass's own events, so a file is
 //! parsed once.
 
-use super::ItemSink;
+use super::sink::ItemSink;
 use saphyr_parser::Event;
 use std::collections::HashMap;
 

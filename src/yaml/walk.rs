@@ -6,9 +6,12 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Parser, ScanError, Span};
 
 use super::build::JsonBuilder;
+use super::sink::{ItemSink, ItemSpans};
 use super::spans::{NodeSpan, Nodes, SpanIndex, escape_pointer};
-use super::{ALIAS_EXPANSION_ALLOWANCE, ItemSink, ItemSpans};
 use crate::diag::{Diagnostic, FileId, Location, Sources};
+
+/// How much alias expansion a file may have beyond its own size, in nodes.
+const ALIAS_EXPANSION_ALLOWANCE: usize = 10_000;
 
 /// Converts saphyr's character positions to byte offsets.
 pub(super) struct ByteMap<'a> {

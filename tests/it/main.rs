@@ -7,6 +7,7 @@ mod docs;
 mod emulator;
 mod files;
 mod init;
+mod layers;
 mod plan;
 mod run;
 mod schema;

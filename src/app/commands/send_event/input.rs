@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::SendEventArgs;
+use super::args::SendEventArgs;
 use super::shorthand::{self, Shorthand};
 use crate::diag::{Diagnostic, Sources};
 
