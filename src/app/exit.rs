@@ -203,6 +203,32 @@ mod tests {
         assert_eq!(codes.len(), all.len());
     }
 
+    /// docs/cli.md's table lists exactly the statuses of every command but
+    /// `send-event` (which has its own section).
+    #[test]
+    fn the_documented_table_matches() {
+        let doc = include_str!("../../docs/cli.md");
+        let table = &doc[doc.find("## Exit codes").unwrap()..];
+        let table = &table[..table.find("`send-event` answers").unwrap()];
+        let mut documented: Vec<u8> = table
+            .lines()
+            .filter_map(|l| l.strip_prefix("| ")?.split(' ').next()?.parse().ok())
+            .collect();
+        documented.sort_unstable();
+        let mut ours: Vec<u8> = [
+            Exit::Ok,
+            Exit::Failed,
+            Exit::Invalid,
+            Exit::RecordFailed,
+            Exit::Interrupted,
+        ]
+        .iter()
+        .map(|e| e.code())
+        .collect();
+        ours.sort_unstable();
+        assert_eq!(documented, ours);
+    }
+
     #[test]
     fn subcommand_skips_options() {
         let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();

@@ -935,3 +935,27 @@ async fn a_second_ctrl_c_quits_at_once() {
     let st = ivschat_playbook::report::resume::load(&dir.path().join("j.jsonl")).unwrap();
     assert_eq!(st.in_flight.len(), 4);
 }
+
+/// A record that cannot be written after the sends went out ends with its
+/// own status (3), never "invalid input" (2): a CI job that retries on 2
+/// would send everything again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_written_after_sending_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
+    let out = run_to(
+        dir.path(),
+        &emu.endpoint_url(),
+        &["--journal", "j.jsonl", "--report", "nodir/r.json"],
+        &pb,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot write the report nodir/r.json"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(emu.events().len(), 6, "the sends went out before the failure");
+}
