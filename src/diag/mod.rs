@@ -12,6 +12,7 @@
 //! - [`github`]: the workflow-command escaping GitHub annotations need.
 //! - [`suggest`]: "did you mean" and candidate previews for hints.
 
+pub mod codes;
 pub mod github;
 pub mod render;
 pub mod sources;

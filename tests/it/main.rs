@@ -2,6 +2,7 @@
 
 mod catalog;
 mod cli;
+mod codes;
 mod conformance;
 mod docs;
 mod emulator;

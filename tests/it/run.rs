@@ -957,5 +957,9 @@ async fn a_report_that_cannot_be_written_after_sending_exits_3() {
         "{}",
         text(&out)
     );
-    assert_eq!(emu.events().len(), 6, "the sends went out before the failure");
+    assert_eq!(
+        emu.events().len(),
+        6,
+        "the sends went out before the failure"
+    );
 }

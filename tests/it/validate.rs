@@ -284,3 +284,36 @@ fn rooms_taken_while_reading_match_the_careful_way() {
     };
     assert_eq!(before_tag(&fast_diags), before_tag(&careful_diags));
 }
+
+/// Files that exist but cannot be read as playbooks, includes or catalogs
+/// get the file codes: too large (checked before reading), and an I/O error
+/// (a path through a file, which even root cannot read).
+#[test]
+fn files_too_large_or_unreadable_are_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    // Sparse: 65 MiB long, nothing written.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(65 * 1024 * 1024)
+        .unwrap();
+    let codes =
+        |p: &Path| -> Vec<&'static str> { run(p).diagnostics.iter().map(|d| d.code).collect() };
+    assert_eq!(codes(&big), vec!["playbook::file-too-large"]);
+
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    assert_eq!(codes(&file.join("p.yaml")), vec!["playbook::unreadable"]);
+
+    let pb = dir.path().join("pb.yaml");
+    std::fs::write(
+        &pb,
+        "version: 1\ncatalog: plain/defs.yaml\nrooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456\nevents:\n  - name: Hello\n",
+    )
+    .unwrap();
+    assert!(
+        codes(&pb).contains(&"catalog::unreadable"),
+        "{:?}",
+        codes(&pb)
+    );
+}
