@@ -25,6 +25,8 @@
 //! boto3 and AWS CLI baselines (skipped with a note when missing). Loopback
 //! only; every loop is bounded and stops by itself.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -114,23 +116,10 @@ fn playbook(dir: &Path, rooms: usize, events: usize) -> PathBuf {
     p
 }
 
-/// Runs a command to completion; wall time and peak RSS (bytes).
+/// Runs a command to completion: wall time, peak RSS (bytes), success.
 fn measure(cmd: &mut Command) -> (Duration, u64, bool) {
-    let start = Instant::now();
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child with valid out-pointers.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid);
-    std::mem::forget(child);
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    (start.elapsed(), usage.ru_maxrss as u64 * 1024, ok)
+    let m = common::measure(cmd);
+    (m.wall, m.max_rss, m.ok)
 }
 
 /// The report's summary, read from the report's head only: a report of a

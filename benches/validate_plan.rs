@@ -8,9 +8,11 @@
 //! the same run, it also times `cat` of the file and a bare serde_yaml parse
 //! of it, so the figures can be read as ratios on a noisy machine.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const ROOMS: usize = 10_000;
@@ -52,25 +54,9 @@ fn generate(dir: &Path) -> PathBuf {
 
 /// Runs a command to completion, returning wall time and peak RSS in bytes.
 fn measure(cmd: &mut Command) -> (Duration, u64) {
-    let start = Instant::now();
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for our own child with valid out-pointers.
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
-    assert_eq!(r, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "command failed: {cmd:?}"
-    );
-    std::mem::forget(child);
-    (elapsed, usage.ru_maxrss as u64 * 1024)
+    let m = common::measure(cmd);
+    assert!(m.ok, "command failed: {cmd:?}");
+    (m.wall, m.max_rss)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use indexmap::IndexMap;
 
+use crate::diag::DiagFormat;
 use crate::plan::SettingsOverrides;
 
 /// Playbooks and variables, shared by the commands that read playbooks.
@@ -92,4 +93,25 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     crate::playbook::model::parse_duration(s)
         .ok_or_else(|| format!("`{s}` is not a duration such as 10s, 1500ms or 2m"))
+}
+
+/// `--format human|json|github` for diagnostics: the command line's view of
+/// [`DiagFormat`], kept here so the diagnostics layer knows nothing of clap.
+impl clap::ValueEnum for DiagFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[DiagFormat::Human, DiagFormat::Json, DiagFormat::Github]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            DiagFormat::Human => {
+                PossibleValue::new("human").help("Source excerpts with carets, for people")
+            }
+            DiagFormat::Json => PossibleValue::new("json").help("A JSON array, for programs"),
+            DiagFormat::Github => PossibleValue::new("github").help(
+                "GitHub Actions workflow commands (`::error file=...`), which become annotations on the pull request",
+            ),
+        })
+    }
 }

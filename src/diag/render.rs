@@ -11,7 +11,7 @@ use super::github::{data as gh_data, property as gh_property};
 use super::{Diagnostic, FileId, Location, Severity, Sources};
 
 /// Output format for diagnostics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiagFormat {
     /// Source excerpts with carets, for people.
     Human,

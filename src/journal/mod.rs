@@ -18,7 +18,7 @@ pub mod reader;
 pub mod resume;
 pub mod writer;
 
-pub use reader::{finish_of, for_each, for_each_from, read, run_offsets};
+pub use reader::{Flow, TornLine, finish_of, for_each, for_each_from, read, records, run_offsets};
 pub use writer::Journal;
 
 use chrono::{DateTime, Utc};

@@ -1,5 +1,7 @@
-//! Reading a journal back: every record in order, one run's records, the
-//! offsets of its runs, and a run's finish record.
+//! Reading a journal back, all through one reader ([`records`]): every
+//! record in order, one run's records, the offsets of its runs, and a run's
+//! finish record. Each caller says what a torn line means to it
+//! ([`TornLine`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -20,10 +22,40 @@ pub fn read(path: &Path) -> io::Result<Vec<JournalRecord>> {
     Ok(out)
 }
 
-/// Calls `f` for each record of a journal, streaming.
-pub fn for_each(path: &Path, mut f: impl FnMut(JournalRecord) -> io::Result<()>) -> io::Result<()> {
-    let file = File::open(path)?;
-    let reader = BufReader::with_capacity(1 << 16, file);
+/// What the reader does with a line that is not a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TornLine {
+    /// Stop there, as at the end: a line cut short by a crash, and nothing
+    /// after it is readable (a report of the run so far).
+    Stop,
+    /// Ignore it when it is the last line (a crash cut it short); anywhere
+    /// else it is an error naming its line number (a resume must not guess).
+    ErrorUnlessLast,
+}
+
+/// Whether to read on after a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Read the next record.
+    Continue,
+    /// Stop reading.
+    Stop,
+}
+
+/// The one journal reader: calls `f` with each record from byte `offset`,
+/// in order, streaming, until the end, until `f` says stop, or until a line
+/// that is not a record (as `torn` says).
+pub fn records(
+    path: &Path,
+    offset: u64,
+    torn: TornLine,
+    mut f: impl FnMut(JournalRecord) -> io::Result<Flow>,
+) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    if offset > 0 {
+        file.seek(SeekFrom::Start(offset))?;
+    }
+    let reader = BufReader::with_capacity(1 << 16, file.take(u64::MAX));
     let mut pending_error: Option<io::Error> = None;
     for (n, line) in reader.lines().enumerate() {
         let line = line?;
@@ -35,7 +67,12 @@ pub fn for_each(path: &Path, mut f: impl FnMut(JournalRecord) -> io::Result<()>)
             continue;
         }
         match serde_json::from_str::<JournalRecord>(&line) {
-            Ok(r) => f(r)?,
+            Ok(r) => {
+                if f(r)? == Flow::Stop {
+                    break;
+                }
+            }
+            Err(_) if torn == TornLine::Stop => break,
             Err(e) => {
                 pending_error = Some(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -51,35 +88,32 @@ pub fn for_each(path: &Path, mut f: impl FnMut(JournalRecord) -> io::Result<()>)
     Ok(())
 }
 
+/// Calls `f` for each record of a whole journal (every run), streaming; a
+/// bad line other than the last is an error.
+pub fn for_each(path: &Path, mut f: impl FnMut(JournalRecord) -> io::Result<()>) -> io::Result<()> {
+    records(path, 0, TornLine::ErrorUnlessLast, |r| {
+        f(r)?;
+        Ok(Flow::Continue)
+    })
+}
+
 /// Reads one run's records: those from byte `offset` (where its header was
-/// written) up to the next run's header or the end of the file. Returns
-/// the run's header; `f` gets every other record.
+/// written) up to the next run's header, the end of the file, or a line cut
+/// short. Returns the run's header; `f` gets every other record.
 pub fn for_each_from(
     path: &Path,
     offset: u64,
     mut f: impl FnMut(JournalRecord) -> io::Result<()>,
 ) -> io::Result<Option<RunHeader>> {
-    let mut file = File::open(path)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let reader = BufReader::with_capacity(1 << 16, file.take(u64::MAX));
     let mut header = None;
-    for line in reader.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    records(path, offset, TornLine::Stop, |r| match r {
+        JournalRecord::Run(_) if header.is_some() => Ok(Flow::Stop),
+        JournalRecord::Run(h) => {
+            header = Some(h);
+            Ok(Flow::Continue)
         }
-        match serde_json::from_str::<JournalRecord>(&line) {
-            Ok(JournalRecord::Run(h)) => {
-                if header.is_some() {
-                    break;
-                }
-                header = Some(h);
-            }
-            Ok(r) => f(r)?,
-            // A line cut short by a crash: nothing after it is readable.
-            Err(_) => break,
-        }
-    }
+        r => f(r).map(|()| Flow::Continue),
+    })?;
     Ok(header)
 }
 

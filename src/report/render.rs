@@ -8,6 +8,32 @@ use std::path::Path;
 use super::build::{self, ReportHead};
 use super::model::{SendRecord, Status};
 
+/// The formats a whole report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The JSON report (`schema/report.schema.json`).
+    Json,
+    /// Markdown, for `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+    /// JUnit XML, for CI test reports.
+    Junit,
+}
+
+/// Writes the report of the run at `offset` of `journal` in `format`.
+pub fn write(
+    format: Format,
+    head: &ReportHead,
+    journal: &Path,
+    offset: u64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        Format::Json => build::write_json(journal, offset, head, out),
+        Format::Markdown => markdown(head, journal, offset, out),
+        Format::Junit => junit(head, journal, offset, out),
+    }
+}
+
 fn count(head: &ReportHead, s: Status) -> usize {
     head.summary.counts.get(&s).copied().unwrap_or(0)
 }

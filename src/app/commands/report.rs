@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::Io;
 use crate::report::build::{self, ReportHead};
-use crate::report::render;
+use crate::report::render::{self, Format};
 
 /// `report` options.
 #[derive(Debug, Args)]
@@ -57,20 +57,24 @@ pub enum ReportOutput {
     Junit,
 }
 
+impl ReportOutput {
+    /// The report format, or `None` for the human summary.
+    fn report(self) -> Option<Format> {
+        match self {
+            ReportOutput::Summary => None,
+            ReportOutput::Json => Some(Format::Json),
+            ReportOutput::Markdown => Some(Format::Markdown),
+            ReportOutput::Junit => Some(Format::Junit),
+        }
+    }
+}
+
 /// A `--report FILE`: where, and in which format its extension names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportFile {
     /// The path.
     pub path: PathBuf,
-    format: FileFormat,
-}
-
-/// The formats a report file can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FileFormat {
-    Json,
-    Markdown,
-    Junit,
+    format: Format,
 }
 
 impl ReportFile {
@@ -78,9 +82,9 @@ impl ReportFile {
     /// .xml.
     pub fn new(path: &Path) -> anyhow::Result<ReportFile> {
         let format = match path.extension().and_then(|e| e.to_str()) {
-            Some("json") => FileFormat::Json,
-            Some("md" | "markdown") => FileFormat::Markdown,
-            Some("xml") => FileFormat::Junit,
+            Some("json") => Format::Json,
+            Some("md" | "markdown") => Format::Markdown,
+            Some("xml") => Format::Junit,
             _ => anyhow::bail!(
                 "report file `{}` must end in .json, .md or .xml to choose its format",
                 path.display()
@@ -102,11 +106,7 @@ impl ReportFile {
         let write = || -> anyhow::Result<()> {
             let file = std::fs::File::create(&self.path)?;
             let mut w = std::io::BufWriter::new(file);
-            match self.format {
-                FileFormat::Json => build::write_json(journal, offset, head, &mut w)?,
-                FileFormat::Markdown => render::markdown(head, journal, offset, &mut w)?,
-                FileFormat::Junit => render::junit(head, journal, offset, &mut w)?,
-            }
+            render::write(self.format, head, journal, offset, &mut w)?;
             w.flush()?;
             Ok(())
         };
@@ -157,13 +157,11 @@ pub fn exec(a: &ReportArgs, io: &mut Io<'_>) -> CmdResult {
     for f in &files {
         f.write(&a.journal, offset, &head)?;
     }
-    match a.format {
-        ReportOutput::Summary => io
+    match a.format.report() {
+        None => io
             .out
             .write_all(render::human(&head, &a.journal, offset)?.as_bytes())?,
-        ReportOutput::Json => build::write_json(&a.journal, offset, &head, io.out)?,
-        ReportOutput::Markdown => render::markdown(&head, &a.journal, offset, io.out)?,
-        ReportOutput::Junit => render::junit(&head, &a.journal, offset, io.out)?,
+        Some(format) => render::write(format, &head, &a.journal, offset, io.out)?,
     }
     Ok(Exit::Ok)
 }

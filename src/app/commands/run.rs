@@ -32,7 +32,7 @@ use crate::pipeline;
 use crate::plan::ScannedPlan;
 use crate::report::build;
 use crate::report::model::ToolInfo;
-use crate::report::render;
+use crate::report::render::{self, Format};
 
 /// `run` options.
 #[derive(Debug, Args)]
@@ -437,11 +437,14 @@ fn finish(
     for r in reports {
         r.write(path, offset, &head)?;
     }
-    match a.format {
-        RunFormat::Table => {}
-        RunFormat::Json => build::write_json(path, offset, &head, io.out)?,
-        RunFormat::Markdown => render::markdown(&head, path, offset, io.out)?,
-        RunFormat::Junit => render::junit(&head, path, offset, io.out)?,
+    let format = match a.format {
+        RunFormat::Table => None,
+        RunFormat::Json => Some(Format::Json),
+        RunFormat::Markdown => Some(Format::Markdown),
+        RunFormat::Junit => Some(Format::Junit),
+    };
+    if let Some(format) = format {
+        render::write(format, &head, path, offset, io.out)?;
     }
     io.err
         .write_all(render::human(&head, path, offset)?.as_bytes())?;

@@ -37,10 +37,6 @@ const CONFIG: Exit = Exit::AwsCli(AwsCliExit::Config);
 const SERVICE: Exit = Exit::AwsCli(AwsCliExit::Service);
 const OTHER: Exit = Exit::AwsCli(AwsCliExit::Other);
 
-/// Attempts when neither `--max-attempts` nor `AWS_MAX_ATTEMPTS` is set:
-/// the same as `run`.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-
 /// Runs `send-event`. Like the AWS CLI, a failure of our own (not the
 /// service's, not the input's) exits 255.
 pub async fn exec(a: &SendEventArgs, io: &mut Io<'_>) -> CmdResult {
@@ -138,7 +134,10 @@ async fn run(a: &SendEventArgs, io: &mut Io<'_>) -> anyhow::Result<Exit> {
         event_name: gathered.event_name,
         attributes: gathered.attributes,
     };
-    let policy = RetryPolicy::new(a.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS));
+    let policy = RetryPolicy::new(
+        // Neither --max-attempts nor AWS_MAX_ATTEMPTS: as many as `run`.
+        a.max_attempts.unwrap_or(crate::plan::DEFAULT_MAX_ATTEMPTS),
+    );
     match send(&api, request, policy, seconds(a.cli_read_timeout)).await {
         Ok(id) => print_response(&json!({ "id": id }), query.as_ref(), format, io),
         Err((err, attempts)) => {
