@@ -23,12 +23,11 @@ use jsonschema::error::ValidationErrorKind;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::model::{EventDefinition, known_keys};
+use super::model::EventDefinition;
 use super::{AttributeDef, Catalog, Definition, Pattern, Spanned, check};
-use crate::diag::suggest::did_you_mean;
 use crate::diag::{Diagnostic, Location, Sources};
 use crate::fs::{FileRole, LinkPolicy, normalize, read_text};
-use crate::schema::diagnose::{expected_type, json_type};
+use crate::schema::diagnose::{DocRules, Translator, expected_type, json_type};
 use crate::schema::generate;
 use crate::yaml::{SpanIndex, escape_pointer};
 
@@ -57,10 +56,11 @@ pub struct Loader {
     catalogs: HashMap<Vec<PathBuf>, Arc<Catalog>>,
 }
 
-static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| {
-    jsonschema::validator_for(&generate::<super::model::DefinitionDocument>())
-        .expect("generated schema compiles")
-});
+/// The definition-file schema, generated once.
+static SCHEMA: LazyLock<Value> = LazyLock::new(generate::<super::model::DefinitionDocument>);
+
+static VALIDATOR: LazyLock<Validator> =
+    LazyLock::new(|| jsonschema::validator_for(&SCHEMA).expect("generated schema compiles"));
 
 /// Largest compiled size of one pattern: far above any sensible pattern,
 /// small enough that a hostile one cannot take the memory.
@@ -404,21 +404,41 @@ pub fn anchored(source: &str) -> String {
     format!("^(?:{source})$")
 }
 
-/// Runs the schema and turns each error into a `catalog::` diagnostic.
+/// Runs the schema and reports each error in the catalog's words.
 /// Returns the instance paths that had errors.
 fn schema_check(value: &Value, index: &SpanIndex, diags: &mut Vec<Diagnostic>) -> Vec<String> {
-    let mut paths = Vec::new();
-    let mut dedup = crate::diag::Dedup::default();
-    for err in VALIDATOR.iter_errors(value) {
-        paths.push(err.instance_path().as_str().to_string());
-        for d in schema_diagnostic(&err, index) {
-            dedup.push(diags, d);
-        }
+    Translator {
+        root: &SCHEMA,
+        index,
+        rules: CatalogRules,
     }
-    paths
+    .check(&VALIDATOR, value, diags)
 }
 
-fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -> Vec<Diagnostic> {
+/// The wording of event-definition files.
+struct CatalogRules;
+
+impl DocRules for CatalogRules {
+    fn unknown_key_code(&self) -> &'static str {
+        "catalog::unknown-key"
+    }
+
+    fn translate(
+        &self,
+        t: &Translator<'_, Self>,
+        err: &jsonschema::ValidationError<'_>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        schema_diagnostic(t, err, out);
+    }
+}
+
+fn schema_diagnostic(
+    t: &Translator<'_, CatalogRules>,
+    err: &jsonschema::ValidationError<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let index = t.index;
     let ptr = err.instance_path().as_str();
     let segs: Vec<&str> = ptr.split('/').skip(1).collect();
     let instance: &Value = err.instance();
@@ -431,37 +451,21 @@ fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -
         // Optional values are `anyOf: [the value, null]`: report what is
         // wrong with the value, not that it is not null either.
         ValidationErrorKind::AnyOf { context } => {
-            let meant: Vec<Diagnostic> = context
-                .iter()
-                .filter(|errs| {
-                    !errs.iter().all(|e| {
-                        matches!(e.kind(), ValidationErrorKind::Type { kind: jsonschema::error::TypeKind::Single(t) } if t.to_string() == "null")
-                    })
+            let mut meant = Vec::new();
+            for errs in context.iter().filter(|errs| {
+                !errs.iter().all(|e| {
+                    matches!(e.kind(), ValidationErrorKind::Type { kind: jsonschema::error::TypeKind::Single(t) } if t.to_string() == "null")
                 })
-                .flat_map(|errs| errs.iter().flat_map(|e| schema_diagnostic(e, index)))
-                .collect();
+            }) {
+                for e in errs {
+                    t.translate(e, &mut meant);
+                }
+            }
             if !meant.is_empty() {
-                return meant;
+                out.extend(meant);
+                return;
             }
             Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at)
-        }
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
-            return unexpected
-                .iter()
-                .map(|key| {
-                    let known = known_keys(&segs);
-                    let hint = match did_you_mean(key, known) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None if !known.is_empty() => {
-                            format!("allowed keys here: {}", known.join(", "))
-                        }
-                        None => "remove it".to_string(),
-                    };
-                    Diagnostic::error("catalog::unknown-key", format!("unknown key `{key}`"))
-                        .at(Some(index.key(&format!("{ptr}/{}", escape_pointer(key)))))
-                        .hint(hint)
-                })
-                .collect();
         }
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
@@ -529,7 +533,7 @@ fn schema_diagnostic(err: &jsonschema::ValidationError<'_>, index: &SpanIndex) -
         }
         _ => Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at),
     };
-    vec![d]
+    out.push(d);
 }
 
 /// A catalog read from command-line paths.

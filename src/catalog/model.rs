@@ -136,37 +136,3 @@ impl JsonSchema for DefaultValue {
         })
     }
 }
-
-/// Keys a definition file allows at each level, for "did you mean" hints.
-pub fn known_keys(segs: &[&str]) -> &'static [&'static str] {
-    const DEFINITION: &[&str] = &[
-        "name",
-        "version",
-        "description",
-        "allow_unknown_attributes",
-        "attributes",
-    ];
-    const ATTRIBUTE: &[&str] = &[
-        "required",
-        "description",
-        "default",
-        "enum",
-        "pattern",
-        "min_length",
-        "max_length",
-        "max_bytes",
-    ];
-    match segs {
-        [] => &[
-            "name",
-            "version",
-            "description",
-            "allow_unknown_attributes",
-            "attributes",
-            "definitions",
-        ],
-        ["definitions", _] => DEFINITION,
-        ["attributes", _] | ["definitions", _, "attributes", _] => ATTRIBUTE,
-        _ => &[],
-    }
-}

@@ -10,6 +10,7 @@ use crate::diag::suggest::{did_you_mean, preview};
 use crate::diag::{Diagnostic, Location};
 use crate::playbook::model::{Attributes, EventName, Target, Vars};
 use crate::playbook::rooms::Room;
+use crate::schema::diagnose::has_error_under;
 use crate::yaml::{SpanIndex, escape_pointer};
 use serde_json::Value;
 use std::sync::Arc;

@@ -2,17 +2,16 @@
 //! own wording for what the generated schema rejects.
 
 use super::typed::*;
-use crate::diag::suggest::did_you_mean;
 use crate::diag::{Diagnostic, Location};
-use crate::schema::diagnose::{expected_type, json_type};
+use crate::schema::diagnose::{DocRules, Translator, expected_type, json_type};
 use crate::service::arn::{ArnError, RoomArn};
 use crate::yaml::{SpanIndex, escape_pointer};
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
-/// Runs the schema and turns each error into a diagnostic. Returns the
-/// instance paths that had errors.
+/// Runs the schema of `doc` over `value` and reports every error in the
+/// playbook's words. Returns the instance paths that had errors.
 pub(super) fn schema_check(
     validator: &Validator,
     value: &Value,
@@ -20,48 +19,51 @@ pub(super) fn schema_check(
     doc: Doc,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<String> {
-    let mut paths = Vec::new();
-    let mut found = Vec::new();
-    for err in validator.iter_errors(value) {
-        paths.push(err.instance_path().as_str().to_string());
-        schema_diagnostic(&err, index, doc, &mut found);
+    let root = match doc {
+        Doc::Playbook => &*PLAYBOOK_SCHEMA,
+        Doc::Inventory => &*INVENTORY_SCHEMA,
+    };
+    Translator {
+        root,
+        index,
+        rules: PlaybookRules { doc },
     }
-    let mut dedup = crate::diag::Dedup::default();
-    for d in found {
-        dedup.push(diags, d);
-    }
-    paths
+    .check(validator, value, diags)
 }
 
-pub(super) fn known_keys(segs: &[&str], doc: Doc) -> &'static [&'static str] {
-    match (doc, segs) {
-        (Doc::Playbook, []) => &[
-            "version",
-            "name",
-            "description",
-            "settings",
-            "vars",
-            "include",
-            "catalog",
-            "strict_catalog",
-            "rooms",
-            "events",
-        ],
-        (Doc::Inventory, []) => &["description", "rooms"],
-        (_, ["settings"]) => &["rate", "burst", "concurrency", "max_attempts", "timeout"],
-        (_, ["rooms", _]) => &["arn", "name", "tags", "vars"],
-        (_, ["events", _]) => &["name", "use", "to", "attributes", "vars"],
-        (_, ["events", _, "to"]) => &["tags", "all_tags"],
-        _ => &[],
+/// The wording of playbook and room inventory documents.
+pub(super) struct PlaybookRules {
+    doc: Doc,
+}
+
+impl DocRules for PlaybookRules {
+    fn unknown_key_code(&self) -> &'static str {
+        "playbook::unknown-key"
+    }
+
+    fn unknown_key_hint(&self, segs: &[&str]) -> Option<String> {
+        (self.doc == Doc::Inventory && segs.is_empty()).then(|| {
+            "a room inventory holds only `rooms` (and `description`); is a playbook listed under `include`?".to_string()
+        })
+    }
+
+    fn translate(
+        &self,
+        t: &Translator<'_, Self>,
+        err: &ValidationError<'_>,
+        out: &mut Vec<Diagnostic>,
+    ) {
+        schema_diagnostic(t, err, self.doc, out);
     }
 }
 
-pub(super) fn schema_diagnostic(
+fn schema_diagnostic(
+    t: &Translator<'_, PlaybookRules>,
     err: &ValidationError<'_>,
-    index: &SpanIndex,
     doc: Doc,
     out: &mut Vec<Diagnostic>,
 ) {
+    let index = t.index;
     let ptr = err.instance_path().as_str();
     let segs: Vec<&str> = ptr.split('/').skip(1).collect();
     let instance: &Value = err.instance();
@@ -96,7 +98,7 @@ pub(super) fn schema_diagnostic(
                 .hint("for example `catalog: events/*.yaml`"),
                 (Some(errs), _) if !errs.is_empty() => {
                     for e in errs {
-                        schema_diagnostic(e, index, doc, out);
+                        t.translate(e, out);
                     }
                     return;
                 }
@@ -108,26 +110,6 @@ pub(super) fn schema_diagnostic(
                 .at(at),
                 _ => Diagnostic::error("playbook::wrong-type", format!("unexpected {}", json_type(instance))).at(at),
             }
-        }
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
-            for key in unexpected {
-                let kp = format!("{ptr}/{}", escape_pointer(key));
-                let known = known_keys(&segs, doc);
-                let hint = match (did_you_mean(key, known), doc) {
-                    (Some(s), _) => format!("did you mean `{s}`?"),
-                    (None, Doc::Inventory) if segs.is_empty() => {
-                        "a room inventory holds only `rooms` (and `description`); is a playbook listed under `include`?".to_string()
-                    }
-                    (None, _) if !known.is_empty() => format!("allowed keys here: {}", known.join(", ")),
-                    (None, _) => "remove it".to_string(),
-                };
-                out.push(
-                    Diagnostic::error("playbook::unknown-key", format!("unknown key `{key}`"))
-                        .at(Some(index.key(&kp)))
-                        .hint(hint),
-                );
-            }
-            return;
         }
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().unwrap_or_default();

@@ -9,19 +9,28 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, Location};
+use crate::schema::diagnose::has_error_under;
 use crate::schema::generate;
 use crate::service::arn::ArnError;
 use crate::yaml::SpanIndex;
 
+/// The playbook schema, generated once.
+pub(super) static PLAYBOOK_SCHEMA: LazyLock<Value> =
+    LazyLock::new(generate::<crate::playbook::Playbook>);
+
+/// The room inventory schema, generated once.
+pub(super) static INVENTORY_SCHEMA: LazyLock<Value> =
+    LazyLock::new(generate::<crate::playbook::Inventory>);
+
 /// The playbook schema, compiled once.
 pub(super) static PLAYBOOK_VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| compile(generate::<crate::playbook::Playbook>()));
+    LazyLock::new(|| compile(&PLAYBOOK_SCHEMA));
 
 pub(super) static INVENTORY_VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| compile(generate::<crate::playbook::Inventory>()));
+    LazyLock::new(|| compile(&INVENTORY_SCHEMA));
 
-pub(super) fn compile(schema: serde_json::Value) -> Validator {
-    jsonschema::validator_for(&schema).expect("generated schema compiles")
+pub(super) fn compile(schema: &Value) -> Validator {
+    jsonschema::validator_for(schema).expect("generated schema compiles")
 }
 
 /// Which kind of document a schema error is in.
@@ -54,14 +63,6 @@ pub(super) fn piece<T: DeserializeOwned>(
             None
         }
     }
-}
-
-pub(super) fn has_error_under(schema_errors: &[String], pointer: &str) -> bool {
-    // Errors on the node itself or inside it; an error on an ancestor is
-    // about the ancestor's keys (unknown, missing), not about this node.
-    schema_errors.iter().any(|e| {
-        e == pointer || e.starts_with(pointer) && e.as_bytes().get(pointer.len()) == Some(&b'/')
-    })
 }
 
 pub(super) fn invalid_arn(err: &ArnError, at: Location) -> Diagnostic {
