@@ -6,6 +6,7 @@ mod codes;
 mod conformance;
 mod docs;
 mod emulator;
+mod engine;
 mod files;
 mod init;
 mod layers;
