@@ -26,8 +26,10 @@
 //!    format, loading, templates)
 //! 2. [`validate`]: schema and semantic checks → [`validate::CheckedPlaybook`]
 //! 3. [`plan`] (rooms × events → [`plan::ScannedPlan`]) and [`pipeline`]
-//! 4. [`journal`] (records, [`journal::Status`], the one reader) and
-//!    [`execute`] (clients, limiter, retry, engine)
+//! 4. [`journal`] (records, [`journal::Status`], the one reader),
+//!    [`clients`] (one SDK client per region, shared by all that call the
+//!    service) and
+//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine)
 //! 5. [`report`]: the report built from the journal
 //! 6. [`app`]: the command line; the only place with clap, exit statuses,
 //!    stdout and stderr
@@ -54,6 +56,7 @@ pub mod pipeline;
 pub mod plan;
 
 // Layer 4.
+pub mod clients;
 pub mod execute;
 pub mod journal;
 

@@ -1,5 +1,6 @@
-//! The one door to the service: `SendEvent` through `aws-sdk-ivschat`, one
-//! client per region, with every failure sorted by what is safe to do next.
+//! The one door to the service for sending: `SendEvent` through the shared
+//! per-region clients ([`crate::clients`]), with every failure sorted by
+//! what is safe to do next.
 //!
 //! The SDK's own retries are off: the send loop owns attempts, so each one
 //! passes the rate limiter and is counted. What matters about a failure is
@@ -12,17 +13,14 @@
 //!   event may or may not have been delivered. SendEvent has no idempotency
 //!   token, so this is `unknown` and is never retried silently.
 
-use std::collections::HashMap;
 use std::error::Error as StdError;
-use std::time::Duration;
 
-use aws_sdk_ivschat::config::retry::RetryConfig;
-use aws_sdk_ivschat::config::timeout::TimeoutConfig;
-use aws_sdk_ivschat::config::{BehaviorVersion, Region};
 use aws_sdk_ivschat::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ivschat::operation::RequestId;
 use aws_sdk_ivschat::operation::send_event::SendEventError;
 use futures::future::BoxFuture;
+
+pub use crate::clients::{ClientOptions, Clients, error_chain};
 use indexmap::IndexMap;
 
 /// One SendEvent call's input.
@@ -87,6 +85,35 @@ pub enum AttemptError {
         /// Request id.
         request_id: Option<String>,
     },
+    /// Refused on this side before anything was sent; retrying cannot help.
+    Local {
+        /// What was wrong.
+        failure: LocalFailure,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Why a request never left this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalFailure {
+    /// No client for the request's region.
+    NoClient,
+    /// The SDK could not build the request.
+    InvalidRequest,
+    /// Credentials could not be loaded.
+    Credentials,
+}
+
+impl LocalFailure {
+    /// The code journals and reports carry.
+    pub fn code(self) -> &'static str {
+        match self {
+            LocalFailure::NoClient => "NoClient",
+            LocalFailure::InvalidRequest => "InvalidRequest",
+            LocalFailure::Credentials => "CredentialsError",
+        }
+    }
 }
 
 impl AttemptError {
@@ -97,6 +124,7 @@ impl AttemptError {
             AttemptError::Server { code, .. } | AttemptError::Rejected { code, .. } => code,
             AttemptError::NotSent { .. } => "ConnectionError",
             AttemptError::Unknown { .. } => "NoResponse",
+            AttemptError::Local { failure, .. } => failure.code(),
         }
     }
 
@@ -107,7 +135,8 @@ impl AttemptError {
             | AttemptError::Server { message, .. }
             | AttemptError::NotSent { message }
             | AttemptError::Unknown { message }
-            | AttemptError::Rejected { message, .. } => message,
+            | AttemptError::Rejected { message, .. }
+            | AttemptError::Local { message, .. } => message,
         }
     }
 
@@ -142,133 +171,23 @@ pub trait ChatApi: Send + Sync {
     ) -> BoxFuture<'a, Result<Delivered, AttemptError>>;
 }
 
-/// Where and as whom to connect.
-#[derive(Debug, Clone, Default)]
-pub struct ClientOptions {
-    /// A named profile from the shared AWS config files.
-    pub profile: Option<String>,
-    /// Region for the SDK's own configuration (rooms always use the region
-    /// in their ARN).
-    pub region: Option<String>,
-    /// Region for the SDK's own configuration when neither `region`, the
-    /// environment nor the profile names one, instead of asking the
-    /// instance metadata service (slow, and noisy off EC2).
-    pub fallback_region: Option<String>,
-    /// Endpoint override; otherwise `AWS_ENDPOINT_URL_IVSCHAT`,
-    /// `AWS_ENDPOINT_URL` and the config files are honoured by aws-config.
-    pub endpoint_url: Option<String>,
-    /// Fixed credentials instead of the default chain (for the embedded
-    /// emulator).
-    pub static_credentials: Option<aws_credential_types::Credentials>,
-    /// Time allowed to establish a connection.
-    pub connect_timeout: Duration,
-}
-
-/// `aws-sdk-ivschat` clients, one per region.
+/// `SendEvent` through the shared per-region clients.
 pub struct SdkChatApi {
-    clients: HashMap<String, aws_sdk_ivschat::Client>,
-    /// What the clients sign with, from the configuration chain.
-    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    clients: Clients,
 }
 
 impl SdkChatApi {
-    /// Builds a client for each region from the standard configuration chain
-    /// (environment, profiles, SSO, instance metadata), with SDK retries off.
+    /// Clients for `regions`, as [`Clients::connect`] builds them.
     pub async fn new(regions: &[String], options: &ClientOptions) -> Self {
-        let base = match &options.static_credentials {
-            // Nothing from the machine's AWS configuration is read.
-            Some(creds) => aws_config::SdkConfig::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .credentials_provider(
-                    aws_credential_types::provider::SharedCredentialsProvider::new(creds.clone()),
-                )
-                .build(),
-            None => {
-                // Retries are ours: given explicitly, the SDK's retry settings
-                // are not read from the environment, where AWS CLI values
-                // such as AWS_RETRY_MODE=legacy would make aws-config panic.
-                let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                    .retry_config(RetryConfig::disabled());
-                if let Some(p) = &options.profile {
-                    loader = loader.profile_name(p);
-                }
-                if let Some(r) = &options.region {
-                    loader = loader.region(Region::new(r.clone()));
-                } else if let Some(fallback) = &options.fallback_region {
-                    let mut profile = aws_config::profile::ProfileFileRegionProvider::builder();
-                    if let Some(p) = &options.profile {
-                        profile = profile.profile_name(p);
-                    }
-                    loader = loader.region(
-                        aws_config::meta::region::RegionProviderChain::first_try(
-                            aws_config::environment::EnvironmentVariableRegionProvider::new(),
-                        )
-                        .or_else(profile.build())
-                        .or_else(Region::new(fallback.clone())),
-                    );
-                }
-                loader.load().await
-            }
-        };
-        let mut clients = HashMap::new();
-        for region in regions {
-            let mut b = aws_sdk_ivschat::config::Builder::from(&base)
-                .region(Region::new(region.clone()))
-                .retry_config(RetryConfig::disabled())
-                .timeout_config(
-                    TimeoutConfig::builder()
-                        .connect_timeout(options.connect_timeout)
-                        .build(),
-                );
-            if let Some(url) = &options.endpoint_url {
-                b = b.endpoint_url(url);
-            }
-            if options.static_credentials.is_some() {
-                b = b.behavior_version(BehaviorVersion::latest());
-            }
-            clients.insert(
-                region.clone(),
-                aws_sdk_ivschat::Client::from_conf(b.build()),
-            );
-        }
         SdkChatApi {
-            clients,
-            credentials: base.credentials_provider(),
+            clients: Clients::connect(regions, options).await,
         }
     }
 
-    /// Resolves the credentials the clients sign with, so that missing
-    /// credentials are told apart before a request is made (the SDK reports
-    /// them as a failed dispatch, like a lost connection).
+    /// See [`Clients::check_credentials`].
     pub async fn check_credentials(&self) -> Result<(), String> {
-        use aws_credential_types::provider::ProvideCredentials as _;
-        let provider = self
-            .credentials
-            .as_ref()
-            .ok_or_else(|| "no credentials provider is configured".to_string())?;
-        provider
-            .provide_credentials()
-            .await
-            .map(|_| ())
-            .map_err(|e| error_chain(&e))
+        self.clients.check_credentials().await
     }
-}
-
-/// Code of a [`AttemptError::Rejected`] made here because there was no
-/// client for the request's region.
-pub const NO_CLIENT: &str = "NoClient";
-/// Code of a [`AttemptError::Rejected`] made here because the SDK could not
-/// build the request.
-pub const INVALID_REQUEST: &str = "InvalidRequest";
-
-/// Code of a [`AttemptError::Rejected`] made here because credentials could
-/// not be loaded (nothing was sent).
-pub const CREDENTIALS_ERROR: &str = "CredentialsError";
-
-/// Whether a [`AttemptError::Rejected`] code was made on this side, not
-/// answered by the service.
-pub fn is_local_code(code: &str) -> bool {
-    code == NO_CLIENT || code == INVALID_REQUEST || code == CREDENTIALS_ERROR
 }
 
 impl ChatApi for SdkChatApi {
@@ -278,10 +197,9 @@ impl ChatApi for SdkChatApi {
     ) -> BoxFuture<'a, Result<Delivered, AttemptError>> {
         Box::pin(async move {
             let Some(client) = self.clients.get(&request.region) else {
-                return Err(AttemptError::Rejected {
-                    code: NO_CLIENT.into(),
+                return Err(AttemptError::Local {
+                    failure: LocalFailure::NoClient,
                     message: format!("no client for region {}", request.region),
-                    request_id: None,
                 });
             };
             let mut call = client
@@ -366,10 +284,9 @@ pub fn classify(
             let message = error_chain(&e);
             if has_source::<aws_credential_types::provider::error::CredentialsError>(&e) {
                 // Signing needs credentials first: nothing went out.
-                return AttemptError::Rejected {
-                    code: CREDENTIALS_ERROR.into(),
+                return AttemptError::Local {
+                    failure: LocalFailure::Credentials,
                     message,
-                    request_id: None,
                 };
             }
             if is_connect_failure(&e) || df.is_user() {
@@ -381,34 +298,14 @@ pub fn classify(
         SdkError::TimeoutError(_) => AttemptError::Unknown {
             message: error_chain(&e),
         },
-        SdkError::ConstructionFailure(_) => AttemptError::Rejected {
-            code: INVALID_REQUEST.into(),
+        SdkError::ConstructionFailure(_) => AttemptError::Local {
+            failure: LocalFailure::InvalidRequest,
             message: error_chain(&e),
-            request_id: None,
         },
         _ => AttemptError::Unknown {
             message: error_chain(&e),
         },
     }
-}
-
-/// An error and its causes, as one line of their messages: "dispatch
-/// failure: io error: Connection refused (os error 111)". The SDK's own
-/// `DisplayErrorContext` appends a debug dump of every layer, which is no
-/// message for a person or a report. A cause whose message its parent
-/// already says is left out.
-pub fn error_chain(e: &(dyn StdError + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        let m = cause.to_string();
-        if !m.is_empty() && !out.contains(&m) {
-            out.push_str(": ");
-            out.push_str(&m);
-        }
-        next = cause.source();
-    }
-    out
 }
 
 /// Whether an error of type `E` is in the chain.

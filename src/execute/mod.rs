@@ -8,5 +8,7 @@ pub mod limiter;
 pub mod progress;
 pub mod retry;
 
-pub use api::{AttemptError, ChatApi, ClientOptions, Delivered, SdkChatApi, SendRequest};
+pub use api::{
+    AttemptError, ChatApi, ClientOptions, Delivered, LocalFailure, SdkChatApi, SendRequest,
+};
 pub use engine::{Engine, LoopEnd, NoProgress, Progress};

@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["catalog", "playbook"],
     &["validate"],
     &["plan", "pipeline"],
-    &["journal", "execute"],
+    &["journal", "clients", "execute"],
     &["report"],
     &["app"],
 ];

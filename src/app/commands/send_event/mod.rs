@@ -194,9 +194,12 @@ async fn send(
 /// The exit code for a final error: 254 when the service answered.
 fn exit_code(err: &AttemptError) -> Exit {
     match err {
-        AttemptError::Throttled { .. } | AttemptError::Server { .. } => SERVICE,
-        AttemptError::Rejected { code, .. } if !crate::execute::api::is_local_code(code) => SERVICE,
-        _ => OTHER,
+        AttemptError::Throttled { .. }
+        | AttemptError::Server { .. }
+        | AttemptError::Rejected { .. } => SERVICE,
+        AttemptError::NotSent { .. }
+        | AttemptError::Unknown { .. }
+        | AttemptError::Local { .. } => OTHER,
     }
 }
 
