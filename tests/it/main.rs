@@ -6,7 +6,6 @@ mod codes;
 mod conformance;
 mod docs;
 mod emulator;
-mod files;
 mod init;
 mod layers;
 mod plan;
