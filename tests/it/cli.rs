@@ -2,10 +2,10 @@
 
 use std::process::Command;
 
-use crate::files::root;
+use crate::support::fixtures::root;
 
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ivschat-playbook"));
+    let mut c = Command::new(crate::support::bin());
     c.current_dir(root()).env_remove("NO_COLOR");
     c
 }

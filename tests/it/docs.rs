@@ -16,7 +16,7 @@ fn console_examples_in_docs_run() {
 
 #[test]
 fn ci_recipe_workflow_commands_pass_on_the_examples() {
-    let root = crate::files::root();
+    let root = crate::support::fixtures::root();
     let text = std::fs::read_to_string(root.join("docs/recipes/validate-playbooks.yml")).unwrap();
     let workflow: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
     let steps = workflow["jobs"]["validate"]["steps"].as_sequence().unwrap();

@@ -11,7 +11,7 @@ use ivschat_playbook::pipeline;
 use ivschat_playbook::plan::SettingsOverrides;
 
 fn bin(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ivschat-playbook"));
+    let mut c = Command::new(crate::support::bin());
     c.current_dir(dir).env("NO_COLOR", "1");
     c
 }

@@ -7,7 +7,6 @@ mod conformance;
 mod docs;
 mod emulator;
 mod engine;
-mod files;
 mod init;
 mod layers;
 mod plan;

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use ivschat_playbook::pipeline::plan_files;
 use ivschat_playbook::plan::{Plan, SettingsOverrides, render_table};
 
-use crate::files::{fixtures, root};
+use crate::support::fixtures::{fixtures, root};
 
 fn plan_of(paths: &[&Path], vars: &[(&str, &str)]) -> Plan {
     let vars: IndexMap<String, String> = vars

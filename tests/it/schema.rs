@@ -7,7 +7,7 @@ use ivschat_playbook::app::commands::schema::SchemaKind;
 use ivschat_playbook::pipeline::plan_files;
 use ivschat_playbook::plan::SettingsOverrides;
 
-use crate::files::{fixtures, root};
+use crate::support::fixtures::{fixtures, root};
 
 #[test]
 fn committed_schemas_are_current() {

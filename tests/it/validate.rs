@@ -9,7 +9,7 @@ use ivschat_playbook::diag::{DiagFormat, Severity};
 use ivschat_playbook::pipeline::{Planned, plan_files};
 use ivschat_playbook::plan::SettingsOverrides;
 
-use crate::files::{expected_diagnostic, fixtures, root};
+use crate::support::fixtures::{expected_diagnostic, fixtures, root};
 
 fn run(path: &Path) -> Planned {
     plan_files(

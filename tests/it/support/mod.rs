@@ -1,8 +1,11 @@
-//! Helpers shared by the integration tests: SDK clients pointed at an
-//! emulator, a raw HTTP/1.1 client for requests no SDK would send, commands
-//! with a clean AWS environment, and the Python venv with the AWS CLI.
+//! Helpers shared by the integration tests: the binary, SDK clients pointed
+//! at an emulator, a raw HTTP/1.1 client for requests no SDK would send,
+//! commands with a clean AWS environment, the Python venv with the AWS CLI,
+//! and (in [`fixtures`]) the crate root and the fixture files.
 
 #![allow(dead_code)]
+
+pub mod fixtures;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,6 +20,11 @@ use ivschat_playbook::emulator::config::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_A
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// The `ivschat-playbook` binary that cargo built for these tests.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ivschat-playbook")
+}
 
 /// An SDK client with the default emulator key, SDK retries off.
 pub fn client(endpoint: &str, region: &str) -> aws_sdk_ivschat::Client {

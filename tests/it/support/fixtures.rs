@@ -1,4 +1,5 @@
-//! Helpers shared by the test modules.
+//! The crate root and the fixture files: `.yaml` files in a folder, the
+//! code each expects (`# expect: CODE`) and the diagnostic that carries it.
 
 use std::path::{Path, PathBuf};
 

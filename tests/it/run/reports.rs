@@ -1,0 +1,93 @@
+//! What a run writes: no credential in any output, and a report that
+//! cannot be written.
+
+use ivschat_playbook::emulator::{self, EmulatorConfig};
+
+use super::{command, run_to, start_emulator, text, write_playbook};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_never_appear_in_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_id = "AKIALEAKCHECK0000001";
+    let secret = "LeakCheckSecret/abcdefghijklmnopqrstuvwx+01";
+    let token = "LeakCheckSessionTokenValue0123456789";
+    let emu = emulator::spawn(EmulatorConfig {
+        auto_create_rooms: true,
+        quotas: false,
+        credentials: vec![emulator::Credential::new(key_id, secret)],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let pb = write_playbook(dir.path(), 2, &["us-west-2"], 1, 100);
+    // One room in a region the emulator has no room for fails, so error
+    // paths are exercised too.
+    let text_before = std::fs::read_to_string(&pb).unwrap();
+    std::fs::write(
+        &pb,
+        text_before.replace(
+            "rooms:\n",
+            "rooms:\n  - arn:aws:ivschat:eu-west-1:123456789012:room/missing\n",
+        ),
+    )
+    .unwrap();
+    let out = command(dir.path())
+        .env("AWS_ACCESS_KEY_ID", key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_SESSION_TOKEN", token)
+        // Even when asked for the SDK's own trace logs.
+        .env("RUST_LOG", "trace,aws_sigv4=trace,aws_smithy_runtime=trace")
+        .args([
+            "-vvv",
+            "run",
+            "--journal",
+            "j.jsonl",
+            "--report",
+            "r.json",
+            "--report",
+            "r.md",
+            "--format",
+            "json",
+        ])
+        .args(["--endpoint-url", &emu.endpoint_url()])
+        .arg(&pb)
+        .output()
+        .await
+        .unwrap();
+    let mut everything = text(&out);
+    for f in ["j.jsonl", "r.json", "r.md"] {
+        everything.push_str(&std::fs::read_to_string(dir.path().join(f)).unwrap());
+    }
+    assert!(everything.contains("sent"), "the run ran: {everything}");
+    for secret_value in [secret, token] {
+        assert!(!everything.contains(secret_value), "a credential leaked");
+    }
+}
+
+/// A record that cannot be written after the sends went out ends with its
+/// own status (3), never "invalid input" (2): a CI job that retries on 2
+/// would send everything again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_written_after_sending_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
+    let out = run_to(
+        dir.path(),
+        &emu.endpoint_url(),
+        &["--journal", "j.jsonl", "--report", "nodir/r.json"],
+        &pb,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot write the report nodir/r.json"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        emu.events().len(),
+        6,
+        "the sends went out before the failure"
+    );
+}
