@@ -19,7 +19,7 @@ pub mod resume;
 pub mod writer;
 
 pub use reader::{Flow, TornLine, finish_of, for_each, for_each_from, read, records, run_offsets};
-pub use writer::Journal;
+pub use writer::{Journal, lock};
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;

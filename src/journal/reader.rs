@@ -98,15 +98,17 @@ pub fn for_each(path: &Path, mut f: impl FnMut(JournalRecord) -> io::Result<()>)
 }
 
 /// Reads one run's records: those from byte `offset` (where its header was
-/// written) up to the next run's header, the end of the file, or a line cut
-/// short. Returns the run's header; `f` gets every other record.
+/// written) up to the next run's header or the end of the file. Returns
+/// the run's header; `f` gets every other record. A last line cut short (a
+/// crash) is ignored; a bad line anywhere else is an error, so no report is
+/// built from part of a damaged journal.
 pub fn for_each_from(
     path: &Path,
     offset: u64,
     mut f: impl FnMut(JournalRecord) -> io::Result<()>,
 ) -> io::Result<Option<RunHeader>> {
     let mut header = None;
-    records(path, offset, TornLine::Stop, |r| match r {
+    records(path, offset, TornLine::ErrorUnlessLast, |r| match r {
         JournalRecord::Run(_) if header.is_some() => Ok(Flow::Stop),
         JournalRecord::Run(h) => {
             header = Some(h);

@@ -19,6 +19,8 @@ use serde::Serialize;
 /// in groups: one fsync covers every line written before it started.
 pub struct Journal {
     path: PathBuf,
+    /// The file's length when opened: where this run's records begin.
+    start: u64,
     file: Mutex<File>,
     /// Lines written so far.
     written: AtomicU64,
@@ -49,8 +51,12 @@ impl Journal {
     /// Opens (appending) or creates the journal at `path`. With `fsync`,
     /// durable writes reach the disk, not only the OS.
     pub fn open(path: &Path, fsync: bool) -> io::Result<Journal> {
-        drop_torn_tail(path)?;
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        // One writer at a time: two runs appending to one journal would
+        // each send what the other has not recorded yet.
+        try_lock(&file, path)?;
+        drop_torn_tail(path)?;
+        let start = file.metadata()?.len();
         let syncer = if fsync {
             let sync_file = file.try_clone()?;
             let wanted = Arc::new((Mutex::new(SyncState::default()), Condvar::new()));
@@ -69,11 +75,18 @@ impl Journal {
         };
         Ok(Journal {
             path: path.to_path_buf(),
+            start,
             file: Mutex::new(file),
             written: AtomicU64::new(0),
             syncer,
             failed: Mutex::new(None),
         })
+    }
+
+    /// Where this run's records begin: the file's length once opened, after
+    /// a torn last line was cut.
+    pub fn start(&self) -> u64 {
+        self.start
     }
 
     /// The file.
@@ -177,6 +190,28 @@ impl Drop for Journal {
 /// on a line of their own. Such a line never mattered: a `start` is written
 /// whole before its request goes out, and a send whose `end` was torn still
 /// has its `start`, so it reads back as in flight (unknown), never as sent.
+/// Takes the journal's advisory lock, or says who holds it.
+fn try_lock(file: &File, path: &Path) -> io::Result<()> {
+    file.try_lock().map_err(|e| match e {
+        std::fs::TryLockError::WouldBlock => io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!(
+                "{} is being written by another run (it holds the journal's lock); wait for it to finish",
+                path.display()
+            ),
+        ),
+        std::fs::TryLockError::Error(e) => e,
+    })
+}
+
+/// Holds the lock of a journal that is read, not written, for as long as
+/// the returned file is open: no other run may write it meanwhile.
+pub fn lock(path: &Path) -> io::Result<File> {
+    let file = File::open(path)?;
+    try_lock(&file, path)?;
+    Ok(file)
+}
+
 fn drop_torn_tail(path: &Path) -> io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut file = match OpenOptions::new().read(true).write(true).open(path) {

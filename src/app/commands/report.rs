@@ -96,6 +96,28 @@ impl ReportFile {
         })
     }
 
+    /// Checks, without leaving anything behind, that the file can be
+    /// written: its folder exists and takes a new file.
+    pub fn check_writable(&self) -> anyhow::Result<()> {
+        let dir = match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let probe = dir.join(format!(".ivschat-playbook-probe-{}", std::process::id()));
+        let cannot = |e: std::io::Error| {
+            anyhow::anyhow!("cannot write the report {}: {e}", self.path.display())
+        };
+        if self.path.is_dir() {
+            anyhow::bail!(
+                "cannot write the report {}: it is a folder",
+                self.path.display()
+            );
+        }
+        std::fs::File::create(&probe).map_err(cannot)?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(())
+    }
+
     /// Every `--report` path, or the first one refused.
     pub fn all(paths: &[PathBuf]) -> anyhow::Result<Vec<ReportFile>> {
         paths.iter().map(|p| ReportFile::new(p)).collect()

@@ -171,11 +171,17 @@ async fn send(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> CmdR
         Ok(c) => c,
         Err(exit) => return Ok(exit),
     };
-    let OpenJournal {
-        journal,
-        path,
-        offset,
-    } = open_journal(a, &plan, resume.as_ref()).await?;
+    let path = journal_path(a, resume.as_ref());
+    // Resuming from one journal into another: the one read from must not
+    // be resumed by a second run meanwhile either.
+    let _source_lock = match resume
+        .as_ref()
+        .filter(|st| st.is_journal && st.source != path)
+    {
+        Some(st) => Some(crate::journal::lock(&st.source)?),
+        None => None,
+    };
+    let OpenJournal { journal, offset } = open_journal(a, &plan, resume.as_ref(), &path).await?;
     writeln!(
         io.err,
         "sending {} events to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
@@ -191,13 +197,23 @@ async fn send(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> CmdR
     if let Some(h) = emulator {
         let _ = h.shutdown().await;
     }
-    finish(a, (&path, offset), sent, &reports, io).map_err(Failure::after_send)
+    finish(a, (&path, offset), sent, &reports, io).map_err(|e| {
+        Failure::after_send(e.context(format!(
+            "the sends went out and the journal {p} has every outcome; rebuild the report with `ivschat-playbook report {p}` (add --report FILE), and continue with `run --resume {p}`, not a fresh run",
+            p = path.display()
+        )))
+    })
 }
 
 /// What can be refused before reading a playbook: report file names, and
 /// `--unchecked-rate` anywhere but an emulator.
 fn preflight(a: &RunArgs) -> anyhow::Result<Vec<ReportFile>> {
     let reports = ReportFile::all(&a.report)?;
+    // A report that cannot be written is found now, not after every event
+    // went out.
+    for r in &reports {
+        r.check_writable()?;
+    }
     if a.unchecked_rate.is_some() && !a.local && a.endpoint_url.is_none() {
         anyhow::bail!(
             "--unchecked-rate is for benchmarks against an emulator: give --local or --endpoint-url"
@@ -324,8 +340,20 @@ fn local_options(handle: &EmulatorHandle) -> ClientOptions {
 /// The journal being written, and where this run's part of it starts.
 struct OpenJournal {
     journal: Journal,
-    path: PathBuf,
     offset: u64,
+}
+
+/// Where the journal goes: `--journal`, the journal being resumed, or a new
+/// file named by the time.
+fn journal_path(a: &RunArgs, resume: Option<&ResumeState>) -> PathBuf {
+    match (&a.journal, resume) {
+        (Some(p), _) => p.clone(),
+        (None, Some(st)) if st.is_journal => st.source.clone(),
+        _ => PathBuf::from(format!(
+            "ivschat-playbook-{}.journal.jsonl",
+            Utc::now().format("%Y%m%dT%H%M%SZ")
+        )),
+    }
 }
 
 /// Opens the journal (a resumed journal is appended to) and writes, durably,
@@ -334,18 +362,12 @@ async fn open_journal(
     a: &RunArgs,
     plan: &ScannedPlan,
     resume: Option<&ResumeState>,
+    path: &Path,
 ) -> Result<OpenJournal, Failure> {
-    let path = match (&a.journal, resume) {
-        (Some(p), _) => p.clone(),
-        (None, Some(st)) if st.is_journal => st.source.clone(),
-        _ => PathBuf::from(format!(
-            "ivschat-playbook-{}.journal.jsonl",
-            Utc::now().format("%Y%m%dT%H%M%SZ")
-        )),
-    };
-    let offset = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    let journal = Journal::open(&path, !a.no_fsync)
+    let journal = Journal::open(path, !a.no_fsync)
         .with_context(|| format!("cannot open the journal {}", path.display()))?;
+    // After a torn last line was cut: where this run's header goes.
+    let offset = journal.start();
     let o = &plan.overview;
     journal
         .write_durable(&JournalRecord::Run(RunHeader {
@@ -360,11 +382,7 @@ async fn open_journal(
         }))
         .await
         .with_context(|| format!("cannot write the journal {}", path.display()))?;
-    Ok(OpenJournal {
-        journal,
-        path,
-        offset,
-    })
+    Ok(OpenJournal { journal, offset })
 }
 
 /// How the sending went: interrupted or not, and the engine's error, if any
@@ -459,6 +477,9 @@ fn finish(
             format!("; report: {}", reports.join(", "))
         }
     )?;
+    // Results on stdout are records too: a failure to deliver them is found
+    // here, with the sends behind it, not at the process's last flush.
+    io.out.flush()?;
     let count = |s: Status| head.summary.counts.get(&s).copied().unwrap_or(0);
     Ok(if sent.error.is_some() {
         Exit::Failed

@@ -3,6 +3,7 @@
 //! is the proof of what arrived.
 
 mod interrupt;
+mod records;
 mod reports;
 mod resume;
 mod send;

@@ -66,28 +66,67 @@ async fn credentials_never_appear_in_outputs() {
 
 /// A record that cannot be written after the sends went out ends with its
 /// own status (3), never "invalid input" (2): a CI job that retries on 2
-/// would send everything again.
+/// would send everything again. Here the report goes to a full stdout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_that_cannot_be_written_after_sending_exits_3() {
     let dir = tempfile::tempdir().unwrap();
     let emu = start_emulator(true, false).await;
     let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
-    let out = run_to(
-        dir.path(),
-        &emu.endpoint_url(),
-        &["--journal", "j.jsonl", "--report", "nodir/r.json"],
-        &pb,
-    )
-    .await;
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = super::command(dir.path())
+        .args(["run", "--endpoint-url", &emu.endpoint_url()])
+        .args(["--journal", "j.jsonl", "--format", "json"])
+        .arg(&pb)
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("No space left on device"), "{stderr}");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("cannot write the report nodir/r.json"),
-        "{}",
-        text(&out)
+        stderr.contains("rebuild the report with `ivschat-playbook report j.jsonl`"),
+        "{stderr}"
     );
     assert_eq!(
         emu.events().len(),
         6,
         "the sends went out before the failure"
+    );
+}
+
+/// A report file that cannot be written is found before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_path_that_cannot_be_written_is_refused_before_sending() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
+    std::fs::create_dir(dir.path().join("adir.json")).unwrap();
+    for report in ["nodir/r.json", "adir.json"] {
+        let out = run_to(
+            dir.path(),
+            &emu.endpoint_url(),
+            &["--journal", "j.jsonl", "--report", report],
+            &pb,
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains(&format!("cannot write the report {report}")),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(emu.events().len(), 0, "nothing was sent");
+    assert!(
+        !dir.path().join("j.jsonl").exists(),
+        "no journal was started"
     );
 }

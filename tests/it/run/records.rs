@@ -1,0 +1,106 @@
+//! Records that tell the truth: a journal has one writer at a time, a torn
+//! last line does not stop a resume, and a report of a damaged journal is
+//! refused rather than cut short.
+
+use std::io::Write;
+
+use ivschat_playbook::report::Status;
+
+use super::{count, report, run_to, start_emulator, text, write_playbook};
+
+/// What a full disk or a crash leaves: half a line at the end.
+const TORN: &str = "{\"type\":\"start\",\"send\":{\"id\":\"zz\"";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torn_last_journal_line_does_not_stop_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
+    let url = emu.endpoint_url();
+    let out = run_to(dir.path(), &url, &["--journal", "j.jsonl"], &pb).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let j = dir.path().join("j.jsonl");
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&j)
+        .unwrap()
+        .write_all(TORN.as_bytes())
+        .unwrap();
+    let out = run_to(
+        dir.path(),
+        &url,
+        &["--resume", "j.jsonl", "--report", "r.json"],
+        &pb,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let r = report(&dir.path().join("r.json"));
+    assert_eq!(count(&r, Status::Skipped), 6, "{}", text(&out));
+    assert_eq!(emu.events().len(), 6, "nothing was sent twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_being_written_is_not_resumed_by_a_second_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
+    let url = emu.endpoint_url();
+    let out = run_to(dir.path(), &url, &["--journal", "j.jsonl"], &pb).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let j = dir.path().join("j.jsonl");
+    // Another run is writing the journal: it holds the lock.
+    let holder = std::fs::OpenOptions::new().append(true).open(&j).unwrap();
+    holder.lock().unwrap();
+    let before = std::fs::read(&j).unwrap();
+    for journal in [None, Some("other.jsonl")] {
+        let mut args = vec!["--resume", "j.jsonl", "--resend-unknown"];
+        if let Some(o) = journal {
+            args.extend(["--journal", o]);
+        }
+        let out = run_to(dir.path(), &url, &args, &pb).await;
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("being written by another run"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(
+        std::fs::read(&j).unwrap(),
+        before,
+        "the journal is untouched"
+    );
+    assert_eq!(emu.events().len(), 6, "nothing more was sent");
+    drop(holder);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_damaged_mid_file_is_not_reported_as_if_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 3, &["us-west-2"], 2, 100);
+    let out = run_to(
+        dir.path(),
+        &emu.endpoint_url(),
+        &["--journal", "j.jsonl"],
+        &pb,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let j = dir.path().join("j.jsonl");
+    let text_j = std::fs::read_to_string(&j).unwrap();
+    let mut lines: Vec<&str> = text_j.lines().collect();
+    lines[3] = "{\"type\":\"end\",garbage";
+    std::fs::write(&j, lines.join("\n") + "\n").unwrap();
+    let out = super::command(dir.path())
+        .args(["report", "j.jsonl"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 4 is not a journal record"),
+        "{}",
+        text(&out)
+    );
+}
