@@ -344,19 +344,19 @@ impl Checker {
 
     /// `RoomName`.
     pub fn room_name(&mut self, name: &str, value: &Option<String>) {
-        if let Some(v) = value {
-            if self.length(name, v, 0, Some(128)) {
-                self.pattern(name, v, &ROOM_NAME_RE, ROOM_NAME_PATTERN);
-            }
+        if let Some(v) = value
+            && self.length(name, v, 0, Some(128))
+        {
+            self.pattern(name, v, &ROOM_NAME_RE, ROOM_NAME_PATTERN);
         }
     }
 
     /// `LambdaArn` (the handler URI).
     pub fn lambda_arn(&mut self, name: &str, value: &Option<String>) {
-        if let Some(v) = value {
-            if self.length(name, v, 0, Some(170)) {
-                self.pattern(name, v, &LAMBDA_ARN_RE, LAMBDA_ARN_PATTERN);
-            }
+        if let Some(v) = value
+            && self.length(name, v, 0, Some(170))
+        {
+            self.pattern(name, v, &LAMBDA_ARN_RE, LAMBDA_ARN_PATTERN);
         }
     }
 

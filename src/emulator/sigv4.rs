@@ -172,10 +172,10 @@ pub fn verify<'k>(
         .headers
         .get("x-amz-security-token")
         .and_then(|v| v.to_str().ok());
-    if let Some(expected) = key.session_token {
-        if token.is_none_or(|t| !constant_time_eq(t.as_bytes(), expected.as_bytes())) {
-            return Err(ApiError::UnrecognizedClient);
-        }
+    if let Some(expected) = key.session_token
+        && token.is_none_or(|t| !constant_time_eq(t.as_bytes(), expected.as_bytes()))
+    {
+        return Err(ApiError::UnrecognizedClient);
     }
 
     if auth.terminator != "aws4_request" {
@@ -237,13 +237,12 @@ pub fn verify<'k>(
     }
 
     let payload_hash = hex::encode(Sha256::digest(req.body));
-    if let Some(claimed) = req.headers.get("x-amz-content-sha256") {
-        if claimed.as_bytes() != payload_hash.as_bytes() {
-            return Err(ApiError::InvalidSignature(
-                "The provided 'x-amz-content-sha256' header does not match what was computed."
-                    .into(),
-            ));
-        }
+    if let Some(claimed) = req.headers.get("x-amz-content-sha256")
+        && claimed.as_bytes() != payload_hash.as_bytes()
+    {
+        return Err(ApiError::InvalidSignature(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
+        ));
     }
 
     let canonical = canonical_request(req, &auth.signed_headers, &payload_hash);
