@@ -32,102 +32,203 @@ impl FileRole {
     }
 }
 
-/// Reads a file's text, checking that it exists, is a file, is not too large
-/// and is UTF-8. `at` is where the reference to it was written, if anywhere.
+/// Why a file's bytes could not be had.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Opening or reading failed.
+    Io(std::io::Error),
+    /// It is not a regular file: a folder, device, pipe or socket. Reading
+    /// one could block forever (a FIFO) or never end (`/dev/zero`).
+    NotAFile(&'static str),
+    /// More than the limit was there to read.
+    TooLarge(u64),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::NotAFile(what) => write!(f, "it is {what}, not a regular file"),
+            ReadError::TooLarge(limit) => write!(f, "it is larger than {limit} bytes"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl From<ReadError> for std::io::Error {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Io(e) => e,
+            other => std::io::Error::new(std::io::ErrorKind::InvalidData, other.to_string()),
+        }
+    }
+}
+
+/// What kind of file a non-regular file is, in words.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_fifo() {
+        "a pipe"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "not a file"
+    }
+}
+
+/// Opens a regular file for reading, refusing anything else without
+/// blocking on it: the file is opened non-blocking (a FIFO with no writer
+/// would otherwise hang the open) and its type checked on the open handle.
+pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(ReadError::Io)?;
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile(kind_of(meta.file_type())));
+    }
+    Ok(file)
+}
+
+/// A regular file's bytes, at most `limit` of them: the limit holds for the
+/// bytes actually read, since files such as those of `/proc` report a
+/// length of 0 whatever they hold.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read;
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(limit));
+    }
+    Ok(bytes)
+}
+
+/// The codes a role's read problems are reported with.
+struct Codes {
+    missing: &'static str,
+    unreadable: &'static str,
+    missing_hint: &'static str,
+}
+
+impl FileRole {
+    fn codes(self) -> Codes {
+        match self {
+            FileRole::Include => Codes {
+                missing: "playbook::include-not-found",
+                unreadable: "playbook::include-unreadable",
+                missing_hint: "check the path; include paths are relative to the playbook that names them",
+            },
+            FileRole::Catalog => Codes {
+                missing: "catalog::file-not-found",
+                unreadable: "catalog::unreadable",
+                missing_hint: "check the path; catalog paths are relative to the playbook that names them",
+            },
+            FileRole::Playbook => Codes {
+                missing: "playbook::file-not-found",
+                unreadable: "playbook::unreadable",
+                missing_hint: "check the path; include paths are relative to the playbook that names them",
+            },
+        }
+    }
+}
+
+/// Reads a file's text, checking that it exists, is a regular file, is not
+/// too large and is UTF-8 text. `at` is where the reference to it was
+/// written, if anywhere. Nothing of a file that fails these checks is kept,
+/// so nothing of it can be quoted.
 pub fn read_text(
     path: &Path,
     at: Option<Location>,
     role: FileRole,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
-    let unreadable = |code: &'static str, msg: String| {
-        let d = Diagnostic::error(code, msg).at(at);
+    let place = |d: Diagnostic| {
+        let d = d.at(at);
         if at.is_none() { d.in_file(path) } else { d }
     };
     let kind = role.word();
-    let (missing_code, code) = match role {
-        FileRole::Include => (
-            "playbook::include-not-found",
-            "playbook::include-unreadable",
-        ),
-        FileRole::Catalog => ("catalog::file-not-found", "catalog::unreadable"),
-        FileRole::Playbook => ("playbook::file-not-found", "playbook::unreadable"),
-    };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let hint = if role == FileRole::Catalog {
-                "check the path; catalog paths are relative to the playbook that names them"
+    let codes = role.codes();
+    let bytes = match read_bounded(path, MAX_FILE_BYTES) {
+        Ok(b) => b,
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            let message = format!("{kind} file `{}` does not exist", path.display());
+            diags.push(place(Diagnostic::error(codes.missing, message)).hint(codes.missing_hint));
+            return None;
+        }
+        Err(ReadError::NotAFile("a folder")) => {
+            let message = format!("{kind} `{}` is a folder, not a file", path.display());
+            diags.push(place(Diagnostic::error(codes.unreadable, message)));
+            return None;
+        }
+        Err(ReadError::TooLarge(_)) => {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            let message = if size > MAX_FILE_BYTES {
+                format!(
+                    "{kind} file `{}` is {size} bytes; the limit is {MAX_FILE_BYTES}",
+                    path.display()
+                )
             } else {
-                "check the path; include paths are relative to the playbook that names them"
+                format!(
+                    "{kind} file `{}` holds more than {MAX_FILE_BYTES} bytes, the limit",
+                    path.display()
+                )
             };
             diags.push(
-                unreadable(
-                    missing_code,
-                    format!("{kind} file `{}` does not exist", path.display()),
-                )
-                .hint(hint),
+                place(Diagnostic::error("playbook::file-too-large", message))
+                    .hint("split the rooms into several inventory files"),
             );
             return None;
         }
         Err(e) => {
-            diags.push(unreadable(
-                code,
-                format!("cannot read {kind} file `{}`: {e}", path.display()),
-            ));
+            let message = format!("cannot read {kind} file `{}`: {e}", path.display());
+            diags.push(place(Diagnostic::error(codes.unreadable, message)));
             return None;
         }
     };
-    if meta.is_dir() {
-        diags.push(unreadable(
-            code,
-            format!("{kind} `{}` is a folder, not a file", path.display()),
-        ));
-        return None;
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        diags.push(
-            unreadable(
-                "playbook::file-too-large",
+    text_of(bytes, path, kind)
+        .map_err(|d| diags.push(place(*d)))
+        .ok()
+}
+
+/// The bytes as text: UTF-8, no NUL byte (binary data and files such as
+/// `/proc/self/environ` are not playbooks), a byte-order mark dropped.
+fn text_of(bytes: Vec<u8>, path: &Path, kind: &str) -> Result<String, Box<Diagnostic>> {
+    let not_text = |detail: String| {
+        Box::new(
+            Diagnostic::error(
+                "playbook::not-utf8",
                 format!(
-                    "{kind} file `{}` is {} bytes; the limit is {MAX_FILE_BYTES}",
-                    path.display(),
-                    meta.len()
+                    "{kind} file `{}` is not UTF-8 text ({detail})",
+                    path.display()
                 ),
             )
-            .hint("split the rooms into several inventory files"),
-        );
-        return None;
+            .hint("save the file as UTF-8"),
+        )
+    };
+    if let Some(i) = bytes.iter().position(|&b| b == 0) {
+        return Err(not_text(format!("a NUL byte at offset {i}")));
     }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            // A byte-order mark (Windows editors write one) is not content.
-            Ok(s) => Some(match s.strip_prefix('\u{feff}') {
-                Some(rest) => rest.to_string(),
-                None => s,
-            }),
-            Err(e) => {
-                diags.push(
-                    unreadable(
-                        "playbook::not-utf8",
-                        format!(
-                            "{kind} file `{}` is not UTF-8 text (invalid byte at offset {})",
-                            path.display(),
-                            e.utf8_error().valid_up_to()
-                        ),
-                    )
-                    .hint("save the file as UTF-8"),
-                );
-                None
-            }
-        },
-        Err(e) => {
-            diags.push(unreadable(
-                code,
-                format!("cannot read {kind} file `{}`: {e}", path.display()),
-            ));
-            None
-        }
+    match String::from_utf8(bytes) {
+        // A byte-order mark (Windows editors write one) is not content.
+        Ok(s) => Ok(match s.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => s,
+        }),
+        Err(e) => Err(not_text(format!(
+            "invalid byte at offset {}",
+            e.utf8_error().valid_up_to()
+        ))),
     }
 }
 
@@ -175,4 +276,142 @@ pub fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// What a playbook's references (includes, catalogs, the files of a folder
+/// of playbooks) may reach. A playbook may come from a pull request: left
+/// free, `include: [/proc/self/environ]` or `../../.aws/credentials` would
+/// have the tool read, and quote, any file on the machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Anything: paths typed on the command line.
+    Anywhere,
+    /// Only files inside this folder (absolute, links resolved), reached
+    /// through links or not.
+    Within(PathBuf),
+}
+
+impl Reach {
+    /// The project root of the playbook or folder at `path`: the nearest
+    /// folder at or above it that holds `.git`, else its own folder.
+    pub fn project_of(path: &Path) -> Reach {
+        let start = if path.is_dir() {
+            path.to_path_buf()
+        } else {
+            match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            }
+        };
+        let Ok(start) = start.canonicalize() else {
+            return Reach::Within(start);
+        };
+        let root = start
+            .ancestors()
+            .find(|d| d.join(".git").exists())
+            .unwrap_or(&start)
+            .to_path_buf();
+        Reach::Within(root)
+    }
+
+    /// Files inside `dir` (`--root`).
+    pub fn within(dir: &Path) -> std::io::Result<Reach> {
+        Ok(Reach::Within(dir.canonicalize()?))
+    }
+
+    /// `Err(resolved)` when `path`, its links resolved, lies outside. A
+    /// path that does not resolve is let through: reading it reports why.
+    pub fn allows(&self, path: &Path) -> Result<(), PathBuf> {
+        let Reach::Within(root) = self else {
+            return Ok(());
+        };
+        match path.canonicalize() {
+            Ok(real) if !real.starts_with(root) => Err(real),
+            _ => Ok(()),
+        }
+    }
+
+    /// The diagnostic for `path` (which resolves to `real`) being outside.
+    pub fn outside(&self, path: &Path, real: &Path, at: Option<Location>) -> Diagnostic {
+        let via = if real == path {
+            String::new()
+        } else {
+            format!(" (it leads to `{}`)", real.display())
+        };
+        let d = Diagnostic::error(
+            "playbook::outside-root",
+            format!(
+                "`{}`{via} is outside the playbook's project, so it is not read",
+                path.display()
+            ),
+        )
+        .at(at)
+        .hint("a playbook reaches only files of its own project (the folder holding `.git`); `--root DIR` widens that");
+        if at.is_none() { d.in_file(path) } else { d }
+    }
+}
+
+/// How far a glob's walk may go: folders visited and files matched.
+const GLOB_WALK_LIMIT: usize = 100_000;
+
+/// The regular files below `base` whose path matches `pattern` (a glob of
+/// the `glob` crate's syntax, `**` for any folders), sorted. The walk never
+/// follows a link to a folder (so a link loop cannot make it run forever or
+/// report a file twice), stays inside `reach`, and stops after
+/// [`GLOB_WALK_LIMIT`] entries with an error.
+pub fn glob_files(
+    pattern: &glob::Pattern,
+    options: glob::MatchOptions,
+    base: &Path,
+    reach: &Reach,
+) -> Result<Vec<PathBuf>, String> {
+    let mut found = Vec::new();
+    let mut stack = vec![base.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > GLOB_WALK_LIMIT {
+                return Err(format!(
+                    "it reaches more than {GLOB_WALK_LIMIT} files and folders; narrow it"
+                ));
+            }
+            let path = entry.path();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if reach.allows(&path).is_ok() {
+                    stack.push(path);
+                }
+            } else if pattern.matches_path_with(&path, options)
+                && path.is_file()
+                && reach.allows(&path).is_ok()
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// The folder a glob's walk starts from: its longest leading part without
+/// glob characters.
+pub fn glob_base(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    for c in Path::new(pattern).components() {
+        if c.as_os_str().to_string_lossy().contains(['*', '?', '[']) {
+            break;
+        }
+        base.push(c);
+    }
+    if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    }
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use indexmap::IndexMap;
 
 use crate::diag::{self, Diagnostic, Sources};
+use crate::fs::Reach;
 use crate::plan::{Plan, PlannedSend, Planner, ScannedPlan, SettingsOverrides};
 use crate::playbook::load;
 use crate::validate::{self, CheckedPlaybook};
@@ -26,12 +27,13 @@ pub struct Checked {
     pub files: usize,
 }
 
-/// Loads and validates the given playbook files or folders.
-pub fn check_files(paths: &[PathBuf]) -> Checked {
+/// Loads and validates the given playbook files or folders. `root` is what
+/// their references may reach (`--root`); `None`: each playbook's project.
+pub fn check_files(paths: &[PathBuf], root: Option<&Reach>) -> Checked {
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
     let t = std::time::Instant::now();
-    let loaded = load::load(paths, &mut sources, &mut diagnostics);
+    let loaded = load::load(paths, root, &mut sources, &mut diagnostics);
     tracing::debug!(elapsed = ?t.elapsed(), "loaded and parsed");
     let t = std::time::Instant::now();
     let files = loaded.len();
@@ -90,6 +92,7 @@ impl Scanned {
 /// composed.
 pub fn scan_files(
     paths: &[PathBuf],
+    root: Option<&Reach>,
     vars: &IndexMap<String, String>,
     flags: &SettingsOverrides,
     sink: impl FnMut(PlannedSend),
@@ -99,7 +102,7 @@ pub fn scan_files(
         mut diagnostics,
         playbooks,
         files,
-    } = check_files(paths);
+    } = check_files(paths, root);
     let t = std::time::Instant::now();
     let (plan, render_diags) = Planner::new(playbooks, vars).scan(flags, sink);
     tracing::debug!(elapsed = ?t.elapsed(), sends = plan.overview.summary.sends, "planned");
@@ -118,12 +121,13 @@ pub fn scan_files(
 /// kept (what `validate` needs).
 pub fn plan_files(
     paths: &[PathBuf],
+    root: Option<&Reach>,
     vars: &IndexMap<String, String>,
     flags: &SettingsOverrides,
     keep_sends: bool,
 ) -> Planned {
     let mut sends = Vec::new();
-    let scanned = scan_files(paths, vars, flags, |s| {
+    let scanned = scan_files(paths, root, vars, flags, |s| {
         if keep_sends {
             sends.push(s)
         }

@@ -7,6 +7,7 @@ use clap::Args;
 use indexmap::IndexMap;
 
 use crate::diag::DiagFormat;
+use crate::fs::Reach;
 use crate::plan::SettingsOverrides;
 
 /// Playbooks and variables, shared by the commands that read playbooks.
@@ -19,9 +20,23 @@ pub struct InputArgs {
     /// Repeatable.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
+    /// Folder that includes, catalogs and folders of playbooks may reach
+    /// (default: each playbook's project, the nearest folder above it that
+    /// holds .git, else its own folder). Files outside are not read.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 impl InputArgs {
+    /// What the playbooks' references may reach: `--root`, or `None` for
+    /// each playbook's project.
+    pub fn reach(&self) -> anyhow::Result<Option<Reach>> {
+        self.root
+            .as_deref()
+            .map(|r| Reach::within(r).map_err(|e| anyhow::anyhow!("--root {}: {e}", r.display())))
+            .transpose()
+    }
+
     /// The `--var` values as a map; a later value for a name wins.
     pub fn var_map(&self) -> IndexMap<String, String> {
         self.vars.iter().cloned().collect()

@@ -26,7 +26,7 @@ use serde_json::Value;
 use super::model::EventDefinition;
 use super::{AttributeDef, Catalog, Definition, Pattern, Spanned, check};
 use crate::diag::{Diagnostic, Location, Sources};
-use crate::fs::{FileRole, LinkPolicy, normalize, read_text};
+use crate::fs::{FileRole, LinkPolicy, Reach, normalize, read_text};
 use crate::schema::diagnose::{DocRules, Translator, expected_type, json_type};
 use crate::schema::generate;
 use crate::yaml::{SpanIndex, escape_pointer};
@@ -73,6 +73,7 @@ impl Loader {
         &mut self,
         entries: &[Entry],
         base: &Path,
+        reach: &Reach,
         sources: &mut Sources,
         diags: &mut Vec<Diagnostic>,
     ) -> Arc<Catalog> {
@@ -80,7 +81,7 @@ impl Loader {
         let mut named: Vec<(PathBuf, Option<Location>)> = Vec::new();
         let mut unresolved = false;
         for e in entries {
-            let found = resolve(e, base, diags);
+            let found = resolve(e, base, reach, diags);
             unresolved |= found.is_empty();
             for p in found {
                 if !named.iter().any(|(q, _)| *q == p) {
@@ -142,7 +143,7 @@ fn is_glob(s: &str) -> bool {
 }
 
 /// The files an entry names. Reports globs and folders that name none.
-fn resolve(e: &Entry, base: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+fn resolve(e: &Entry, base: &Path, reach: &Reach, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let place = |d: Diagnostic| match e.at {
         Some(at) => d.at(Some(at)),
         None => d.in_file(&e.pattern),
@@ -167,24 +168,33 @@ fn resolve(e: &Entry, base: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> 
             require_literal_separator: true,
             require_literal_leading_dot: true,
         };
-        let paths = match glob::glob_with(&full, options) {
+        let invalid = |msg: &str| {
+            place(Diagnostic::error(
+                "catalog::invalid-glob",
+                format!("`{}` is not a valid glob: {msg}", e.pattern),
+            ))
+            .hint("globs use `*` (any characters in a name), `**` (any folders), `?` and `[abc]`")
+        };
+        let pattern = match glob::Pattern::new(&full) {
             Ok(p) => p,
             Err(err) => {
-                diags.push(
-                    place(Diagnostic::error(
-                        "catalog::invalid-glob",
-                        format!("`{}` is not a valid glob: {}", e.pattern, err.msg),
-                    ))
-                    .hint("globs use `*` (any characters in a name), `**` (any folders), `?` and `[abc]`"),
-                );
+                diags.push(invalid(err.msg));
                 return Vec::new();
             }
         };
-        let mut found: Vec<PathBuf> = paths
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .map(|p| normalize(&p))
-            .collect();
+        let walk_base = crate::fs::glob_base(&full);
+        if let Err(real) = reach.allows(&walk_base) {
+            diags.push(reach.outside(Path::new(&e.pattern), &real, e.at));
+            return Vec::new();
+        }
+        let mut found: Vec<PathBuf> =
+            match crate::fs::glob_files(&pattern, options, &walk_base, reach) {
+                Ok(f) => f.iter().map(|p| normalize(p)).collect(),
+                Err(msg) => {
+                    diags.push(invalid(&msg));
+                    return Vec::new();
+                }
+            };
         found.sort();
         if found.is_empty() {
             diags.push(
@@ -198,8 +208,22 @@ fn resolve(e: &Entry, base: &Path, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> 
         return found;
     }
     let path = normalize(&base.join(&e.pattern));
+    if let Err(real) = reach.allows(&path) {
+        diags.push(reach.outside(&path, &real, e.at));
+        return Vec::new();
+    }
     if path.is_dir() {
-        let found = crate::fs::yaml_files_in(&path, LinkPolicy::Skip).unwrap_or_default();
+        let found: Vec<PathBuf> = crate::fs::yaml_files_in(&path, LinkPolicy::Skip)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| match reach.allows(f) {
+                Ok(()) => true,
+                Err(real) => {
+                    diags.push(reach.outside(f, &real, e.at));
+                    false
+                }
+            })
+            .collect();
         if found.is_empty() {
             diags.push(
                 place(Diagnostic::error(
@@ -574,7 +598,7 @@ pub fn load_into(
             at: None,
         })
         .collect();
-    Loader::default().load(&entries, Path::new(""), sources, diags)
+    Loader::default().load(&entries, Path::new(""), &Reach::Anywhere, sources, diags)
 }
 
 #[cfg(test)]
@@ -592,6 +616,7 @@ mod tests {
                 at: None,
             }],
             dir.path(),
+            &Reach::Anywhere,
             &mut sources,
             &mut diags,
         );

@@ -66,6 +66,7 @@ pub const ALL: &[&str] = &[
     "playbook::no-playbooks",
     "playbook::no-rooms",
     "playbook::not-utf8",
+    "playbook::outside-root",
     "playbook::rate-over-quota",
     "playbook::schema-violation",
     "playbook::selects-no-rooms",

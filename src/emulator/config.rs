@@ -94,9 +94,36 @@ impl RoomSeed {
 /// with `arn` and optional `name`, `tags`, `maximumMessageRatePerSecond`,
 /// `maximumMessageLength`.
 pub fn load_rooms_file(path: &Path) -> anyhow::Result<Vec<RoomSeed>> {
-    let text = std::fs::read_to_string(path)
+    let text = read_rooms_text(path)
         .map_err(|e| anyhow::anyhow!("cannot read rooms file {}: {e}", path.display()))?;
     parse_rooms(&text).map_err(|e| anyhow::anyhow!("rooms file {}: {e}", path.display()))
+}
+
+/// The largest rooms file read: far above any seed list.
+const MAX_ROOMS_FILE_BYTES: u64 = 64 << 20;
+
+/// A rooms file's text: a regular file (a pipe or device is refused without
+/// blocking on it), at most [`MAX_ROOMS_FILE_BYTES`] as read.
+fn read_rooms_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(invalid("it is not a regular file".into()));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_ROOMS_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_ROOMS_FILE_BYTES {
+        return Err(invalid(format!(
+            "it is larger than {MAX_ROOMS_FILE_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| invalid(e.to_string()))
 }
 
 /// Parses the text of a rooms file (YAML, of which JSON is a subset).

@@ -3,7 +3,6 @@
 //! finish record. Each caller says what a torn line means to it
 //! ([`TornLine`]).
 
-use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -20,6 +19,32 @@ pub fn read(path: &Path) -> io::Result<Vec<JournalRecord>> {
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The longest journal line read. A record holds one send (attributes are
+/// at most 1 KB), so real lines are far shorter; a file with longer lines
+/// (`/dev/zero`, a binary file) is not a journal, and reading it must not
+/// take the memory.
+const MAX_LINE_BYTES: u64 = 1 << 20;
+
+/// Reads the next line, its newline included, into `line`; `false` at the
+/// end of the file. A line longer than [`MAX_LINE_BYTES`] is an error.
+fn next_line(reader: &mut impl BufRead, line: &mut Vec<u8>, path: &Path) -> io::Result<bool> {
+    line.clear();
+    let n = reader
+        .by_ref()
+        .take(MAX_LINE_BYTES + 1)
+        .read_until(b'\n', line)?;
+    if n as u64 > MAX_LINE_BYTES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is not a journal: a line is longer than {MAX_LINE_BYTES} bytes",
+                path.display()
+            ),
+        ));
+    }
+    Ok(n > 0)
 }
 
 /// What the reader does with a line that is not a record.
@@ -51,22 +76,24 @@ pub fn records(
     torn: TornLine,
     mut f: impl FnMut(JournalRecord) -> io::Result<Flow>,
 ) -> io::Result<()> {
-    let mut file = File::open(path)?;
+    let mut file = crate::fs::open_regular(path)?;
     if offset > 0 {
         file.seek(SeekFrom::Start(offset))?;
     }
-    let reader = BufReader::with_capacity(1 << 16, file.take(u64::MAX));
+    let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut pending_error: Option<io::Error> = None;
-    for (n, line) in reader.lines().enumerate() {
-        let line = line?;
+    let mut line = Vec::new();
+    let mut n = 0usize;
+    while next_line(&mut reader, &mut line, path)? {
+        n += 1;
         if let Some(e) = pending_error.take() {
             // The bad line was not the last one.
             return Err(e);
         }
-        if line.trim().is_empty() {
+        if line.trim_ascii().is_empty() {
             continue;
         }
-        match serde_json::from_str::<JournalRecord>(&line) {
+        match serde_json::from_slice::<JournalRecord>(&line) {
             Ok(r) => {
                 if f(r)? == Flow::Stop {
                     break;
@@ -76,11 +103,7 @@ pub fn records(
             Err(e) => {
                 pending_error = Some(io::Error::new(
                     io::ErrorKind::InvalidData,
-                    format!(
-                        "{}: line {} is not a journal record: {e}",
-                        path.display(),
-                        n + 1
-                    ),
+                    format!("{}: line {n} is not a journal record: {e}", path.display(),),
                 ))
             }
         }
@@ -122,21 +145,16 @@ pub fn for_each_from(
 /// Byte offsets of every run header in a journal, in order; the last is the
 /// latest run. Lets a report be rebuilt from a journal after a crash.
 pub fn run_offsets(path: &Path) -> io::Result<Vec<u64>> {
-    let file = File::open(path)?;
+    let file = crate::fs::open_regular(path)?;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut offsets = Vec::new();
     let mut pos = 0u64;
     let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 {
-            break;
-        }
+    while next_line(&mut reader, &mut line, path)? {
         if line.starts_with(br#"{"type":"run""#) {
             offsets.push(pos);
         }
-        pos += n as u64;
+        pos += line.len() as u64;
     }
     Ok(offsets)
 }

@@ -15,7 +15,7 @@ use super::rooms::RoomSink;
 use crate::catalog::Catalog;
 use crate::catalog::load::{Entry, Loader};
 use crate::diag::{Diagnostic, FileId, Sources};
-use crate::fs::{self, FileRole, LinkPolicy};
+use crate::fs::{self, FileRole, LinkPolicy, Reach};
 use crate::yaml::{self as source, ParsedYaml};
 
 /// A file that was read and parsed.
@@ -54,9 +54,13 @@ pub struct LoadedPlaybook {
 
 /// Expands the command-line paths: files as given, folders to the `.yaml`
 /// and `.yml` files directly inside them, sorted by name. Room inventories
-/// and event catalogs belong in subfolders, which are not read.
-pub fn expand_paths(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = Vec::new();
+/// and event catalogs belong in subfolders, which are not read. Each file
+/// comes with the folder it was found in, if any.
+pub fn expand_paths(
+    paths: &[PathBuf],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(PathBuf, Option<PathBuf>)> {
+    let mut out: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
     for p in paths {
         if p.is_dir() {
             let found = match fs::yaml_files_in(p, LinkPolicy::Report) {
@@ -82,27 +86,43 @@ pub fn expand_paths(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathB
                     .hint("give playbook files, or a folder that holds them directly"),
                 );
             }
-            out.extend(found);
+            out.extend(found.into_iter().map(|f| (f, Some(p.clone()))));
         } else {
-            out.push(p.clone());
+            out.push((p.clone(), None));
         }
     }
     let mut seen = std::collections::HashSet::new();
-    out.retain(|p| seen.insert(p.clone()));
+    out.retain(|(p, _)| seen.insert(p.clone()));
     out
 }
 
 /// Loads playbooks, their includes and their catalogs (each catalog file
 /// once, however many playbooks use it).
+///
+/// `root` is what every playbook's references may reach (`--root`); without
+/// it, each playbook's own project ([`Reach::project_of`]).
 pub fn load(
     paths: &[PathBuf],
+    root: Option<&Reach>,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<LoadedPlaybook> {
     let files = expand_paths(paths, diags);
     let mut out = Vec::new();
     let mut catalogs = Loader::default();
-    for path in files {
+    for (path, listed_from) in files {
+        let reach = match root {
+            Some(r) => r.clone(),
+            None => Reach::project_of(listed_from.as_deref().unwrap_or(&path)),
+        };
+        // A file named on the command line is read as named; one found in
+        // a folder is the folder's, and stays inside the project.
+        if listed_from.is_some()
+            && let Err(real) = reach.allows(&path)
+        {
+            diags.push(reach.outside(&path, &real, None));
+            continue;
+        }
         let Some(text) = fs::read_text(&path, None, FileRole::Playbook, diags) else {
             continue;
         };
@@ -110,12 +130,12 @@ pub fn load(
         let mut rooms = RoomSink::default();
         let parsed = source::parse_with(sources, file, diags, Some(&mut rooms));
         let includes = match &parsed {
-            Some(p) => load_includes(&path, p, sources, diags),
+            Some(p) => load_includes(&path, p, &reach, sources, diags),
             None => Vec::new(),
         };
         let catalog = parsed
             .as_ref()
-            .and_then(|p| load_catalog(&path, p, &mut catalogs, sources, diags));
+            .and_then(|p| load_catalog(&path, p, &reach, &mut catalogs, sources, diags));
         out.push(LoadedPlaybook {
             path,
             main: LoadedFile {
@@ -133,6 +153,7 @@ pub fn load(
 fn load_includes(
     playbook: &Path,
     parsed: &ParsedYaml,
+    reach: &Reach,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<LoadedInclude> {
@@ -163,6 +184,14 @@ fn load_includes(
             continue;
         }
         seen.insert(path.clone(), pointer.clone());
+        if let Err(real) = reach.allows(&path) {
+            diags.push(reach.outside(&path, &real, Some(at)));
+            out.push(LoadedInclude {
+                pointer,
+                file: None,
+            });
+            continue;
+        }
         let file = fs::read_text(&path, Some(at), FileRole::Include, diags).map(|text| {
             let file = sources.add(path.clone(), text);
             let mut rooms = RoomSink::default();
@@ -184,6 +213,7 @@ fn load_includes(
 fn load_catalog(
     playbook: &Path,
     parsed: &ParsedYaml,
+    reach: &Reach,
     loader: &mut Loader,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
@@ -210,5 +240,5 @@ fn load_catalog(
         return None;
     }
     let base = playbook.parent().unwrap_or(Path::new(""));
-    Some(loader.load(&entries, base, sources, diags))
+    Some(loader.load(&entries, base, reach, sources, diags))
 }

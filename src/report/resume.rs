@@ -7,11 +7,14 @@ use std::path::Path;
 use super::model::Report;
 use crate::journal::resume::ResumeState;
 
+/// The largest JSON report read back: about four million sends.
+const MAX_REPORT_BYTES: u64 = 2 << 30;
+
 /// Reads a journal (JSON lines) or a report (one JSON document).
 pub fn load(path: &Path) -> io::Result<ResumeState> {
     let text_start = {
         use std::io::Read;
-        let mut f = std::fs::File::open(path)?;
+        let mut f = crate::fs::open_regular(path)?;
         let mut buf = [0u8; 64];
         let n = f.read(&mut buf)?;
         String::from_utf8_lossy(&buf[..n]).into_owned()
@@ -24,7 +27,9 @@ pub fn load(path: &Path) -> io::Result<ResumeState> {
 }
 
 fn from_report(path: &Path) -> io::Result<ResumeState> {
-    let text = std::fs::read_to_string(path)?;
+    let bytes = crate::fs::read_bounded(path, MAX_REPORT_BYTES)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
     let report: Report = serde_json::from_str(&text).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,

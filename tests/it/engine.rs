@@ -309,6 +309,7 @@ fn plan_with(dir: &Path, arns: Vec<String>, events: usize) -> (ScannedPlan, Vec<
     let mut sends = Vec::new();
     let scanned = pipeline::scan_files(
         &[path],
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         |send| sends.push(send),

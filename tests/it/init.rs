@@ -63,6 +63,7 @@ fn writes_a_starter_that_validates_and_runs_locally() {
     // Valid as written, with sends for every room of both files.
     let planned = pipeline::plan_files(
         std::slice::from_ref(&playbook),
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,

@@ -14,7 +14,7 @@ fn plan_of(paths: &[&Path], vars: &[(&str, &str)]) -> Plan {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
-    let planned = plan_files(&paths, &vars, &SettingsOverrides::default(), true);
+    let planned = plan_files(&paths, None, &vars, &SettingsOverrides::default(), true);
     assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
     planned.plan.unwrap()
 }

@@ -67,6 +67,7 @@ fn every_example_has_the_modeline_and_validates() {
     }
     let planned = plan_files(
         &files.iter().map(|p| root().join(p)).collect::<Vec<_>>(),
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,
@@ -191,6 +192,7 @@ fn schema_rejects_what_validation_rejects_where_it_can() {
 fn plan_json_follows_its_schema() {
     let planned = plan_files(
         &[root().join("playbooks")],
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,

@@ -14,6 +14,7 @@ use crate::support::fixtures::{expected_diagnostic, fixtures, root};
 fn run(path: &Path) -> Planned {
     plan_files(
         &[path.to_path_buf()],
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,
@@ -113,6 +114,7 @@ fn several_playbooks_and_folders() {
             root().join("playbooks"),
             root().join("playbooks/maintenance-window.yaml"),
         ],
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,
@@ -123,6 +125,7 @@ fn several_playbooks_and_folders() {
     let empty = tempfile::tempdir().unwrap();
     let planned = plan_files(
         &[empty.path().to_path_buf()],
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,
@@ -138,6 +141,7 @@ fn unreadable_inputs_are_diagnostics_not_panics() {
     let missing = dir.path().join("missing.yaml");
     let planned = plan_files(
         &[bin, missing],
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,
@@ -205,6 +209,7 @@ fn a_folder_reports_broken_links_instead_of_skipping_them() {
     std::fs::create_dir(dir.path().join("folder.yaml")).unwrap();
     let planned = plan_files(
         &[dir.path().to_path_buf()],
+        None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
         true,
@@ -241,7 +246,7 @@ fn rooms_taken_while_reading_match_the_careful_way() {
     std::fs::write(&careful, playbook("!!str First")).unwrap();
 
     let describe = |path: &Path| {
-        let checked = check_files(&[path.to_path_buf()]);
+        let checked = check_files(&[path.to_path_buf()], None);
         let rooms: Vec<String> = checked
             .playbooks
             .iter()

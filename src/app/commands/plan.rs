@@ -48,7 +48,17 @@ pub fn print_plan(
     diagnostics: DiagFormat,
     io: &mut Io<'_>,
 ) -> CmdResult {
-    let planned = pipeline::plan_files(&input.paths, &input.var_map(), &settings.overrides(), true);
+    let reach = match input.reach() {
+        Ok(r) => r,
+        Err(e) => return io.refuse(e),
+    };
+    let planned = pipeline::plan_files(
+        &input.paths,
+        reach.as_ref(),
+        &input.var_map(),
+        &settings.overrides(),
+        true,
+    );
     io.diagnostics(&planned.sources, &planned.diagnostics, diagnostics, false)?;
     let Some(p) = &planned.plan else {
         let line = summary_line(&planned.diagnostics, planned.files);

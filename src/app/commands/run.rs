@@ -126,6 +126,13 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         };
         return print_plan(&a.input, &a.settings, format, a.diagnostics, io);
     }
+    send(a, io).await
+}
+
+/// Ctrl-C and SIGTERM from now on: the first stops new sends (`stop`
+/// turns true), a second quits at once. Installed only once the playbooks
+/// are read, so until then either signal ends the process as usual.
+fn stop_on_signal() -> watch::Receiver<bool> {
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -137,19 +144,23 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         eprintln!("quitting; the journal has every outcome so far");
         std::process::exit(i32::from(Exit::Interrupted.code()));
     });
-    send(a, io, stop).await
+    stop
 }
 
-/// Everything after the dry-run check. `stop` turns true on Ctrl-C or
-/// SIGTERM.
-async fn send(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> CmdResult {
+/// Everything after the dry-run check.
+async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let reports = match preflight(a) {
+        Ok(r) => r,
+        Err(e) => return io.refuse(e),
+    };
+    let reach = match a.input.reach() {
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
     // Validate and plan; nothing is sent from an invalid playbook.
     let mut scanned = pipeline::scan_files(
         &a.input.paths,
+        reach.as_ref(),
         &a.input.var_map(),
         &a.settings.overrides(),
         |_| {},
@@ -163,6 +174,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>, stop: watch::Receiver<bool>) -> CmdR
         return io.end(Exit::Invalid, format_args!("nothing sent: {line}"));
     }
     let plan = scanned.plan;
+    let stop = stop_on_signal();
     let resume = match resume_state(a, &plan, io)? {
         Ok(r) => r,
         Err(exit) => return Ok(exit),

@@ -25,8 +25,13 @@ pub struct ValidateArgs {
 
 /// Runs `validate`.
 pub fn exec(a: &ValidateArgs, io: &mut Io<'_>) -> CmdResult {
+    let reach = match a.input.reach() {
+        Ok(r) => r,
+        Err(e) => return io.refuse(e),
+    };
     let planned = pipeline::plan_files(
         &a.input.paths,
+        reach.as_ref(),
         &a.input.var_map(),
         &SettingsOverrides::default(),
         false,

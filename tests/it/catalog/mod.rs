@@ -22,7 +22,13 @@ use ivschat_playbook::pipeline::{Planned, plan_files};
 use ivschat_playbook::plan::SettingsOverrides;
 
 fn plan(paths: &[PathBuf]) -> Planned {
-    plan_files(paths, &IndexMap::new(), &SettingsOverrides::default(), true)
+    plan_files(
+        paths,
+        None,
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+        true,
+    )
 }
 
 /// Runs the command line in-process: (exit code, stdout, stderr).
