@@ -329,3 +329,43 @@ fn paramfile_reads_text_relative_to_the_folder() {
             .contains("UTF-8")
     );
 }
+
+/// Input nested deeper than any real one is refused as invalid (252)
+/// before a parser recurses into it: no stack overflow (134).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deeply_nested_input_is_refused_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = emulator(true).await;
+    let url = emu.endpoint_url();
+    write(
+        dir.path(),
+        "deep.json",
+        &format!("{}1{}", "{\"a\":".repeat(25_000), "}".repeat(25_000)),
+    );
+    write(
+        dir.path(),
+        "short.txt",
+        &format!("a={}{}", "[".repeat(25_000), "]".repeat(25_000)),
+    );
+    let query = format!("{}a{}", "[".repeat(15_000), "]".repeat(15_000));
+    let base = [
+        "--room-identifier",
+        ARN,
+        "--event-name",
+        "E",
+        "--endpoint-url",
+        &url,
+    ];
+    for extra in [
+        vec!["--attributes", "file://deep.json"],
+        vec!["--attributes", "file://short.txt"],
+        vec!["--attributes", "a=b", "--query", &query],
+        vec!["--cli-input-json", "file://deep.json"],
+    ] {
+        let args: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
+        let r = ours(dir.path(), &args, &[]).await;
+        assert_eq!(r.code, 252, "{extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains("levels deep"), "{extra:?}: {}", r.stderr);
+    }
+    assert!(emu.events().is_empty(), "nothing was sent");
+}

@@ -147,6 +147,54 @@ fn parse_error(flag: &str, message: &str) -> InputError {
 /// own example is written that way. A word that follows one ending in a
 /// comma is taken as the rest of the shorthand (joined with the space the
 /// shell removed); any other extra word is still an unknown option.
+/// How deeply brackets may nest in a value: attributes are a flat map of
+/// strings and input files hold one level more, so this is far above any
+/// real input, and far below what a recursive parser can take on its stack.
+pub const MAX_NESTING: usize = 64;
+
+/// The deepest nesting of `[`, `{` and `(` in `text`, outside quotes.
+pub fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q == '"' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '"' | '\'' | '`' => quote = Some(c),
+                '[' | '{' | '(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ']' | '}' | ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
+}
+
+/// Refuses a value nested deeper than [`MAX_NESTING`], before a parser
+/// recurses into it.
+fn check_nesting(flag: &str, text: &str) -> Result<(), InputError> {
+    let depth = nesting_depth(text);
+    if depth > MAX_NESTING {
+        return Err(parse_error(
+            flag,
+            &format!("it nests {depth} levels deep; at most {MAX_NESTING} are read"),
+        ));
+    }
+    Ok(())
+}
+
 fn attributes_param(pieces: &[String], cwd: &Path) -> Result<IndexMap<String, String>, InputError> {
     let flag = "--attributes";
     let mut joined = pieces.first().cloned().unwrap_or_default();
@@ -171,6 +219,7 @@ fn attributes_param(pieces: &[String], cwd: &Path) -> Result<IndexMap<String, St
         Ok(None) => joined,
         Err(e) => return Err(parse_error(flag, &e)),
     };
+    check_nesting(flag, &value)?;
     let mut problems = Vec::new();
     let map = if shorthand::looks_like_json(&value) {
         if !value.trim_start().starts_with('{') {
@@ -228,6 +277,7 @@ fn cli_input(
         Ok(None) => (raw.clone(), format!("--{name}")),
         Err(e) => return Err(parse_error(&format!("--{name}"), &e)),
     };
+    check_nesting(&format!("--{name}"), &text)?;
     let value = if yaml {
         let mut sources = Sources::default();
         let file = sources.add(PathBuf::from(label), text);

@@ -45,6 +45,13 @@ pub struct Query(jmespath::Expression<'static>);
 impl Query {
     /// Compiles an expression; the error reads like the AWS CLI's.
     pub fn compile(expression: &str) -> Result<Query, String> {
+        let depth = super::input::nesting_depth(expression);
+        if depth > super::input::MAX_NESTING {
+            return Err(format!(
+                "Bad value for --query: it nests {depth} levels deep; at most {} are read",
+                super::input::MAX_NESTING
+            ));
+        }
         jmespath::compile(expression)
             .map(Query)
             .map_err(|e| format!("Bad value for --query {expression}: {e}"))
