@@ -68,7 +68,9 @@ pub struct SettingsArgs {
     /// quota). Default 50.
     #[arg(long, value_parser = parse_rate)]
     pub rate: Option<f64>,
-    /// Sends allowed at once after an idle moment. Default 5.
+    /// Sends allowed at once after an idle moment, on top of the rate.
+    /// Rate plus burst is kept within the quota of 100 per second (the
+    /// burst is cut to fit, so at --rate 100 it is 1). Default 5.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub burst: Option<u32>,
     /// Most sends in flight at once. Default 32.

@@ -54,6 +54,15 @@ pub struct SettingsOverrides {
     pub timeout_ms: Option<u64>,
 }
 
+/// The burst that keeps every one-second window within the quota: after an
+/// idle moment a burst of `b` goes out at once and the rate `r` follows, so
+/// one second can hold `r + b` sends. The burst is cut so that `r + b` is at
+/// most the quota, and is never below 1 (the limiter's smallest).
+pub fn fit_burst(rate: f64, burst: u32) -> u32 {
+    let room = (f64::from(SEND_EVENT_QUOTA_TPS) - rate).floor().max(1.0) as u32;
+    burst.clamp(1, room)
+}
+
 impl EffectiveSettings {
     /// Combines playbook settings and flags. When several playbooks run
     /// together and disagree, the most careful value wins: the lowest rate,
@@ -74,6 +83,7 @@ impl EffectiveSettings {
             .burst
             .or_else(|| min_of(settings.iter().filter_map(|s| s.burst)))
             .unwrap_or(DEFAULT_BURST);
+        let burst = fit_burst(rate, burst);
         let concurrency = flags
             .concurrency
             .or_else(|| min_of(settings.iter().filter_map(|s| s.concurrency)))
@@ -99,5 +109,27 @@ impl EffectiveSettings {
             max_attempts,
             timeout_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_plus_burst_stays_within_the_quota() {
+        assert_eq!(fit_burst(50.0, 5), 5);
+        assert_eq!(fit_burst(100.0, 100), 1);
+        assert_eq!(fit_burst(100.0, 5), 1);
+        assert_eq!(fit_burst(90.0, 20), 10);
+        assert_eq!(fit_burst(99.5, 5), 1);
+        assert_eq!(fit_burst(1.0, 100), 99);
+        let flags = SettingsOverrides {
+            rate: Some(100.0),
+            burst: Some(100),
+            ..Default::default()
+        };
+        let s = EffectiveSettings::resolve(&[], &flags);
+        assert_eq!((s.rate, s.burst), (100.0, 1));
     }
 }

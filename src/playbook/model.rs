@@ -125,7 +125,8 @@ pub struct Settings {
     #[schemars(range(min = 0.01, max = 100.0))]
     pub rate: Option<f64>,
     /// How many sends may go at once after an idle moment, per account and
-    /// region. Default 5.
+    /// region, on top of the rate. Rate plus burst is kept within the quota
+    /// of 100 per second: the burst is cut to fit. Default 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 100))]
     pub burst: Option<u32>,

@@ -113,9 +113,11 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             .collect();
         let _ = writeln!(
             out,
-            "Peak attempts per second (limit {}): {}.",
+            "Peak attempts in one second: {} (at most rate {} + burst {} = {} in each account and region; the quota is 100).",
+            peaks.join(", "),
+            head.settings.rate,
+            head.settings.burst,
             head.settings.rate + f64::from(head.settings.burst),
-            peaks.join(", ")
         );
     }
     let (list, total) = problems(journal, offset, 10, false)?;

@@ -354,3 +354,28 @@ async fn no_credentials_means_nothing_is_sent_or_journaled() {
         0
     );
 }
+
+/// A burst that would let one second hold more than the quota is cut to
+/// fit: `--rate 100 --burst 100` sends at most 100 in any second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_plus_burst_never_exceeds_the_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let pb = write_playbook(dir.path(), 150, &["us-west-2"], 2, 100);
+    let out = run_to(
+        dir.path(),
+        &emu.endpoint_url(),
+        &["--rate", "100", "--burst", "100", "--report", "r.json"],
+        &pb,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let r = report(&dir.path().join("r.json"));
+    assert_eq!(r.settings.burst, 1, "the burst is cut to fit the quota");
+    assert!(
+        r.summary.regions[0].peak_per_second <= 100,
+        "{} attempts in one second",
+        r.summary.regions[0].peak_per_second
+    );
+    assert_eq!(emu.events().len(), 300);
+}
