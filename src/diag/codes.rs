@@ -78,6 +78,7 @@ pub const ALL: &[&str] = &[
     "playbook::unknown-tag",
     "playbook::unreadable",
     "playbook::unsupported-version",
+    "playbook::unused-var",
     "playbook::wrong-type",
     "yaml::alias-bomb",
     "yaml::complex-key",

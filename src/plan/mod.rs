@@ -15,6 +15,7 @@
 //! - [`render`]: one room's sends, and rendering problems.
 //! - [`scan`]: every send once; [`ScannedPlan`], what a run sends.
 //! - [`output`]: the plan as a table or JSON.
+//! - [`vars`]: `--var` values no template reads.
 
 pub mod ids;
 pub mod output;
@@ -22,6 +23,7 @@ pub mod planner;
 pub mod render;
 pub mod scan;
 pub mod settings;
+pub mod vars;
 
 pub use output::{render_table, write_json};
 pub use planner::{PlanRoom, Planner};

@@ -50,6 +50,10 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
         "the generic fallback for schema keywords with no wording of their own",
     ),
     (
+        "playbook::unused-var",
+        "needs --var on the command line (a test gives one)",
+    ),
+    (
         "catalog::invalid-glob",
         "a test gives the bad pattern on the command line",
     ),

@@ -322,3 +322,50 @@ fn files_too_large_or_unreadable_are_diagnostics() {
         codes(&pb)
     );
 }
+
+/// A `--var` that no template reads is a warning naming the closest name
+/// read, not silence; `--deny-warnings` makes it fail.
+#[test]
+fn a_cli_variable_no_template_reads_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    std::fs::write(
+        &pb,
+        "version: 1\nvars: { minutes: \"15\" }\nrooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456\nevents:\n  - name: SystemMessage\n    attributes:\n      msgText: \"closes in {{ minutes }} minutes\"\n",
+    )
+    .unwrap();
+    let vars: IndexMap<String, String> = [("minuts".to_string(), "5".to_string())].into();
+    let planned = plan_files(
+        std::slice::from_ref(&pb),
+        None,
+        &vars,
+        &SettingsOverrides::default(),
+        false,
+    );
+    let d = planned
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "playbook::unused-var")
+        .expect("a warning");
+    assert_eq!(d.severity, Severity::Warning);
+    assert!(d.message.contains("--var minuts"), "{}", d.message);
+    assert_eq!(d.hint.as_deref(), Some("did you mean `--var minutes=…`?"));
+    // A variable a template reads is not flagged.
+    let used: IndexMap<String, String> = [("minutes".to_string(), "5".to_string())].into();
+    let planned = plan_files(&[pb], None, &used, &SettingsOverrides::default(), false);
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    // The command line: a warning passes, unless warnings are denied.
+    let bin = crate::support::bin();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(bin)
+            .args(["validate", "--var", "minuts=5"])
+            .args(extra)
+            .arg(dir.path().join("p.yaml"))
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&[]).status.code(), Some(0));
+    let denied = run(&["--deny-warnings"]);
+    assert_eq!(denied.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("playbook::unused-var"));
+}
