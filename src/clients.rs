@@ -120,11 +120,17 @@ impl Clients {
             .credentials
             .as_ref()
             .ok_or_else(|| "no credentials provider is configured".to_string())?;
-        provider
+        let creds = provider
             .provide_credentials()
             .await
-            .map(|_| ())
-            .map_err(|e| error_chain(&e))
+            .map_err(|e| error_chain(&e))?;
+        // Whatever the chain found (a profile, SSO, an instance role) is
+        // kept out of every log line from now on.
+        crate::redact::register(creds.secret_access_key());
+        if let Some(token) = creds.session_token() {
+            crate::redact::register(token);
+        }
+        Ok(())
     }
 }
 

@@ -21,7 +21,8 @@
 //!
 //! 0. leaves: [`diag`] (diagnostics and their rendering), [`service`] (what
 //!    IVS Chat accepts), [`yaml`] (the one YAML parser pass), [`fs`] (reading
-//!    input files), [`schema`] (JSON-Schema generation)
+//!    input files), [`schema`] (JSON-Schema generation), [`redact`] (secrets
+//!    kept out of logs)
 //! 1. formats: [`catalog`] (event definitions), [`playbook`] (the playbook
 //!    format, loading, templates)
 //! 2. [`validate`]: schema and semantic checks → [`validate::CheckedPlaybook`]
@@ -40,6 +41,7 @@
 // Layer 0: leaves.
 pub mod diag;
 pub mod fs;
+pub mod redact;
 pub mod schema;
 pub mod service;
 pub mod yaml;

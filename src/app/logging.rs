@@ -3,9 +3,11 @@
 
 use std::io::IsTerminal;
 
-/// Crates that log requests (signed headers, canonical requests, session
-/// tokens) at debug or trace level. They are capped whatever the user asks
-/// for: credentials never reach the logs.
+/// Crates that log whole requests (signed headers, canonical requests) at
+/// debug or trace level. They are capped so that `-vvv` stays readable;
+/// what keeps credentials out of the logs is [`crate::redact`], which every
+/// line passes through, whatever the filter (a span filter such as
+/// `[try_attempt]=trace` is not held by these caps).
 const CAPPED: &[(&str, &str)] = &[
     ("aws_sigv4", "warn"),
     ("aws_smithy_runtime", "info"),
@@ -67,9 +69,27 @@ pub fn init(verbose: u8) {
     }
     let filter = tracing_subscriber::EnvFilter::try_new(directives.join(","))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    crate::redact::register_from_env();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Redacting(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+/// Stderr for log lines, each cleaned of secrets ([`crate::redact`]). The
+/// formatter writes one event in one call, so a secret is never split
+/// across writes.
+struct Redacting(std::io::Stderr);
+
+impl std::io::Write for Redacting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(crate::redact::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
