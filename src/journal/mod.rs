@@ -22,6 +22,7 @@ pub use reader::{Flow, TornLine, finish_of, for_each, for_each_from, read, recor
 pub use writer::{Journal, lock};
 
 use chrono::{DateTime, Utc};
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +106,76 @@ pub struct RunHeader {
     /// What this run resumed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
+    /// Where the run sent (absent in journals of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    /// The `--var` values it was given.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub vars: IndexMap<String, String>,
+}
+
+/// Where a run sends: recorded so a resume sends the rest to the same place
+/// (a rehearsal must never finish in production).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// The emulator embedded in the run (`--local`).
+    Local,
+    /// An endpoint other than AWS (`--endpoint-url`, or
+    /// `AWS_ENDPOINT_URL_IVSCHAT` / `AWS_ENDPOINT_URL`).
+    Endpoint {
+        /// The URL.
+        url: String,
+    },
+    /// Amazon IVS Chat itself.
+    Aws {
+        /// The profile (`--profile`, `AWS_PROFILE`), or none for the default
+        /// credential chain.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
+        /// The accounts of the rooms sent to.
+        accounts: Vec<String>,
+    },
+}
+
+impl Target {
+    /// Where it is, in words: `AWS accounts 123456789012 (profile prod)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Local => "the local emulator (--local)".to_string(),
+            Target::Endpoint { url } => format!("the endpoint {url}"),
+            Target::Aws { profile, accounts } => format!(
+                "AWS, account{} {} ({})",
+                if accounts.len() == 1 { "" } else { "s" },
+                accounts.join(", "),
+                match profile {
+                    Some(p) => format!("profile {p}"),
+                    None => "the default credential chain".to_string(),
+                }
+            ),
+        }
+    }
+
+    /// The `run` flags that select it.
+    pub fn flags(&self) -> Vec<String> {
+        match self {
+            Target::Local => vec!["--local".into()],
+            Target::Endpoint { url } => vec!["--endpoint-url".into(), url.clone()],
+            Target::Aws {
+                profile: Some(p), ..
+            } => vec!["--profile".into(), p.clone()],
+            Target::Aws { profile: None, .. } => Vec::new(),
+        }
+    }
+
+    /// Whether two targets are the same place (accounts aside: the plan
+    /// decides those, and the plan hash holds them).
+    pub fn same_place(&self, other: &Target) -> bool {
+        match (self, other) {
+            (Target::Aws { profile: a, .. }, Target::Aws { profile: b, .. }) => a == b,
+            (a, b) => a == b,
+        }
+    }
 }
 
 /// A send about to go out.

@@ -25,6 +25,9 @@ pub struct ResumeState {
     pub in_flight: HashSet<String>,
     /// Whether the file is a journal (a resumed run appends to it).
     pub is_journal: bool,
+    /// The last run's header, when read from a journal: where it sent, and
+    /// with which variables and settings.
+    pub header: Option<super::RunHeader>,
 }
 
 impl ResumeState {
@@ -41,7 +44,8 @@ impl ResumeState {
             match rec {
                 JournalRecord::Run(h) => {
                     saw_run = true;
-                    st.plan_hash = h.plan_hash;
+                    st.plan_hash = h.plan_hash.clone();
+                    st.header = Some(h);
                     // Sends started by an earlier run that never ended.
                     for id in open.drain() {
                         st.unknown.insert(id.clone());

@@ -38,6 +38,12 @@ pub struct ReportHead {
     /// Resumed from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
+    /// Where it sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<crate::journal::Target>,
+    /// The `--var` values.
+    #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
+    pub vars: indexmap::IndexMap<String, String>,
     /// Totals.
     pub summary: RunSummary,
 }
@@ -233,6 +239,8 @@ pub fn head(
         ended_at,
         interrupted,
         resumed_from: header.resumed_from,
+        target: header.target,
+        vars: header.vars,
         summary,
     })
 }

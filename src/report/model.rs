@@ -55,6 +55,12 @@ pub struct Report {
     /// The journal or report this run resumed from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resumed_from: Option<String>,
+    /// Where the run sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<crate::journal::Target>,
+    /// The `--var` values it was given.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub vars: IndexMap<String, String>,
     /// Totals.
     pub summary: RunSummary,
     /// Every send of the plan, in the order they ended.

@@ -146,15 +146,33 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
     }
     let retry = count(head, Status::Failed) + count(head, Status::Planned);
     if retry > 0 {
-        let paths: Vec<String> = head.playbooks.iter().map(|p| shell_word(&p.path)).collect();
         let _ = writeln!(
             out,
-            "To send the {retry} failed or not attempted: ivschat-playbook run --resume {} {}",
-            shell_word(&journal.display().to_string()),
-            paths.join(" ")
+            "To send the {retry} failed or not attempted: {}",
+            resume_command(head, journal)
         );
     }
     Ok(out)
+}
+
+/// The command that sends exactly the rest: the same journal, target,
+/// variables and playbooks (a resume takes the settings from the journal).
+pub fn resume_command(head: &ReportHead, journal: &Path) -> String {
+    let mut words = vec![
+        "ivschat-playbook".to_string(),
+        "run".into(),
+        "--resume".into(),
+        shell_word(&journal.display().to_string()),
+    ];
+    if let Some(t) = &head.target {
+        words.extend(t.flags().iter().map(|f| shell_word(f)));
+    }
+    for (k, v) in &head.vars {
+        words.push("--var".into());
+        words.push(shell_word(&format!("{k}={v}")));
+    }
+    words.extend(head.playbooks.iter().map(|p| shell_word(&p.path)));
+    words.join(" ")
 }
 
 /// Markdown, suitable for `$GITHUB_STEP_SUMMARY`.

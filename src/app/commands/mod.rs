@@ -9,4 +9,5 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod send_event;
+pub mod target;
 pub mod validate;

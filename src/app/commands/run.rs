@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use super::plan::{PlanFormat, print_plan};
 use super::report::ReportFile;
+use super::target::{self, Asked};
 use crate::app::args::{InputArgs, SettingsArgs};
 use crate::app::exit::{CmdResult, Exit, Failure, OrExit};
 use crate::app::io::{Io, summary_line};
@@ -27,12 +28,14 @@ use crate::emulator::EmulatorHandle;
 use crate::execute::progress::ProgressReporter;
 use crate::execute::{ChatApi, ClientOptions, Engine, SdkChatApi};
 use crate::journal::resume::ResumeState;
-use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, Status};
+use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, Status, Target};
 use crate::pipeline;
 use crate::plan::ScannedPlan;
+use crate::plan::SettingsOverrides;
 use crate::report::build;
 use crate::report::model::ToolInfo;
 use crate::report::render::{self, Format};
+use indexmap::IndexMap;
 
 /// `run` options.
 #[derive(Debug, Args)]
@@ -85,6 +88,15 @@ pub struct RunArgs {
     /// AWS_ENDPOINT_URL are honoured too).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Send to AWS without asking first (at a terminal, a run against AWS
+    /// says where it sends and asks; runs against --local or an endpoint
+    /// never ask).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Resume, sending the rest somewhere else than the journal recorded
+    /// (for example a rehearsal's journal, now against AWS).
+    #[arg(long, requires = "resume")]
+    pub retarget: bool,
     /// Do not fsync the journal (faster; a power loss may lose its last
     /// lines, a process crash does not).
     #[arg(long)]
@@ -157,12 +169,20 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
+    // An earlier run comes first: a resume sends the rest with its
+    // variables, settings and target.
+    let resume = match load_resume(a, io)? {
+        Ok(r) => r,
+        Err(exit) => return Ok(exit),
+    };
+    let recorded = resume.as_ref().and_then(|r| r.header.as_ref());
+    let vars = effective_vars(a, recorded);
     // Validate and plan; nothing is sent from an invalid playbook.
     let mut scanned = pipeline::scan_files(
         &a.input.paths,
         reach.as_ref(),
-        &a.input.var_map(),
-        &a.settings.overrides(),
+        &vars,
+        &effective_overrides(a, recorded),
         |_| {},
     );
     if let Some(rate) = a.unchecked_rate {
@@ -174,12 +194,20 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         return io.end(Exit::Invalid, format_args!("nothing sent: {line}"));
     }
     let plan = scanned.plan;
-    let stop = stop_on_signal();
-    let resume = match resume_state(a, &plan, io)? {
-        Ok(r) => r,
-        Err(exit) => return Ok(exit),
+    if let Some(st) = &resume
+        && let Err(exit) = check_resume(a, st, &plan, io)?
+    {
+        return Ok(exit);
+    }
+    let target = match choose_target(a, recorded, &plan) {
+        Ok(t) => t,
+        Err(e) => return io.refuse(e),
     };
-    let (api, emulator) = match connect(a, &plan, io).await? {
+    if let Err(exit) = say_where(a, &target, &plan, io)? {
+        return Ok(exit);
+    }
+    let stop = stop_on_signal();
+    let (api, emulator) = match connect(a, &target, &plan, io).await? {
         Ok(c) => c,
         Err(exit) => return Ok(exit),
     };
@@ -193,7 +221,12 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         Some(st) => Some(crate::journal::lock(&st.source)?),
         None => None,
     };
-    let OpenJournal { journal, offset } = open_journal(a, &plan, resume.as_ref(), &path).await?;
+    let header = Recorded {
+        target: &target,
+        vars: &vars,
+    };
+    let OpenJournal { journal, offset } =
+        open_journal(a, &plan, resume.as_ref(), header, &path).await?;
     writeln!(
         io.err,
         "sending {} events to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
@@ -234,24 +267,54 @@ fn preflight(a: &RunArgs) -> anyhow::Result<Vec<ReportFile>> {
     Ok(reports)
 }
 
-/// The earlier run's outcomes, when resuming: the plan must be the one the
-/// earlier run ran. `Err(exit)` is a refusal already written.
-fn resume_state(
-    a: &RunArgs,
-    plan: &ScannedPlan,
-    io: &mut Io<'_>,
-) -> Result<Result<Option<ResumeState>, Exit>, Failure> {
+/// The earlier run's outcomes, when resuming. `Err(exit)` is a refusal
+/// already written.
+fn load_resume(a: &RunArgs, io: &mut Io<'_>) -> Result<Result<Option<ResumeState>, Exit>, Failure> {
     let Some(path) = &a.resume else {
         return Ok(Ok(None));
     };
-    let st = match crate::report::resume::load(path) {
-        Ok(st) => st,
-        Err(e) => {
-            return io
-                .refuse(format_args!("cannot resume from {}: {e}", path.display()))
-                .map(Err);
-        }
+    match crate::report::resume::load(path) {
+        Ok(st) => Ok(Ok(Some(st))),
+        Err(e) => io
+            .refuse(format_args!("cannot resume from {}: {e}", path.display()))
+            .map(Err),
+    }
+}
+
+/// The `--var` values: those given, or for a resume given none, those the
+/// journal recorded.
+fn effective_vars(a: &RunArgs, recorded: Option<&RunHeader>) -> IndexMap<String, String> {
+    match recorded {
+        Some(h) if a.input.vars.is_empty() => h.vars.clone(),
+        _ => a.input.var_map(),
+    }
+}
+
+/// The settings flags, each one not given taken, for a resume, from the
+/// settings the journal recorded.
+fn effective_overrides(a: &RunArgs, recorded: Option<&RunHeader>) -> SettingsOverrides {
+    let flags = a.settings.overrides();
+    let Some(h) = recorded else {
+        return flags;
     };
+    let r = &h.settings;
+    SettingsOverrides {
+        rate: flags.rate.or(Some(r.rate)),
+        burst: flags.burst.or(Some(r.burst)),
+        concurrency: flags.concurrency.or(Some(r.concurrency)),
+        max_attempts: flags.max_attempts.or(Some(r.max_attempts)),
+        timeout_ms: flags.timeout_ms.or(Some(r.timeout_ms)),
+    }
+}
+
+/// The plan must be the one the earlier run ran. `Err(exit)` is a refusal
+/// already written.
+fn check_resume(
+    a: &RunArgs,
+    st: &ResumeState,
+    plan: &ScannedPlan,
+    io: &mut Io<'_>,
+) -> Result<Result<(), Exit>, Failure> {
     let hash = &plan.overview.plan_hash;
     if st.plan_hash != *hash && !a.force {
         return io
@@ -279,7 +342,66 @@ fn resume_state(
                 .to_string()
         }
     )?;
-    Ok(Ok(Some(st)))
+    Ok(Ok(()))
+}
+
+/// Where this run sends: the flags', or a resumed journal's.
+fn choose_target(
+    a: &RunArgs,
+    recorded: Option<&RunHeader>,
+    plan: &ScannedPlan,
+) -> Result<Target, String> {
+    let mut accounts: Vec<String> = plan
+        .overview
+        .summary
+        .regions
+        .iter()
+        .map(|r| r.account.clone())
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    let asked = Asked {
+        local: a.local,
+        endpoint_url: a.endpoint_url.as_deref(),
+        profile: a.profile.as_deref(),
+        retarget: a.retarget,
+    };
+    target::resolve(&asked, recorded.and_then(|h| h.target.as_ref()), &accounts)
+}
+
+/// Says where the sends go before any goes; against AWS at a terminal,
+/// asks first. `Err(exit)`: not confirmed, nothing sent.
+fn say_where(
+    a: &RunArgs,
+    target: &Target,
+    plan: &ScannedPlan,
+    io: &mut Io<'_>,
+) -> Result<Result<(), Exit>, Failure> {
+    let s = &plan.overview.summary;
+    let mut regions: Vec<&str> = s.regions.iter().map(|r| r.region.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let line = format!(
+        "target: {}; regions {}; {} sends to {} rooms at up to {}/s per account and region",
+        target.describe(),
+        regions.join(", "),
+        s.sends,
+        s.rooms,
+        plan.overview.settings.rate
+    );
+    writeln!(io.err, "{line}")?;
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if target::needs_confirmation(target, interactive, a.yes)
+        && !target::confirm("Send these events?")?
+    {
+        return io
+            .end(
+                Exit::Invalid,
+                "nothing sent: not confirmed (--yes skips the question)",
+            )
+            .map(Err);
+    }
+    Ok(Ok(()))
 }
 
 /// Clients for every region of the plan: the embedded emulator, or AWS
@@ -287,6 +409,7 @@ fn resume_state(
 /// journaled or sent. `Err(exit)` is a refusal already written.
 async fn connect(
     a: &RunArgs,
+    target: &Target,
     plan: &ScannedPlan,
     io: &mut Io<'_>,
 ) -> Result<Result<(Arc<dyn ChatApi>, Option<EmulatorHandle>), Exit>, Failure> {
@@ -299,7 +422,7 @@ async fn connect(
         .collect();
     regions.dedup();
     let mut emulator = None;
-    let options = if a.local {
+    let options = if *target == Target::Local {
         let handle = crate::emulator::spawn(crate::emulator::EmulatorConfig {
             auto_create_rooms: true,
             ..Default::default()
@@ -311,11 +434,16 @@ async fn connect(
         emulator = Some(handle);
         options
     } else {
+        let (profile, endpoint_url) = match target {
+            Target::Endpoint { url } => (a.profile.clone(), Some(url.clone())),
+            Target::Aws { profile, .. } => (profile.clone(), None),
+            Target::Local => (None, None),
+        };
         ClientOptions {
-            profile: a.profile.clone(),
+            profile,
             region: a.region.clone(),
             fallback_region: None,
-            endpoint_url: a.endpoint_url.clone(),
+            endpoint_url,
             static_credentials: None,
             connect_timeout: Duration::from_secs(3),
         }
@@ -349,6 +477,13 @@ fn local_options(handle: &EmulatorHandle) -> ClientOptions {
     }
 }
 
+/// What the run header records besides the plan: where, and with what.
+#[derive(Clone, Copy)]
+struct Recorded<'a> {
+    target: &'a Target,
+    vars: &'a IndexMap<String, String>,
+}
+
 /// The journal being written, and where this run's part of it starts.
 struct OpenJournal {
     journal: Journal,
@@ -374,6 +509,7 @@ async fn open_journal(
     a: &RunArgs,
     plan: &ScannedPlan,
     resume: Option<&ResumeState>,
+    recorded: Recorded<'_>,
     path: &Path,
 ) -> Result<OpenJournal, Failure> {
     let journal = Journal::open(path, !a.no_fsync)
@@ -391,6 +527,8 @@ async fn open_journal(
             settings: o.settings.clone(),
             sends: o.summary.sends,
             resumed_from: resume.map(|r| r.source.display().to_string()),
+            target: Some(recorded.target.clone()),
+            vars: recorded.vars.clone(),
         }))
         .await
         .with_context(|| format!("cannot write the journal {}", path.display()))?;

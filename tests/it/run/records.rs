@@ -104,3 +104,82 @@ async fn a_journal_damaged_mid_file_is_not_reported_as_if_whole() {
         text(&out)
     );
 }
+
+/// A rehearsal cannot finish in production: the journal records where it
+/// sent and with which variables; the printed hint repeats them, a resume
+/// given no target sends where the journal did, and another target is
+/// refused unless `--retarget`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    let mut text = String::from("version: 1\nrooms:\n");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  - arn:aws:ivschat:us-west-2:123456789012:room/r{i:04}\n"
+        ));
+    }
+    text.push_str("events:\n  - name: E\n    attributes: { msg: \"{{ x }}\" }\n");
+    std::fs::write(&pb, text).unwrap();
+    let child = super::command(dir.path())
+        .args(["run", "--local", "--rate", "20", "--var", "x=hello"])
+        .args(["--journal", "j.jsonl", "p.yaml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    super::wait_for_ends(&dir.path().join("j.jsonl"), 5).await;
+    super::signal(&child, libc::SIGINT);
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text_of(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let hint = stderr
+        .lines()
+        .find_map(|l| {
+            l.split_once("not attempted: ")
+                .map(|(_, cmd)| cmd.to_string())
+        })
+        .unwrap_or_else(|| panic!("no hint: {stderr}"));
+    assert_eq!(
+        hint,
+        "ivschat-playbook run --resume j.jsonl --local --var x=hello p.yaml"
+    );
+    // Another place is refused, nothing is sent.
+    let other = super::command(dir.path())
+        .args([
+            "run",
+            "--resume",
+            "j.jsonl",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .arg("p.yaml")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(other.status.code(), Some(2), "{}", text_of(&other));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("--retarget"));
+    // No target and no --var: the rest goes where the journal sent, with
+    // its variables (a different x would change the plan and be refused).
+    let rest = super::command(dir.path())
+        .args(["run", "--resume", "j.jsonl", "--report", "r.json", "p.yaml"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(rest.status.code(), Some(0), "{}", text_of(&rest));
+    assert!(
+        String::from_utf8_lossy(&rest.stderr).contains("target: the local emulator"),
+        "{}",
+        text_of(&rest)
+    );
+    let r = report(&dir.path().join("r.json"));
+    assert_eq!(count(&r, Status::Sent) + count(&r, Status::Skipped), 40);
+}
+
+fn text_of(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
