@@ -301,28 +301,60 @@ fn compare(o: &Definition, n: &Definition, version: Option<u32>, out: &mut Vec<C
     }
 }
 
+/// Changes to one attribute kept by both versions, rule by rule.
 fn compare_attribute(
+    o: &AttributeDef,
+    n: &AttributeDef,
+    push: &mut impl FnMut(ChangeKind, Option<&str>, String, Location),
+) {
+    required_change(o, n, push);
+    enum_changes(o, n, push);
+    pattern_change(o, n, push);
+    limit_changes(o, n, push);
+    default_change(o, n, push);
+    if o.description != n.description {
+        let key = n.key.as_str();
+        push(
+            ChangeKind::DescriptionChanged,
+            Some(key),
+            format!("attribute `{key}`: description changed"),
+            n.at,
+        );
+    }
+}
+
+/// `required` switched on or off.
+fn required_change(
+    o: &AttributeDef,
+    n: &AttributeDef,
+    push: &mut impl FnMut(ChangeKind, Option<&str>, String, Location),
+) {
+    let key = n.key.as_str();
+    match (o.required, n.required) {
+        (false, true) => push(
+            ChangeKind::AttributeNowRequired,
+            Some(key),
+            format!("attribute `{key}` is now required"),
+            n.required_at.unwrap_or(n.at),
+        ),
+        (true, false) => push(
+            ChangeKind::AttributeNowOptional,
+            Some(key),
+            format!("attribute `{key}` is no longer required"),
+            n.at,
+        ),
+        _ => {}
+    }
+}
+
+/// An `enum` added or removed, or each value it lost and gained.
+fn enum_changes(
     o: &AttributeDef,
     n: &AttributeDef,
     push: &mut impl FnMut(ChangeKind, Option<&str>, String, Location),
 ) {
     let key = n.key.as_str();
     let k = Some(key);
-    match (o.required, n.required) {
-        (false, true) => push(
-            ChangeKind::AttributeNowRequired,
-            k,
-            format!("attribute `{key}` is now required"),
-            n.required_at.unwrap_or(n.at),
-        ),
-        (true, false) => push(
-            ChangeKind::AttributeNowOptional,
-            k,
-            format!("attribute `{key}` is no longer required"),
-            n.at,
-        ),
-        _ => {}
-    }
     match (&o.enum_values, &n.enum_values) {
         (None, Some(e)) => push(
             ChangeKind::EnumAdded,
@@ -356,6 +388,16 @@ fn compare_attribute(
         }
         (None, None) => {}
     }
+}
+
+/// A `pattern` added, changed or removed.
+fn pattern_change(
+    o: &AttributeDef,
+    n: &AttributeDef,
+    push: &mut impl FnMut(ChangeKind, Option<&str>, String, Location),
+) {
+    let key = n.key.as_str();
+    let k = Some(key);
     let (op, np) = (
         o.pattern.as_ref().map(|p| (&p.value.source, p.at)),
         n.pattern.as_ref().map(|p| (&p.value.source, p.at)),
@@ -381,6 +423,16 @@ fn compare_attribute(
         ),
         _ => {}
     }
+}
+
+/// `max_length`, `max_bytes` and `min_length` added, removed or moved:
+/// tighter is breaking, looser is not.
+fn limit_changes(
+    o: &AttributeDef,
+    n: &AttributeDef,
+    push: &mut impl FnMut(ChangeKind, Option<&str>, String, Location),
+) {
+    let key = n.key.as_str();
     let limits = [
         (
             "max_length",
@@ -422,8 +474,18 @@ fn compare_attribute(
             ),
             _ => continue,
         };
-        push(kind, k, format!("attribute `{key}`: {message}"), at);
+        push(kind, Some(key), format!("attribute `{key}`: {message}"), at);
     }
+}
+
+/// A `default` added, changed or removed.
+fn default_change(
+    o: &AttributeDef,
+    n: &AttributeDef,
+    push: &mut impl FnMut(ChangeKind, Option<&str>, String, Location),
+) {
+    let key = n.key.as_str();
+    let k = Some(key);
     match (&o.default, &n.default) {
         (Some(a), Some(b)) if a.value != b.value => push(
             ChangeKind::DefaultChanged,
@@ -447,13 +509,5 @@ fn compare_attribute(
             n.at,
         ),
         _ => {}
-    }
-    if o.description != n.description {
-        push(
-            ChangeKind::DescriptionChanged,
-            k,
-            format!("attribute `{key}`: description changed"),
-            n.at,
-        );
     }
 }

@@ -457,6 +457,7 @@ impl DocRules for CatalogRules {
     }
 }
 
+/// One schema error in the definition file's words, by error-kind family.
 fn schema_diagnostic(
     t: &Translator<'_, CatalogRules>,
     err: &jsonschema::ValidationError<'_>,
@@ -472,19 +473,8 @@ fn schema_diagnostic(
         |s| crate::yaml::unescape_pointer(s),
     );
     let d = match err.kind() {
-        // Optional values are `anyOf: [the value, null]`: report what is
-        // wrong with the value, not that it is not null either.
         ValidationErrorKind::AnyOf { context } => {
-            let mut meant = Vec::new();
-            for errs in context.iter().filter(|errs| {
-                !errs.iter().all(|e| {
-                    matches!(e.kind(), ValidationErrorKind::Type { kind: jsonschema::error::TypeKind::Single(t) } if t.to_string() == "null")
-                })
-            }) {
-                for e in errs {
-                    t.translate(e, &mut meant);
-                }
-            }
+            let meant = not_null_branches(t, context);
             if !meant.is_empty() {
                 out.extend(meant);
                 return;
@@ -492,54 +482,9 @@ fn schema_diagnostic(
             Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at)
         }
         ValidationErrorKind::Required { property } => {
-            let prop = property.as_str().unwrap_or_default();
-            let d = Diagnostic::error(
-                "catalog::missing-key",
-                format!("missing required key `{prop}`"),
-            )
-            .at(at);
-            if prop == "name" && segs.is_empty() {
-                d.hint(
-                    "a definition file holds one definition (with `name`) or a `definitions` list",
-                )
-            } else {
-                d
-            }
+            missing_key(property.as_str().unwrap_or_default(), &segs, at)
         }
-        ValidationErrorKind::Type { kind } => {
-            let d = Diagnostic::error(
-                "catalog::wrong-type",
-                if segs.is_empty() {
-                    format!(
-                        "an event definition file is a mapping (one definition, or `definitions: [...]`), not {}",
-                        json_type(instance)
-                    )
-                } else {
-                    format!(
-                        "`{place}` must be {}, not {}",
-                        expected_type(kind),
-                        json_type(instance)
-                    )
-                },
-            )
-            .at(at);
-            match (segs.last(), instance) {
-                (_, Value::Null) => {
-                    d.hint("the value is empty; write one after the colon, or remove the key")
-                }
-                (Some(&"default"), Value::Number(_) | Value::Bool(_)) => d.hint(format!(
-                    "attribute values are strings; quote it: \"{}\"",
-                    instance
-                )),
-                (Some(&"required" | &"allow_unknown_attributes"), Value::String(_)) => {
-                    d.hint("write `true` or `false` (`yes` and `no` are strings in YAML 1.2)")
-                }
-                _ if segs.len() >= 2 && segs[segs.len() - 2] == "enum" => {
-                    d.hint("enum values are strings; quote numbers and booleans")
-                }
-                _ => d,
-            }
-        }
+        ValidationErrorKind::Type { kind } => wrong_type(kind, &segs, instance, &place, at),
         ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MaxLength { .. }
             if matches!(segs.as_slice(), ["name"] | ["definitions", _, "name"]) =>
         {
@@ -558,6 +503,81 @@ fn schema_diagnostic(
         _ => Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at),
     };
     out.push(d);
+}
+
+/// Optional values are `anyOf: [the value, null]`: what is wrong with the
+/// value, not that it is not null either.
+fn not_null_branches(
+    t: &Translator<'_, CatalogRules>,
+    context: &[Vec<jsonschema::ValidationError<'static>>],
+) -> Vec<Diagnostic> {
+    let mut meant = Vec::new();
+    for errs in context.iter().filter(|errs| {
+        !errs.iter().all(|e| {
+            matches!(e.kind(), ValidationErrorKind::Type { kind: jsonschema::error::TypeKind::Single(t) } if t.to_string() == "null")
+        })
+    }) {
+        for e in errs {
+            t.translate(e, &mut meant);
+        }
+    }
+    meant
+}
+
+/// A missing required key; a file without `name` is told what one holds.
+fn missing_key(prop: &str, segs: &[&str], at: Option<Location>) -> Diagnostic {
+    let d = Diagnostic::error(
+        "catalog::missing-key",
+        format!("missing required key `{prop}`"),
+    )
+    .at(at);
+    if prop == "name" && segs.is_empty() {
+        d.hint("a definition file holds one definition (with `name`) or a `definitions` list")
+    } else {
+        d
+    }
+}
+
+/// A value of the wrong type, with a hint for the usual YAML slips.
+fn wrong_type(
+    kind: &jsonschema::error::TypeKind,
+    segs: &[&str],
+    instance: &Value,
+    place: &str,
+    at: Option<Location>,
+) -> Diagnostic {
+    let d = Diagnostic::error(
+        "catalog::wrong-type",
+        if segs.is_empty() {
+            format!(
+                "an event definition file is a mapping (one definition, or `definitions: [...]`), not {}",
+                json_type(instance)
+            )
+        } else {
+            format!(
+                "`{place}` must be {}, not {}",
+                expected_type(kind),
+                json_type(instance)
+            )
+        },
+    )
+    .at(at);
+    match (segs.last(), instance) {
+        (_, Value::Null) => {
+            d.hint("the value is empty; write one after the colon, or remove the key")
+        }
+        (Some(&"default"), Value::Number(_) | Value::Bool(_)) => d.hint(format!(
+            "attribute values are strings; quote it: \"{}\"",
+            instance
+        )),
+        (Some(&"required" | &"allow_unknown_attributes"), Value::String(_)) => {
+            d.hint("write `true` or `false` (`yes` and `no` are strings in YAML 1.2)")
+        }
+        _ if segs.len() >= 2 && segs[segs.len() - 2] == "enum" => {
+            d.hint("enum values are strings; quote numbers and booleans")
+        }
+        _ => d,
+    }
 }
 
 /// A catalog read from command-line paths.
@@ -602,59 +622,4 @@ pub fn load_into(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load_text(text: &str) -> (Arc<Catalog>, Vec<Diagnostic>) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("d.yaml"), text).unwrap();
-        let mut sources = Sources::default();
-        let mut diags = Vec::new();
-        let c = Loader::default().load(
-            &[Entry {
-                pattern: "*.yaml".into(),
-                at: None,
-            }],
-            dir.path(),
-            &Reach::Anywhere,
-            &mut sources,
-            &mut diags,
-        );
-        (c, diags)
-    }
-
-    #[test]
-    fn one_or_several_definitions_per_file() {
-        let (c, d) = load_text("name: A\nattributes:\n  k: { required: true }\n");
-        assert!(d.is_empty(), "{d:?}");
-        assert_eq!(c.definitions[0].label(), "A@1");
-        let (c, d) = load_text(
-            "definitions:\n  - name: A\n    version: 2\n  - name: B\n    allow_unknown_attributes: true\n",
-        );
-        assert!(d.is_empty(), "{d:?}");
-        assert_eq!(c.names(), vec!["A", "B"]);
-        assert!(c.definitions[1].allow_unknown);
-    }
-
-    #[test]
-    fn schema_errors_have_catalog_codes_and_places() {
-        let (c, d) = load_text("name: A\nattributes:\n  k: { requird: true, max_length: \"3\" }\n");
-        let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
-        assert!(codes.contains(&"catalog::unknown-key"), "{codes:?}");
-        assert!(codes.contains(&"catalog::wrong-type"), "{codes:?}");
-        assert!(c.definitions.is_empty());
-        assert!(c.broken_names.contains("A"));
-        let (_, d) = load_text("- name: A\n");
-        assert_eq!(d[0].code, "catalog::wrong-type");
-        let (_, d) = load_text("definitions:\n  - version: 1\n");
-        assert_eq!(d[0].code, "catalog::missing-key");
-    }
-
-    #[test]
-    fn hostile_patterns_are_diagnostics() {
-        let (_, d) = load_text("name: A\nattributes:\n  k: { pattern: \"(\" }\n");
-        assert_eq!(d[0].code, "catalog::invalid-pattern");
-        let (_, d) = load_text("name: A\nattributes:\n  k: { pattern: \"(a{1000}){1000}\" }\n");
-        assert_eq!(d[0].code, "catalog::invalid-pattern");
-    }
-}
+mod tests;

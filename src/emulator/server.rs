@@ -21,7 +21,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -238,31 +238,21 @@ fn dropped() -> Response {
 
 async fn pipeline(app: &App, named: Option<Operation>, req: Request, request_id: &str) -> Response {
     let (parts, body) = req.into_parts();
-    let op = match named {
-        Some(op) if parts.method == Method::POST => Some(op),
-        Some(_) => None,
-        None => Operation::tag_op_for(&parts.method),
-    };
-    let Some(op) = op else {
+    let Some(op) = route(named, &parts.method) else {
         app.stats.unknown_operation();
         return ApiError::UnknownOperation.into_response();
     };
     app.stats.request(op);
-    let fail = |e: ApiError| {
-        let outcome = if e.status().is_server_error() {
-            Outcome::ServerError
-        } else {
-            Outcome::ClientError
-        };
-        app.stats.outcome(op, outcome);
-        e.into_response()
+    let call = Call {
+        app,
+        op,
+        request_id,
     };
-
     let body = match read_body(&parts.headers, body, app.max_body, app.body_timeout).await {
         Ok(b) => b,
         Err(e) => {
             app.stats.rejected_before_auth();
-            return fail(e);
+            return call.fail(e);
         }
     };
     let path = parts.uri.path();
@@ -274,23 +264,10 @@ async fn pipeline(app: &App, named: Option<Operation>, req: Request, request_id:
         headers: &parts.headers,
         body: &body,
     };
-    let lookup = |id: &str| {
-        app.credentials.get(id).map(|c| KeyInfo {
-            secret_access_key: &c.secret_access_key,
-            session_token: c.session_token.as_deref(),
-        })
-    };
     let now = Utc::now();
-    let caller = match sigv4::verify(&signed, lookup, is_ivs_chat_region, now, app.max_skew) {
-        Ok(auth) => Caller {
-            account: app.account_of(&auth.access_key_id).to_string(),
-            region: auth.region,
-        },
-        Err(e) => {
-            tracing::debug!(operation = op.name(), error = e.code(), "refused signature");
-            app.stats.auth_failure();
-            return fail(e);
-        }
+    let caller = match call.authenticate(&signed, now) {
+        Ok(caller) => caller,
+        Err(e) => return call.fail(e),
     };
     let input = Input {
         body: &body,
@@ -300,101 +277,205 @@ async fn pipeline(app: &App, named: Option<Operation>, req: Request, request_id:
         query,
     };
     if let Err(e) = check_content_type(&parts.headers, op, &body) {
-        return fail(e);
+        return call.fail(e);
     }
 
     let decision = app.faults.decide(op);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }
-    let log_fault = |fault: Fault, delivered: bool, event_id: Option<String>| {
-        app.stats.fault(fault);
-        app.faults.log(FaultRecord {
+    let drop_after = decision.fault == Some(Fault::DropAfterDelivery);
+    if let Some(resp) = call.fault_before_delivery(decision.fault, input, &caller) {
+        return resp;
+    }
+    if let Some(resp) = call.over_quota(input, &caller, drop_after) {
+        return resp;
+    }
+    call.execute(&caller, input, now, drop_after)
+}
+
+/// The operation a request names: by the route (POST only), else by the
+/// method on `/tags/{resourceArn}`.
+fn route(named: Option<Operation>, method: &Method) -> Option<Operation> {
+    match named {
+        Some(op) if *method == Method::POST => Some(op),
+        Some(_) => None,
+        None => Operation::tag_op_for(method),
+    }
+}
+
+/// One routed API request: what the pipeline's phases after routing share.
+struct Call<'a> {
+    app: &'a App,
+    op: Operation,
+    request_id: &'a str,
+}
+
+impl Call<'_> {
+    /// An error reply, counted as a client or server error.
+    fn fail(&self, e: ApiError) -> Response {
+        let outcome = if e.status().is_server_error() {
+            Outcome::ServerError
+        } else {
+            Outcome::ClientError
+        };
+        self.app.stats.outcome(self.op, outcome);
+        e.into_response()
+    }
+
+    /// Verifies the SigV4 signature: the caller's account and region, or
+    /// the refusal (counted as an authentication failure).
+    fn authenticate(
+        &self,
+        signed: &RequestParts<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Caller, ApiError> {
+        let app = self.app;
+        let lookup = |id: &str| {
+            app.credentials.get(id).map(|c| KeyInfo {
+                secret_access_key: &c.secret_access_key,
+                session_token: c.session_token.as_deref(),
+            })
+        };
+        match sigv4::verify(signed, lookup, is_ivs_chat_region, now, app.max_skew) {
+            Ok(auth) => Ok(Caller {
+                account: app.account_of(&auth.access_key_id).to_string(),
+                region: auth.region,
+            }),
+            Err(e) => {
+                tracing::debug!(
+                    operation = self.op.name(),
+                    error = e.code(),
+                    "refused signature"
+                );
+                app.stats.auth_failure();
+                Err(e)
+            }
+        }
+    }
+
+    /// Counts a fault and writes it to the faults log.
+    fn log_fault(&self, input: Input<'_>, fault: Fault, delivered: bool, event_id: Option<String>) {
+        self.app.stats.fault(fault);
+        self.app.faults.log(FaultRecord {
             seq: 0,
             time: format_time(Utc::now()),
-            request_id: request_id.to_string(),
-            operation: op.name().to_string(),
+            request_id: self.request_id.to_string(),
+            operation: self.op.name().to_string(),
             fault: fault.name().to_string(),
             delivered,
             event_id,
-            room_arn: ops::named_room(op, input),
+            room_arn: ops::named_room(self.op, input),
         });
-    };
-    match decision.fault {
-        Some(Fault::Throttle) => {
-            log_fault(Fault::Throttle, false, None);
-            return fail(ApiError::Throttling {
-                resource_id: ops::throttle_resource_id(op, input, &caller),
-                limit: op.quota().tps(),
-            });
-        }
-        Some(f @ Fault::Error(status)) => {
-            log_fault(f, false, None);
-            return fail(if status == 503 {
-                ApiError::ServiceUnavailable
-            } else {
-                ApiError::InternalServer
-            });
-        }
-        Some(Fault::DropBeforeDelivery) => {
-            log_fault(Fault::DropBeforeDelivery, false, None);
-            app.stats.outcome(op, Outcome::Dropped);
-            return dropped();
-        }
-        Some(Fault::DropAfterDelivery) | None => {}
     }
 
-    if let Err(limit) = app.quotas.check(&caller.account, &caller.region, op) {
-        app.stats.outcome(op, Outcome::QuotaThrottled);
+    /// The reply of a fault drawn to happen before the operation runs
+    /// (throttle, 500/503, dropped connection); `None` to go on.
+    fn fault_before_delivery(
+        &self,
+        fault: Option<Fault>,
+        input: Input<'_>,
+        caller: &Caller,
+    ) -> Option<Response> {
+        match fault {
+            Some(Fault::Throttle) => {
+                self.log_fault(input, Fault::Throttle, false, None);
+                Some(self.fail(ApiError::Throttling {
+                    resource_id: ops::throttle_resource_id(self.op, input, caller),
+                    limit: self.op.quota().tps(),
+                }))
+            }
+            Some(f @ Fault::Error(status)) => {
+                self.log_fault(input, f, false, None);
+                Some(self.fail(if status == 503 {
+                    ApiError::ServiceUnavailable
+                } else {
+                    ApiError::InternalServer
+                }))
+            }
+            Some(Fault::DropBeforeDelivery) => {
+                self.log_fault(input, Fault::DropBeforeDelivery, false, None);
+                self.app.stats.outcome(self.op, Outcome::Dropped);
+                Some(dropped())
+            }
+            Some(Fault::DropAfterDelivery) | None => None,
+        }
+    }
+
+    /// The throttling reply when the caller's quota has no token left (a
+    /// dropped connection when one was drawn); `None` to go on.
+    fn over_quota(&self, input: Input<'_>, caller: &Caller, drop_after: bool) -> Option<Response> {
+        let limit = self
+            .app
+            .quotas
+            .check(&caller.account, &caller.region, self.op)
+            .err()?;
+        self.app.stats.outcome(self.op, Outcome::QuotaThrottled);
         let e = ApiError::Throttling {
-            resource_id: ops::throttle_resource_id(op, input, &caller),
+            resource_id: ops::throttle_resource_id(self.op, input, caller),
             limit,
         };
-        if decision.fault == Some(Fault::DropAfterDelivery) {
-            log_fault(Fault::DropAfterDelivery, false, None);
-            return dropped();
+        if drop_after {
+            self.log_fault(input, Fault::DropAfterDelivery, false, None);
+            return Some(dropped());
         }
-        return e.into_response();
+        Some(e.into_response())
     }
 
-    let ctx = Context {
-        caller: &caller,
-        rooms: &app.rooms,
-        record: &app.record,
-        auto_create: app.auto_create,
-        request_id,
-        now,
-    };
-    let result = ops::execute(&ctx, op, input);
-    if decision.fault == Some(Fault::DropAfterDelivery) {
-        let (delivered, event_id) = match &result {
-            Ok(reply) => (true, reply.event_id.clone()),
-            Err(_) => (false, None),
+    /// Runs the operation and replies, or drops the connection after
+    /// delivery when that fault was drawn.
+    fn execute(
+        &self,
+        caller: &Caller,
+        input: Input<'_>,
+        now: DateTime<Utc>,
+        drop_after: bool,
+    ) -> Response {
+        let app = self.app;
+        let ctx = Context {
+            caller,
+            rooms: &app.rooms,
+            record: &app.record,
+            auto_create: app.auto_create,
+            request_id: self.request_id,
+            now,
         };
-        log_fault(Fault::DropAfterDelivery, delivered, event_id);
-        app.stats.outcome(op, Outcome::Dropped);
-        return dropped();
-    }
-    match result {
-        Ok(reply) => {
-            app.stats.outcome(op, Outcome::Succeeded);
-            let mut resp = match reply.body {
-                Some(body) => {
-                    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-                    (reply.status, bytes).into_response()
-                }
-                None => reply.status.into_response(),
+        let result = ops::execute(&ctx, self.op, input);
+        if drop_after {
+            let (delivered, event_id) = match &result {
+                Ok(reply) => (true, reply.event_id.clone()),
+                Err(_) => (false, None),
             };
-            if reply.status != axum::http::StatusCode::NO_CONTENT {
-                resp.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-            }
-            resp
+            self.log_fault(input, Fault::DropAfterDelivery, delivered, event_id);
+            app.stats.outcome(self.op, Outcome::Dropped);
+            return dropped();
         }
-        Err(e) => fail(e),
+        match result {
+            Ok(reply) => {
+                app.stats.outcome(self.op, Outcome::Succeeded);
+                reply_response(reply)
+            }
+            Err(e) => self.fail(e),
+        }
     }
+}
+
+/// An operation's reply as HTTP: its status, and its body as JSON.
+fn reply_response(reply: ops::Reply) -> Response {
+    let mut resp = match reply.body {
+        Some(body) => {
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            (reply.status, bytes).into_response()
+        }
+        None => reply.status.into_response(),
+    };
+    if reply.status != axum::http::StatusCode::NO_CONTENT {
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    resp
 }
 
 /// Reads the whole body, refusing more than `max` bytes (by

@@ -8,54 +8,92 @@ use std::fmt::Write as _;
 /// Writes the plan as a table for people.
 pub fn render_table(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut s = String::new();
-    let rooms_w = plan
-        .sends
-        .iter()
-        .map(|x| x.room_name.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 32);
-    let event_w = plan
-        .sends
-        .iter()
-        .map(|x| x.event_name.chars().count())
-        .max()
-        .unwrap_or(5)
-        .clamp(5, 32);
-    let region_w = plan
-        .sends
-        .iter()
-        .map(|x| x.region.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
+    let w = Widths::of(&plan.sends);
     let _ = writeln!(
         s,
         "{:>6}  {:<16}  {:<region_w$}  {:<rooms_w$}  {:<event_w$}  {:>5}  ATTRIBUTES",
-        "#", "SEND ID", "REGION", "ROOM", "EVENT", "BYTES"
+        "#",
+        "SEND ID",
+        "REGION",
+        "ROOM",
+        "EVENT",
+        "BYTES",
+        region_w = w.region,
+        rooms_w = w.rooms,
+        event_w = w.event,
     );
     for x in &plan.sends {
-        let attrs: Vec<String> = x
-            .attributes
-            .iter()
-            .map(|(k, v)| format!("{k}={}", shorten(&v.replace('\n', "\\n"), 60)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "{:>6}  {:<16}  {:<region_w$}  {:<rooms_w$}  {:<event_w$}  {:>5}  {}",
-            x.seq + 1,
-            x.id,
-            x.region,
-            shorten(&x.room_name, rooms_w),
-            shorten(&x.event_name, event_w),
-            x.bytes,
-            attrs.join(" ")
-        );
+        send_row(&mut s, x, &w);
         if s.len() > 64 * 1024 {
             out.write_all(s.as_bytes())?;
             s.clear();
         }
     }
+    summary_lines(&mut s, plan, w.region);
+    out.write_all(s.as_bytes())
+}
+
+/// Widths of the table's columns that fit their contents.
+struct Widths {
+    region: usize,
+    rooms: usize,
+    event: usize,
+}
+
+impl Widths {
+    fn of(sends: &[PlannedSend]) -> Self {
+        let rooms = sends
+            .iter()
+            .map(|x| x.room_name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 32);
+        let event = sends
+            .iter()
+            .map(|x| x.event_name.chars().count())
+            .max()
+            .unwrap_or(5)
+            .clamp(5, 32);
+        let region = sends
+            .iter()
+            .map(|x| x.region.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        Widths {
+            region,
+            rooms,
+            event,
+        }
+    }
+}
+
+/// One send's line: names shortened to their column, attributes on one line.
+fn send_row(s: &mut String, x: &PlannedSend, w: &Widths) {
+    let attrs: Vec<String> = x
+        .attributes
+        .iter()
+        .map(|(k, v)| format!("{k}={}", shorten(&v.replace('\n', "\\n"), 60)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "{:>6}  {:<16}  {:<region_w$}  {:<rooms_w$}  {:<event_w$}  {:>5}  {}",
+        x.seq + 1,
+        x.id,
+        x.region,
+        shorten(&x.room_name, w.rooms),
+        shorten(&x.event_name, w.event),
+        x.bytes,
+        attrs.join(" "),
+        region_w = w.region,
+        rooms_w = w.rooms,
+        event_w = w.event,
+    );
+}
+
+/// The lines after the table: totals, per account and region, the largest
+/// payload and the estimated duration.
+fn summary_lines(s: &mut String, plan: &Plan, region_w: usize) {
     let sm = &plan.summary;
     let _ = writeln!(s);
     let _ = writeln!(
@@ -95,7 +133,6 @@ pub fn render_table(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Resul
         st.burst,
         st.concurrency
     );
-    out.write_all(s.as_bytes())
 }
 
 pub(super) fn shorten(s: &str, max: usize) -> String {

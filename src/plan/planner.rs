@@ -5,7 +5,7 @@ use super::PlannedSend;
 use crate::diag::{Diagnostic, Location};
 use crate::playbook::rooms::Room;
 use crate::playbook::template::{self, Context, EventScope, GlobalScope, RoomScope};
-use crate::validate::CheckedPlaybook;
+use crate::validate::{CheckedPlaybook, EventSpec};
 use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -79,116 +79,37 @@ impl Planner {
             .iter()
             .map(|(k, v)| (k.clone(), minijinja::Value::from(v.as_str())))
             .collect();
+        let globals: Vec<Arc<GlobalScope>> = playbooks
+            .iter()
+            .map(|pb| {
+                Arc::new(GlobalScope {
+                    cli: cli.clone(),
+                    playbook: template::var_values(&pb.vars),
+                    builtin: template::playbook_builtin(&pb.name),
+                })
+            })
+            .collect();
+        let events: Vec<Vec<Arc<EventScope>>> = playbooks
+            .iter()
+            .map(|pb| pb.events.iter().map(event_scope).collect())
+            .collect();
+        let targets = playbooks.iter().map(event_targets).collect();
+        let rooms = plan_rooms(&playbooks);
         let mut compiled = Vec::new();
         let mut broken = Vec::new();
-        let mut targets = Vec::new();
-        let mut globals = Vec::new();
-        let mut events = Vec::new();
         let mut compile_diagnostics = Vec::new();
-        let mut rooms: Vec<PlanRoom> = Vec::new();
-        let mut room_index: HashMap<&str, usize> = HashMap::new();
         for (pi, pb) in playbooks.iter().enumerate() {
-            globals.push(Arc::new(GlobalScope {
-                cli: cli.clone(),
-                playbook: template::var_values(&pb.vars),
-                builtin: template::playbook_builtin(&pb.name),
-            }));
-            for (ri, room) in pb.rooms.iter().enumerate() {
-                let member = (pi as u32, ri as u32);
-                match room_index.entry(room.arn.arn.as_str()) {
-                    std::collections::hash_map::Entry::Occupied(e) => {
-                        rooms[*e.get()].more.push(member)
-                    }
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        e.insert(rooms.len());
-                        rooms.push(PlanRoom {
-                            first: member,
-                            more: Vec::new(),
-                            first_seq: 0,
-                        });
-                    }
-                }
-            }
             let mut pb_compiled = Vec::new();
             let mut pb_broken = Vec::new();
-            let mut pb_targets = Vec::new();
-            let mut pb_events = Vec::new();
             for (ei, ev) in pb.events.iter().enumerate() {
-                pb_events.push(Arc::new(EventScope {
-                    vars: template::var_values(&ev.vars),
-                    builtin: template::event_builtin(&ev.name),
-                }));
-                let mut set = vec![false; pb.rooms.len()];
-                for &r in &ev.rooms {
-                    set[r] = true;
-                }
-                pb_targets.push(set);
-                let mut attrs = Vec::new();
-                let mut is_broken = false;
-                for (ai, a) in ev.attributes.iter().enumerate() {
-                    if a.literal || !template::is_template(&a.template) {
-                        attrs.push(None);
-                        continue;
-                    }
-                    let name = format!("p{pi}/e{ei}/a{ai}");
-                    match env.add_template_owned(name.clone(), a.template.clone()) {
-                        Ok(()) => {
-                            let t = env.get_template(&name).expect("template was just added");
-                            // Global functions such as `range` are not variables.
-                            let mut reads: Vec<String> = t
-                                .undeclared_variables(true)
-                                .into_iter()
-                                .filter(|n| {
-                                    let root = n.split('.').next().unwrap_or(n);
-                                    env.globals().all(|(g, _)| g != root)
-                                })
-                                .collect();
-                            reads.sort();
-                            // Whether a name exists depends on the room only
-                            // through the room's `vars`; decide the rest now.
-                            let probe = Context {
-                                global: globals[pi].clone(),
-                                event: pb_events[ei].clone(),
-                                room: Arc::new(RoomScope {
-                                    vars: IndexMap::new(),
-                                    builtin: template::room_builtin("", "", "", "", "", &[]),
-                                }),
-                            };
-                            let mut room_reads = Vec::new();
-                            let mut missing = Vec::new();
-                            for n in reads {
-                                if probe.resolves(&n) {
-                                    continue;
-                                }
-                                if n.contains('.')
-                                    || template::BUILTIN_NAMES
-                                        .contains(&n.split('.').next().unwrap_or(&n))
-                                {
-                                    missing.push(n);
-                                } else {
-                                    room_reads.push(n);
-                                }
-                            }
-                            attrs.push(Some(CompiledAttr {
-                                name,
-                                room_reads,
-                                missing,
-                            }));
-                        }
-                        Err(e) => {
-                            is_broken = true;
-                            compile_diagnostics.push(template_error(&a.key, &e, a.at));
-                            attrs.push(None);
-                        }
-                    }
-                }
+                let probe = probe_context(&globals[pi], &events[pi][ei]);
+                let (attrs, is_broken) =
+                    compile_event(&mut env, (pi, ei), ev, &probe, &mut compile_diagnostics);
                 pb_compiled.push(attrs);
                 pb_broken.push(is_broken);
             }
             compiled.push(pb_compiled);
             broken.push(pb_broken);
-            targets.push(pb_targets);
-            events.push(pb_events);
         }
         Planner {
             playbooks,
@@ -243,6 +164,135 @@ impl Planner {
             })
             .collect()
     }
+}
+
+/// The rooms in plan order: each room once, by ARN, with every playbook
+/// that lists it.
+fn plan_rooms(playbooks: &[CheckedPlaybook]) -> Vec<PlanRoom> {
+    let mut rooms: Vec<PlanRoom> = Vec::new();
+    let mut room_index: HashMap<&str, usize> = HashMap::new();
+    for (pi, pb) in playbooks.iter().enumerate() {
+        for (ri, room) in pb.rooms.iter().enumerate() {
+            let member = (pi as u32, ri as u32);
+            match room_index.entry(room.arn.arn.as_str()) {
+                std::collections::hash_map::Entry::Occupied(e) => rooms[*e.get()].more.push(member),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(rooms.len());
+                    rooms.push(PlanRoom {
+                        first: member,
+                        more: Vec::new(),
+                        first_seq: 0,
+                    });
+                }
+            }
+        }
+    }
+    rooms
+}
+
+fn event_scope(ev: &EventSpec) -> Arc<EventScope> {
+    Arc::new(EventScope {
+        vars: template::var_values(&ev.vars),
+        builtin: template::event_builtin(&ev.name),
+    })
+}
+
+/// `[event][room]`: which of the playbook's rooms get each event.
+fn event_targets(pb: &CheckedPlaybook) -> Vec<Vec<bool>> {
+    pb.events
+        .iter()
+        .map(|ev| {
+            let mut set = vec![false; pb.rooms.len()];
+            for &r in &ev.rooms {
+                set[r] = true;
+            }
+            set
+        })
+        .collect()
+}
+
+/// A context with an empty room: whether a name exists depends on the room
+/// only through the room's `vars`, so what this one cannot resolve is
+/// decided once for every room.
+fn probe_context(global: &Arc<GlobalScope>, event: &Arc<EventScope>) -> Context {
+    Context {
+        global: global.clone(),
+        event: event.clone(),
+        room: Arc::new(RoomScope {
+            vars: IndexMap::new(),
+            builtin: template::room_builtin("", "", "", "", "", &[]),
+        }),
+    }
+}
+
+/// Compiles one event's attribute templates into `env`, named
+/// `p{pi}/e{ei}/a{ai}`: `None` for plain strings and for templates that do
+/// not compile (reported in `diags`), and whether one did not.
+fn compile_event(
+    env: &mut minijinja::Environment<'static>,
+    (pi, ei): (usize, usize),
+    ev: &EventSpec,
+    probe: &Context,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Option<CompiledAttr>>, bool) {
+    let mut is_broken = false;
+    let mut attrs = Vec::new();
+    for (ai, a) in ev.attributes.iter().enumerate() {
+        if a.literal || !template::is_template(&a.template) {
+            attrs.push(None);
+            continue;
+        }
+        let name = format!("p{pi}/e{ei}/a{ai}");
+        match compile_attr(env, name, &a.template, probe) {
+            Ok(c) => attrs.push(Some(c)),
+            Err(e) => {
+                is_broken = true;
+                diags.push(template_error(&a.key, &e, a.at));
+                attrs.push(None);
+            }
+        }
+    }
+    (attrs, is_broken)
+}
+
+/// Adds one attribute's template to `env` as `name`, with the names it
+/// reads sorted into those each room must define and those that resolve
+/// nowhere.
+fn compile_attr(
+    env: &mut minijinja::Environment<'static>,
+    name: String,
+    source: &str,
+    probe: &Context,
+) -> Result<CompiledAttr, minijinja::Error> {
+    env.add_template_owned(name.clone(), source.to_string())?;
+    let t = env.get_template(&name).expect("template was just added");
+    // Global functions such as `range` are not variables.
+    let mut reads: Vec<String> = t
+        .undeclared_variables(true)
+        .into_iter()
+        .filter(|n| {
+            let root = n.split('.').next().unwrap_or(n);
+            env.globals().all(|(g, _)| g != root)
+        })
+        .collect();
+    reads.sort();
+    let mut room_reads = Vec::new();
+    let mut missing = Vec::new();
+    for n in reads {
+        if probe.resolves(&n) {
+            continue;
+        }
+        if n.contains('.') || template::BUILTIN_NAMES.contains(&n.split('.').next().unwrap_or(&n)) {
+            missing.push(n);
+        } else {
+            room_reads.push(n);
+        }
+    }
+    Ok(CompiledAttr {
+        name,
+        room_reads,
+        missing,
+    })
 }
 
 pub(super) fn room_scope(room: &Room) -> Arc<RoomScope> {

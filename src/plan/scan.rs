@@ -9,6 +9,7 @@ use super::*;
 use crate::catalog::contract::{RoomCount, Violation, violation_diagnostic};
 use crate::diag::Diagnostic;
 use crate::playbook::model::Settings;
+use crate::validate::CheckedPlaybook;
 use indexmap::IndexMap;
 
 /// Contract violations found while planning, keyed by (playbook, event,
@@ -67,14 +68,7 @@ impl Planner {
         let mut hasher = PlanHasher::new();
         let mut summary = SummaryBuilder::default();
         let mut per_playbook = vec![0usize; self.playbooks.len()];
-        // Problems, aggregated per event so one mistake is one diagnostic.
-        let mut undefined: IndexMap<(usize, usize, usize, String), (usize, usize)> =
-            IndexMap::new();
-        let mut failed: IndexMap<(usize, usize, usize), (String, usize)> = IndexMap::new();
-        let mut oversize: IndexMap<(usize, usize), (usize, usize, usize, usize)> = IndexMap::new();
-        // Contract violations per event, attribute and rule: rooms that
-        // break it, the room named, and its example.
-        let mut broken: ContractProblems = IndexMap::new();
+        let mut problems = Problems::default();
         let mut seq = 0usize;
         let mut rooms = std::mem::take(&mut self.rooms);
         let templates = self.templates();
@@ -89,121 +83,28 @@ impl Planner {
                     per_playbook[pi] += 1;
                     sink(send);
                 }
-                Err((pi, ei, ri, p)) => match p {
-                    RenderProblem::Undefined { attr, names } => {
-                        for n in names {
-                            undefined.entry((pi, ei, attr, n)).or_insert((0, ri)).0 += 1;
-                        }
-                    }
-                    RenderProblem::Failed { attr, message } => {
-                        failed.entry((pi, ei, attr)).or_insert((message, ri));
-                    }
-                    RenderProblem::TooLarge {
-                        bytes,
-                        largest_attr,
-                    } => {
-                        let e = oversize.entry((pi, ei)).or_insert((0, 0, ri, largest_attr));
-                        e.0 += 1;
-                        if bytes > e.1 {
-                            e.1 = bytes;
-                            e.2 = ri;
-                            e.3 = largest_attr;
-                        }
-                    }
-                    RenderProblem::Contract(violations) => {
-                        for (ai, di, v) in violations {
-                            match broken.entry((pi, ei, ai, di, v.code())) {
-                                indexmap::map::Entry::Vacant(e) => {
-                                    e.insert((1, ri, v));
-                                }
-                                indexmap::map::Entry::Occupied(mut e) => {
-                                    let e = e.get_mut();
-                                    e.0 += 1;
-                                    if v.worse_than(&e.2) {
-                                        e.1 = ri;
-                                        e.2 = v;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                },
+                Err(problem) => problems.add(problem),
             });
             seq += room_sends;
         }
         drop(templates);
         self.rooms = rooms;
+        problems.diagnose(&self.playbooks, &mut diags);
+        let overview = self.overview(flags, hasher, summary, per_playbook);
+        (overview, diags)
+    }
 
-        for ((pi, ei, ai, name), (count, first_room)) in undefined {
-            let pb = &self.playbooks[pi];
-            diags.push(undefined_diagnostic(
-                pb,
-                &pb.events[ei],
-                ai,
-                &name,
-                count,
-                first_room,
-            ));
-        }
-        for ((pi, ei, ai), (message, first_room)) in failed {
-            let pb = &self.playbooks[pi];
-            let a = &pb.events[ei].attributes[ai];
-            diags.push(
-                Diagnostic::error(
-                    "playbook::template-error",
-                    format!(
-                        "attribute `{}` cannot be rendered for room `{}`: {message}",
-                        a.key,
-                        pb.rooms[first_room].display_name()
-                    ),
-                )
-                .at(Some(a.at)),
-            );
-        }
-        for ((pi, ei), (count, bytes, ri, ai)) in oversize {
-            let pb = &self.playbooks[pi];
-            let ev = &pb.events[ei];
-            let total = ev.rooms.len();
-            let others = if count > 1 {
-                format!(" ({count} of {total} rooms are over; this is the largest)")
-            } else {
-                String::new()
-            };
-            let mut d = crate::service::request::attributes_too_large(
-                &ev.name,
-                bytes,
-                pb.rooms[ri].display_name(),
-            );
-            d.message.push_str(&others);
-            diags.push(d.at(Some(ev.attributes[ai].at)).hint(
-                "keys plus values may total 1024 bytes of UTF-8 after rendering; shorten the largest value (marked)",
-            ));
-        }
-
-        for ((pi, ei, ai, di, _), (count, ri, v)) in broken {
-            let pb = &self.playbooks[pi];
-            let ev = &pb.events[ei];
-            let Some(c) = &ev.contract else { continue };
-            let Some((_, attr)) = c.definition.attributes.get_index(di) else {
-                continue;
-            };
-            let rooms = RoomCount {
-                room: pb.rooms[ri].display_name(),
-                count,
-                total: ev.rooms.len(),
-            };
-            diags.push(violation_diagnostic(
-                &c.definition,
-                attr,
-                &v,
-                Some(rooms),
-                ev.attributes[ai].at,
-            ));
-        }
-
+    /// The plan's overview, from what the scan counted.
+    fn overview(
+        &self,
+        flags: &SettingsOverrides,
+        hasher: PlanHasher,
+        summary: SummaryBuilder,
+        per_playbook: Vec<usize>,
+    ) -> PlanOverview {
         let settings_refs: Vec<&Settings> = self.playbooks.iter().map(|p| &p.settings).collect();
         let settings = EffectiveSettings::resolve(&settings_refs, flags);
-        let overview = PlanOverview {
+        PlanOverview {
             plan_hash: hasher.finish(),
             playbooks: self
                 .playbooks
@@ -219,9 +120,190 @@ impl Planner {
                 .collect(),
             summary: summary.finish(&settings),
             settings,
-        };
-        (overview, diags)
+        }
     }
+}
+
+/// Rendering problems, aggregated per event so one mistake is one
+/// diagnostic however many rooms it breaks.
+#[derive(Default)]
+struct Problems {
+    /// (playbook, event, attribute, name): rooms where the name is
+    /// undefined, and the first of them.
+    undefined: IndexMap<(usize, usize, usize, String), (usize, usize)>,
+    /// (playbook, event, attribute): the first error and its room.
+    failed: IndexMap<(usize, usize, usize), (String, usize)>,
+    /// (playbook, event): rooms over the limit, and the largest send's
+    /// bytes, room and largest attribute.
+    oversize: IndexMap<(usize, usize), (usize, usize, usize, usize)>,
+    /// Contract violations per event, attribute and rule: rooms that break
+    /// it, the room named, and its example.
+    broken: ContractProblems,
+}
+
+impl Problems {
+    /// One room's problem with one event.
+    fn add(&mut self, (pi, ei, ri, p): (usize, usize, usize, RenderProblem)) {
+        match p {
+            RenderProblem::Undefined { attr, names } => {
+                for n in names {
+                    self.undefined.entry((pi, ei, attr, n)).or_insert((0, ri)).0 += 1;
+                }
+            }
+            RenderProblem::Failed { attr, message } => {
+                self.failed.entry((pi, ei, attr)).or_insert((message, ri));
+            }
+            RenderProblem::TooLarge {
+                bytes,
+                largest_attr,
+            } => {
+                let e = self
+                    .oversize
+                    .entry((pi, ei))
+                    .or_insert((0, 0, ri, largest_attr));
+                e.0 += 1;
+                if bytes > e.1 {
+                    e.1 = bytes;
+                    e.2 = ri;
+                    e.3 = largest_attr;
+                }
+            }
+            RenderProblem::Contract(violations) => {
+                for (ai, di, v) in violations {
+                    self.add_violation((pi, ei, ai, di, v.code()), ri, v);
+                }
+            }
+        }
+    }
+
+    /// Counts a room breaking a rule, keeping the worst example as the one
+    /// named.
+    fn add_violation(
+        &mut self,
+        key: (usize, usize, usize, usize, &'static str),
+        ri: usize,
+        v: Violation,
+    ) {
+        match self.broken.entry(key) {
+            indexmap::map::Entry::Vacant(e) => {
+                e.insert((1, ri, v));
+            }
+            indexmap::map::Entry::Occupied(mut e) => {
+                let e = e.get_mut();
+                e.0 += 1;
+                if v.worse_than(&e.2) {
+                    e.1 = ri;
+                    e.2 = v;
+                }
+            }
+        }
+    }
+
+    /// The diagnostics, family by family: undefined names, template errors,
+    /// oversize sends, contract violations.
+    fn diagnose(self, playbooks: &[CheckedPlaybook], diags: &mut Vec<Diagnostic>) {
+        for ((pi, ei, ai, name), (count, first_room)) in self.undefined {
+            let pb = &playbooks[pi];
+            diags.push(undefined_diagnostic(
+                pb,
+                &pb.events[ei],
+                ai,
+                &name,
+                count,
+                first_room,
+            ));
+        }
+        for ((pi, ei, ai), (message, first_room)) in self.failed {
+            diags.push(template_error(&playbooks[pi], ei, ai, &message, first_room));
+        }
+        for ((pi, ei), (count, bytes, ri, ai)) in self.oversize {
+            diags.push(oversize(&playbooks[pi], ei, count, bytes, ri, ai));
+        }
+        for ((pi, ei, ai, di, _), (count, ri, v)) in self.broken {
+            diags.extend(contract_diagnostic(
+                &playbooks[pi],
+                ei,
+                ai,
+                di,
+                count,
+                ri,
+                &v,
+            ));
+        }
+    }
+}
+
+/// An attribute whose template fails for a room.
+fn template_error(
+    pb: &CheckedPlaybook,
+    ei: usize,
+    ai: usize,
+    message: &str,
+    first_room: usize,
+) -> Diagnostic {
+    let a = &pb.events[ei].attributes[ai];
+    Diagnostic::error(
+        "playbook::template-error",
+        format!(
+            "attribute `{}` cannot be rendered for room `{}`: {message}",
+            a.key,
+            pb.rooms[first_room].display_name()
+        ),
+    )
+    .at(Some(a.at))
+}
+
+/// An event whose rendered attributes are over the service's limit for
+/// `count` rooms, shown at the largest one's largest attribute.
+fn oversize(
+    pb: &CheckedPlaybook,
+    ei: usize,
+    count: usize,
+    bytes: usize,
+    ri: usize,
+    ai: usize,
+) -> Diagnostic {
+    let ev = &pb.events[ei];
+    let total = ev.rooms.len();
+    let others = if count > 1 {
+        format!(" ({count} of {total} rooms are over; this is the largest)")
+    } else {
+        String::new()
+    };
+    let mut d =
+        crate::service::request::attributes_too_large(&ev.name, bytes, pb.rooms[ri].display_name());
+    d.message.push_str(&others);
+    d.at(Some(ev.attributes[ai].at)).hint(
+        "keys plus values may total 1024 bytes of UTF-8 after rendering; shorten the largest value (marked)",
+    )
+}
+
+/// A rule of the event's definition broken for `count` rooms; `None` when
+/// the event has no such definition attribute.
+fn contract_diagnostic(
+    pb: &CheckedPlaybook,
+    ei: usize,
+    ai: usize,
+    di: usize,
+    count: usize,
+    ri: usize,
+    v: &Violation,
+) -> Option<Diagnostic> {
+    let ev = &pb.events[ei];
+    let c = ev.contract.as_ref()?;
+    let (_, attr) = c.definition.attributes.get_index(di)?;
+    let rooms = RoomCount {
+        room: pb.rooms[ri].display_name(),
+        count,
+        total: ev.rooms.len(),
+    };
+    Some(violation_diagnostic(
+        &c.definition,
+        attr,
+        v,
+        Some(rooms),
+        ev.attributes[ai].at,
+    ))
 }
 
 /// Accumulates the summary one send at a time.

@@ -182,7 +182,6 @@ pub fn markdown(
     offset: u64,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let s = &head.summary;
     let names: Vec<&str> = head.playbooks.iter().map(|p| p.name.as_str()).collect();
     let mut m = String::new();
     let _ = writeln!(m, "## ivschat-playbook run: {}\n", names.join(", "));
@@ -196,7 +195,18 @@ pub fn markdown(
     for st in Status::ALL {
         let _ = writeln!(m, "| {} | {} |", st.as_str(), count(head, st));
     }
-    let _ = writeln!(m, "| **total** | **{}** |\n", s.total);
+    let _ = writeln!(m, "| **total** | **{}** |\n", head.summary.total);
+    md_pace(&mut m, head);
+    let (list, total) = problems(journal, offset, 50, true)?;
+    md_not_sent(&mut m, &list, total);
+    let _ = writeln!(m, "\nPlan `{}`.", head.plan_hash);
+    out.write_all(m.as_bytes())
+}
+
+/// How the run went: duration, rate and latency, each account and region,
+/// and the errors by code.
+fn md_pace(m: &mut String, head: &ReportHead) {
+    let s = &head.summary;
     // The limit holds in each account and region; the achieved rate is over
     // all of them, so with several it may well exceed the limit.
     let limit = match s.regions.len() {
@@ -235,38 +245,40 @@ pub fn markdown(
             let _ = writeln!(m, "| `{code}` | {n} |");
         }
     }
-    let (list, total) = problems(journal, offset, 50, true)?;
-    if !list.is_empty() {
+}
+
+/// The sends not sent (the first of `total`), with their error or note.
+fn md_not_sent(m: &mut String, list: &[SendRecord], total: usize) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        m,
+        "\n### Not sent\n\n| send | room | event | status | error |\n|---|---|---|---|---|"
+    );
+    for p in list {
+        let err = match (&p.error_code, &p.error_message) {
+            (Some(c), Some(msg)) => format!("`{c}` {}", md_escape(msg)),
+            (Some(c), None) => format!("`{c}`"),
+            _ => p.note.clone().map(|n| md_escape(&n)).unwrap_or_default(),
+        };
         let _ = writeln!(
             m,
-            "\n### Not sent\n\n| send | room | event | status | error |\n|---|---|---|---|---|"
+            "| `{}` | {} | {} | {} | {} |",
+            p.id,
+            md_escape(&p.room_name),
+            md_escape(&p.event_name),
+            p.status.as_str(),
+            err
         );
-        for p in &list {
-            let err = match (&p.error_code, &p.error_message) {
-                (Some(c), Some(msg)) => format!("`{c}` {}", md_escape(msg)),
-                (Some(c), None) => format!("`{c}`"),
-                _ => p.note.clone().map(|n| md_escape(&n)).unwrap_or_default(),
-            };
-            let _ = writeln!(
-                m,
-                "| `{}` | {} | {} | {} | {} |",
-                p.id,
-                md_escape(&p.room_name),
-                md_escape(&p.event_name),
-                p.status.as_str(),
-                err
-            );
-        }
-        if total > list.len() {
-            let _ = writeln!(
-                m,
-                "\n{} more not listed; see the JSON report.",
-                total - list.len()
-            );
-        }
     }
-    let _ = writeln!(m, "\nPlan `{}`.", head.plan_hash);
-    out.write_all(m.as_bytes())
+    if total > list.len() {
+        let _ = writeln!(
+            m,
+            "\n{} more not listed; see the JSON report.",
+            total - list.len()
+        );
+    }
 }
 
 fn md_escape(s: &str) -> String {

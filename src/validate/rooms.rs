@@ -4,9 +4,9 @@
 use super::schema_rules::schema_check;
 use super::typed::*;
 use crate::diag::suggest::{did_you_mean, preview};
-use crate::diag::{Diagnostic, Sources};
+use crate::diag::{Diagnostic, Location, Sources};
 use crate::playbook::load::LoadedFile;
-use crate::playbook::model::{RoomEntry, Target};
+use crate::playbook::model::{RoomEntry, TagSelector, Target};
 use crate::playbook::rooms::{Room, RoomSink, room};
 use crate::service::arn::RoomArn;
 use crate::yaml::SpanIndex;
@@ -187,119 +187,145 @@ pub(super) fn select_rooms(
 ) -> Vec<usize> {
     match target {
         Target::All => (0..rooms.len()).collect(),
-        Target::Rooms(names) => {
-            let mut selected = Vec::new();
-            let mut seen = HashSet::new();
-            for (k, wanted) in names.iter().enumerate() {
-                let at = index.value(&format!("{to_pointer}/{k}"));
-                let found = rooms
-                    .iter()
-                    .position(|r| r.name.as_deref() == Some(wanted.as_str()))
-                    .or_else(|| rooms.iter().position(|r| r.arn.arn == *wanted));
-                match found {
-                    Some(idx) => {
-                        if seen.insert(idx) {
-                            selected.push(idx);
-                        } else {
-                            diags.push(
-                                Diagnostic::warning(
-                                    "playbook::duplicate-target",
-                                    format!("room `{wanted}` is named twice in `to`"),
-                                )
-                                .at(Some(at))
-                                .hint("it gets the event once; remove the repeated name"),
-                            );
-                        }
-                    }
-                    // The room exists but has its own error, or an include
-                    // could not be read: nothing useful to add.
-                    None if raw.unknown || raw.names.contains(wanted) => {}
-                    None => {
-                        let names: Vec<&str> =
-                            rooms.iter().filter_map(|r| r.name.as_deref()).collect();
-                        let hint = match did_you_mean(wanted, &names) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None if names.is_empty() => {
-                                "no room has a name; give rooms a `name`, or list ARNs".to_string()
-                            }
-                            None => format!("room names are: {}", preview(&names)),
-                        };
-                        diags.push(
-                            Diagnostic::error(
-                                "playbook::unknown-room",
-                                format!("no room is named `{wanted}`"),
-                            )
-                            .at(Some(at))
-                            .hint(hint),
-                        );
-                    }
-                }
-            }
-            selected
-        }
-        Target::Tags(sel) => {
-            let all_tags: HashSet<&str> = rooms
-                .iter()
-                .flat_map(|r| r.tags.iter().map(String::as_str))
-                .collect();
-            let mut unknown = false;
-            for (field, list) in [("tags", &sel.tags), ("all_tags", &sel.all_tags)] {
-                for (k, tag) in list.iter().enumerate() {
-                    if !all_tags.contains(tag.0.as_str())
-                        && !raw.unknown
-                        && !raw.tags.contains(&tag.0)
-                    {
-                        unknown = true;
-                        let mut known: Vec<&str> = all_tags.iter().copied().collect();
-                        known.sort_unstable();
-                        let hint = match did_you_mean(&tag.0, &known) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None if known.is_empty() => {
-                                "no room has tags; add `tags` to rooms".to_string()
-                            }
-                            None => format!("tags in use: {}", preview(&known)),
-                        };
-                        diags.push(
-                            Diagnostic::error(
-                                "playbook::unknown-tag",
-                                format!("no room has the tag `{}`", tag.0),
-                            )
-                            .at(Some(index.value(&format!("{to_pointer}/{field}/{k}"))))
-                            .hint(hint),
-                        );
-                    }
-                }
-            }
-            let selected: Vec<usize> = rooms
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    let any_ok =
-                        sel.tags.is_empty() || sel.tags.iter().any(|t| r.tags.contains(&t.0));
-                    let all_ok = sel.all_tags.iter().all(|t| r.tags.contains(&t.0));
-                    any_ok && all_ok
-                })
-                .map(|(i, _)| i)
-                .collect();
-            if selected.is_empty()
-                && !unknown
-                && !raw.unknown
-                && rooms.len() == raw_count(raw, rooms)
-            {
-                diags.push(
-                    Diagnostic::error(
-                        "playbook::selects-no-rooms",
-                        "this tag selector matches no room",
-                    )
-                    .at(Some(index.value(to_pointer)))
-                    .hint("`tags` selects rooms with any of the tags, `all_tags` rooms with every tag; no room satisfies both"),
-                );
-            }
-            selected
-        }
+        Target::Rooms(names) => select_named(names, to_pointer, index, rooms, raw, diags),
+        Target::Tags(sel) => select_tagged(sel, to_pointer, index, rooms, raw, diags),
     }
 }
 
+/// The rooms `to:` names (by name, else by ARN), in the order written,
+/// each once; a repeated name is a warning, a name no room has an error.
+fn select_named(
+    names: &[String],
+    to_pointer: &str,
+    index: &SpanIndex,
+    rooms: &[Room],
+    raw: &RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
+    let mut selected = Vec::new();
+    let mut seen = HashSet::new();
+    for (k, wanted) in names.iter().enumerate() {
+        let at = index.value(&format!("{to_pointer}/{k}"));
+        let found = rooms
+            .iter()
+            .position(|r| r.name.as_deref() == Some(wanted.as_str()))
+            .or_else(|| rooms.iter().position(|r| r.arn.arn == *wanted));
+        match found {
+            Some(idx) => {
+                if seen.insert(idx) {
+                    selected.push(idx);
+                } else {
+                    diags.push(
+                        Diagnostic::warning(
+                            "playbook::duplicate-target",
+                            format!("room `{wanted}` is named twice in `to`"),
+                        )
+                        .at(Some(at))
+                        .hint("it gets the event once; remove the repeated name"),
+                    );
+                }
+            }
+            // The room exists but has its own error, or an include
+            // could not be read: nothing useful to add.
+            None if raw.unknown || raw.names.contains(wanted) => {}
+            None => diags.push(unknown_room(wanted, rooms, at)),
+        }
+    }
+    selected
+}
+
+/// A name in `to:` that no room has, with the closest name or the names.
+fn unknown_room(wanted: &str, rooms: &[Room], at: Location) -> Diagnostic {
+    let names: Vec<&str> = rooms.iter().filter_map(|r| r.name.as_deref()).collect();
+    let hint = match did_you_mean(wanted, &names) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if names.is_empty() => {
+            "no room has a name; give rooms a `name`, or list ARNs".to_string()
+        }
+        None => format!("room names are: {}", preview(&names)),
+    };
+    Diagnostic::error(
+        "playbook::unknown-room",
+        format!("no room is named `{wanted}`"),
+    )
+    .at(Some(at))
+    .hint(hint)
+}
+
+/// The rooms with any of `tags` and all of `all_tags`, in room order; a
+/// selector that matches nothing (and names no unknown tag) is an error.
+fn select_tagged(
+    sel: &TagSelector,
+    to_pointer: &str,
+    index: &SpanIndex,
+    rooms: &[Room],
+    raw: &RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<usize> {
+    let unknown = report_unknown_tags(sel, to_pointer, index, rooms, raw, diags);
+    let selected: Vec<usize> = rooms
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            let any_ok = sel.tags.is_empty() || sel.tags.iter().any(|t| r.tags.contains(&t.0));
+            let all_ok = sel.all_tags.iter().all(|t| r.tags.contains(&t.0));
+            any_ok && all_ok
+        })
+        .map(|(i, _)| i)
+        .collect();
+    if selected.is_empty() && !unknown && !raw.unknown && rooms.len() == raw_count(raw, rooms) {
+        diags.push(
+            Diagnostic::error(
+                "playbook::selects-no-rooms",
+                "this tag selector matches no room",
+            )
+            .at(Some(index.value(to_pointer)))
+            .hint("`tags` selects rooms with any of the tags, `all_tags` rooms with every tag; no room satisfies both"),
+        );
+    }
+    selected
+}
+
+/// Reports every tag of the selector that no room has (nor a room with
+/// its own error, nor an unread include): true when there was one.
+fn report_unknown_tags(
+    sel: &TagSelector,
+    to_pointer: &str,
+    index: &SpanIndex,
+    rooms: &[Room],
+    raw: &RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let all_tags: HashSet<&str> = rooms
+        .iter()
+        .flat_map(|r| r.tags.iter().map(String::as_str))
+        .collect();
+    let mut unknown = false;
+    for (field, list) in [("tags", &sel.tags), ("all_tags", &sel.all_tags)] {
+        for (k, tag) in list.iter().enumerate() {
+            if all_tags.contains(tag.0.as_str()) || raw.unknown || raw.tags.contains(&tag.0) {
+                continue;
+            }
+            unknown = true;
+            let mut known: Vec<&str> = all_tags.iter().copied().collect();
+            known.sort_unstable();
+            let hint = match did_you_mean(&tag.0, &known) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if known.is_empty() => "no room has tags; add `tags` to rooms".to_string(),
+                None => format!("tags in use: {}", preview(&known)),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "playbook::unknown-tag",
+                    format!("no room has the tag `{}`", tag.0),
+                )
+                .at(Some(index.value(&format!("{to_pointer}/{field}/{k}"))))
+                .hint(hint),
+            );
+        }
+    }
+    unknown
+}
 /// Rooms are all valid when every raw entry became a room; used to avoid
 /// claiming a selector matches nothing when broken rooms might match.
 pub(super) fn raw_count(raw: &RawRooms, rooms: &[Room]) -> usize {

@@ -72,265 +72,377 @@ pub(super) fn index_spans<'s>(
     sources: &Sources,
     file: FileId,
     diags: &mut Vec<Diagnostic>,
-    mut sink: Option<&mut (dyn ItemSink + 's)>,
+    sink: Option<&mut (dyn ItemSink + 's)>,
 ) -> Option<(SpanIndex, Option<serde_json::Value>)> {
     let text = &*sources.get(file).text;
     let bytes = ByteMap::new(text);
-    // About one node per 16 bytes of YAML: a room inventory's density, so
-    // a large one is indexed without regrowing the list.
-    let mut nodes = Nodes(Vec::with_capacity(text.len() / 16));
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, usize> = HashMap::new();
-    let mut events_seen = 0usize;
-    let mut expanded = 0usize;
-    let mut documents = 0usize;
-    let mut second_document: Option<(usize, usize)> = None;
-    let mut ok = true;
-    let mut builder = JsonBuilder {
-        sink_key: sink.as_ref().map(|s| s.key().to_string()),
-        ..JsonBuilder::default()
-    };
-    let sink_pointer = sink
-        .as_ref()
-        .map(|s| format!("/{}", escape_pointer(s.key())));
-    // Slot of the first node of the list item being read.
-    let mut item_start = 0usize;
-    let loc = |span: (usize, usize)| Location {
-        file,
-        start: span.0,
-        end: span.1,
-    };
-
+    let mut walk = Walk::new(text, file, diags, sink);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         let (event, span) = match next {
             Ok(e) => e,
             Err(e) => {
-                diags.push(scan_error(sources, file, &bytes, &e));
+                walk.diags.push(scan_error(sources, file, &bytes, &e));
                 return None;
             }
         };
-        events_seen += 1;
-        let sp = bytes.span(&span);
-        // The item completed by the previous event is fully indexed now.
-        if let (Some((i, item)), Some(sink)) = (builder.pending.take(), sink.as_deref_mut()) {
-            let spans = ItemSpans {
-                file,
-                nodes: &nodes.0[item_start.min(nodes.0.len())..],
-            };
-            let kept = sink.item(i, item, &spans);
-            builder.place(i, kept);
+        match walk.event(event, bytes.span(&span)) {
+            Step::Next => {}
+            Step::End => break,
+            Step::Abort => return None,
         }
-        if let (Event::SequenceEnd, Some(sink)) = (&event, sink.as_deref())
-            && documents <= 1
-        {
-            builder.fill_taken(sink);
-        }
-        if documents <= 1 {
-            builder.event(&event);
-        }
+    }
+    walk.finish()
+}
 
-        // Inside a complex key: only track nesting.
-        if let Some(Frame::Skip { depth }) = stack.last_mut() {
-            match event {
-                Event::MappingStart(..) | Event::SequenceStart(..) => *depth += 1,
-                Event::MappingEnd | Event::SequenceEnd => {
-                    *depth -= 1;
-                    if *depth == 0 {
-                        stack.pop();
-                    }
-                }
-                _ => {}
-            }
-            continue;
-        }
+/// What the walk does after an event.
+enum Step {
+    /// Read the next event.
+    Next,
+    /// The stream ended: check the whole file and hand back the index.
+    End,
+    /// The file cannot be indexed; its diagnostic is already out.
+    Abort,
+}
 
+/// The state of one [`index_spans`] pass, fed one event at a time.
+struct Walk<'a, 's> {
+    text: &'a str,
+    file: FileId,
+    diags: &'a mut Vec<Diagnostic>,
+    sink: Option<&'a mut (dyn ItemSink + 's)>,
+    nodes: Nodes,
+    stack: Vec<Frame>,
+    /// Expanded size of each anchored node, for its aliases.
+    anchors: HashMap<usize, usize>,
+    events_seen: usize,
+    /// Nodes counted with aliases expanded.
+    expanded: usize,
+    documents: usize,
+    second_document: Option<(usize, usize)>,
+    /// False once a key problem makes the index unusable.
+    ok: bool,
+    builder: JsonBuilder,
+    /// The pointer of the sink's list, whose items are handed over.
+    sink_pointer: Option<String>,
+    /// Slot of the first node of the list item being read.
+    item_start: usize,
+}
+
+fn location(file: FileId, span: (usize, usize)) -> Location {
+    Location {
+        file,
+        start: span.0,
+        end: span.1,
+    }
+}
+
+impl<'a, 's> Walk<'a, 's> {
+    fn new(
+        text: &'a str,
+        file: FileId,
+        diags: &'a mut Vec<Diagnostic>,
+        sink: Option<&'a mut (dyn ItemSink + 's)>,
+    ) -> Self {
+        let builder = JsonBuilder {
+            sink_key: sink.as_ref().map(|s| s.key().to_string()),
+            ..JsonBuilder::default()
+        };
+        let sink_pointer = sink
+            .as_ref()
+            .map(|s| format!("/{}", escape_pointer(s.key())));
+        Walk {
+            text,
+            file,
+            diags,
+            sink,
+            // About one node per 16 bytes of YAML: a room inventory's
+            // density, so a large one is indexed without regrowing the list.
+            nodes: Nodes(Vec::with_capacity(text.len() / 16)),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            events_seen: 0,
+            expanded: 0,
+            documents: 0,
+            second_document: None,
+            ok: true,
+            builder,
+            sink_pointer,
+            item_start: 0,
+        }
+    }
+
+    /// One parser event, at byte span `sp`.
+    fn event(&mut self, event: Event<'_>, sp: (usize, usize)) -> Step {
+        self.events_seen += 1;
+        self.build(&event);
+        if self.skip_complex_key(&event) {
+            return Step::Next;
+        }
         let (is_node, anchor, alias_size) = match &event {
             Event::Scalar(_, _, a, _) => (true, *a, None),
             Event::MappingStart(a, _) | Event::SequenceStart(a, _) => (true, *a, None),
-            Event::Alias(id) => (true, 0, Some(anchors.get(id).copied().unwrap_or(1))),
+            Event::Alias(id) => (true, 0, Some(self.anchors.get(id).copied().unwrap_or(1))),
             Event::DocumentStart(_) => {
-                documents += 1;
-                if documents == 2 {
-                    second_document = Some(sp);
+                self.documents += 1;
+                if self.documents == 2 {
+                    self.second_document = Some(sp);
                 }
-                continue;
+                return Step::Next;
             }
             _ => (false, 0, None),
         };
-
         if is_node {
-            // Where does this node go?
-            let mut as_key = false;
-            let pointer = match stack.last_mut() {
-                None => String::new(),
-                Some(Frame::Map {
-                    pointer, key, seen, ..
-                }) => match key.take() {
-                    None => {
-                        as_key = true;
-                        match &event {
-                            Event::Scalar(k, ..) => {
-                                let k = k.to_string();
-                                if let Some(first) = seen.get(&k) {
-                                    ok = false;
-                                    diags.push(
-                                        Diagnostic::error(
-                                            "yaml::duplicate-key",
-                                            format!("duplicate key `{k}`"),
-                                        )
-                                        .at(Some(loc(sp)))
-                                        .related(Some(loc(*first)), "first defined here")
-                                        .hint("each key may appear once in a mapping; remove or rename one of them"),
-                                    );
-                                } else {
-                                    seen.insert(k.clone(), sp);
-                                }
-                                *key = Some((k, sp));
-                            }
-                            Event::Alias(_) => {
-                                *key = Some(("*alias".into(), sp));
-                            }
-                            _ => {
-                                ok = false;
-                                diags.push(
-                                    Diagnostic::error(
-                                        "yaml::complex-key",
-                                        "mapping keys must be plain strings, not lists or mappings",
-                                    )
-                                    .at(Some(loc(sp))),
-                                );
-                                *key = Some(("?complex".into(), sp));
-                                stack.push(Frame::Skip { depth: 1 });
-                            }
-                        }
-                        String::new()
-                    }
-                    Some((k, key_span)) => {
-                        let p = format!("{pointer}/{}", escape_pointer(&k));
-                        nodes.push(
-                            &p,
-                            NodeSpan {
-                                key: Some(key_span),
-                                value: sp,
-                            },
-                        );
-                        p
-                    }
-                },
-                Some(Frame::Seq { pointer, next, .. }) => {
-                    let p = format!("{pointer}/{next}");
-                    *next += 1;
-                    let slot = nodes.push(
-                        &p,
-                        NodeSpan {
-                            key: None,
-                            value: sp,
-                        },
-                    );
-                    if sink_pointer.as_deref() == Some(pointer.as_str()) {
-                        item_start = slot;
-                    }
-                    p
-                }
-                Some(Frame::Skip { .. }) => unreachable!("handled above"),
+            return self.node(event, sp, anchor, alias_size.unwrap_or(1));
+        }
+        match event {
+            Event::MappingEnd | Event::SequenceEnd => self.close(sp),
+            Event::StreamEnd => return Step::End,
+            _ => {}
+        }
+        Step::Next
+    }
+
+    /// Feeds the JSON builder (first document only), and hands the sink the
+    /// list item completed by the previous event, now fully indexed.
+    fn build(&mut self, event: &Event<'_>) {
+        if let (Some((i, item)), Some(sink)) =
+            (self.builder.pending.take(), self.sink.as_deref_mut())
+        {
+            let spans = ItemSpans {
+                file: self.file,
+                nodes: &self.nodes.0[self.item_start.min(self.nodes.0.len())..],
             };
-            if stack.is_empty() {
-                nodes.push(
+            let kept = sink.item(i, item, &spans);
+            self.builder.place(i, kept);
+        }
+        if let (Event::SequenceEnd, Some(sink)) = (event, self.sink.as_deref())
+            && self.documents <= 1
+        {
+            self.builder.fill_taken(sink);
+        }
+        if self.documents <= 1 {
+            self.builder.event(event);
+        }
+    }
+
+    /// Inside a complex key only nesting is tracked: true when the event
+    /// was taken so.
+    fn skip_complex_key(&mut self, event: &Event<'_>) -> bool {
+        let Some(Frame::Skip { depth }) = self.stack.last_mut() else {
+            return false;
+        };
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => *depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => {
+                *depth -= 1;
+                if *depth == 0 {
+                    self.stack.pop();
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    /// A scalar, alias or collection start: indexed (unless it is a key),
+    /// counted against the alias allowance, and opened if a collection.
+    fn node(&mut self, event: Event<'_>, sp: (usize, usize), anchor: usize, size: usize) -> Step {
+        let Some(pointer) = self.place(&event, sp) else {
+            return Step::Next;
+        };
+        // Every node that is not a key was just added.
+        let slot = self.nodes.len() - 1;
+        if !self.within_alias_allowance(size, sp) {
+            return Step::Abort;
+        }
+        match event {
+            Event::MappingStart(..) => self.stack.push(Frame::Map {
+                pointer,
+                slot,
+                key: None,
+                seen: HashMap::new(),
+                anchor,
+                size: 1,
+            }),
+            Event::SequenceStart(..) => self.stack.push(Frame::Seq {
+                pointer,
+                slot,
+                next: 0,
+                anchor,
+                size: 1,
+            }),
+            _ => {
+                if anchor != 0 {
+                    self.anchors.insert(anchor, 1);
+                }
+                add_size(&mut self.stack, size);
+            }
+        }
+        Step::Next
+    }
+
+    /// Where the node goes: its pointer, with its span indexed there, or
+    /// `None` when it is a mapping's key (read by [`Walk::key`]).
+    fn place(&mut self, event: &Event<'_>, sp: (usize, usize)) -> Option<String> {
+        match self.stack.last_mut() {
+            None => {
+                self.nodes.push(
                     "",
                     NodeSpan {
                         key: None,
                         value: sp,
                     },
                 );
+                Some(String::new())
             }
-            if as_key {
-                continue;
-            }
-            // Every node that is not a key was just added.
-            let slot = nodes.len() - 1;
-
-            // Size accounting for alias bombs.
-            let size = alias_size.unwrap_or(1);
-            expanded = expanded.saturating_add(size);
-            if expanded > 2 * events_seen + ALIAS_EXPANSION_ALLOWANCE {
-                diags.push(
-                    Diagnostic::error(
-                        "yaml::alias-bomb",
-                        "aliases in this file expand to far more data than the file holds",
-                    )
-                    .at(Some(loc(sp)))
-                    .hint("anchors and aliases may repeat small parts, not multiply the document; write the data out instead"),
+            Some(Frame::Map { pointer, key, .. }) => match key.take() {
+                None => {
+                    self.key(event, sp);
+                    None
+                }
+                Some((k, key_span)) => {
+                    let p = format!("{pointer}/{}", escape_pointer(&k));
+                    self.nodes.push(
+                        &p,
+                        NodeSpan {
+                            key: Some(key_span),
+                            value: sp,
+                        },
+                    );
+                    Some(p)
+                }
+            },
+            Some(Frame::Seq { pointer, next, .. }) => {
+                let p = format!("{pointer}/{next}");
+                *next += 1;
+                let slot = self.nodes.push(
+                    &p,
+                    NodeSpan {
+                        key: None,
+                        value: sp,
+                    },
                 );
-                return None;
-            }
-            match event {
-                Event::MappingStart(..) => stack.push(Frame::Map {
-                    pointer,
-                    slot,
-                    key: None,
-                    seen: HashMap::new(),
-                    anchor,
-                    size: 1,
-                }),
-                Event::SequenceStart(..) => stack.push(Frame::Seq {
-                    pointer,
-                    slot,
-                    next: 0,
-                    anchor,
-                    size: 1,
-                }),
-                _ => {
-                    if anchor != 0 {
-                        anchors.insert(anchor, 1);
-                    }
-                    add_size(&mut stack, size);
+                if self.sink_pointer.as_deref() == Some(pointer.as_str()) {
+                    self.item_start = slot;
                 }
+                Some(p)
             }
-            continue;
+            Some(Frame::Skip { .. }) => unreachable!("handled by skip_complex_key"),
         }
+    }
 
+    /// A key of the innermost mapping: checked for duplicates (a plain
+    /// key) or reported and skipped (a complex one).
+    fn key(&mut self, event: &Event<'_>, sp: (usize, usize)) {
+        let file = self.file;
+        let Some(Frame::Map { key, seen, .. }) = self.stack.last_mut() else {
+            unreachable!("a key is read inside a mapping");
+        };
         match event {
-            Event::MappingEnd | Event::SequenceEnd => {
-                let (slot, anchor, size) = match stack.pop() {
-                    Some(Frame::Map {
-                        slot, anchor, size, ..
-                    })
-                    | Some(Frame::Seq {
-                        slot, anchor, size, ..
-                    }) => (slot, anchor, size),
-                    _ => continue,
-                };
-                // Mark a collection by its first line only: a caret under a
-                // whole block says less than one under its start.
-                let start = nodes.value_start(slot);
-                let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-                nodes.set_value_end(slot, sp.0.max(start).min(first_line_end));
-                if anchor != 0 {
-                    anchors.insert(anchor, size);
+            Event::Scalar(k, ..) => {
+                let k = k.to_string();
+                if let Some(first) = seen.get(&k) {
+                    self.ok = false;
+                    self.diags.push(
+                        Diagnostic::error("yaml::duplicate-key", format!("duplicate key `{k}`"))
+                            .at(Some(location(file, sp)))
+                            .related(Some(location(file, *first)), "first defined here")
+                            .hint("each key may appear once in a mapping; remove or rename one of them"),
+                    );
+                } else {
+                    seen.insert(k.clone(), sp);
                 }
-                add_size(&mut stack, size);
+                *key = Some((k, sp));
             }
-            Event::StreamEnd => break,
-            _ => {}
+            Event::Alias(_) => {
+                *key = Some(("*alias".into(), sp));
+            }
+            _ => {
+                self.ok = false;
+                self.diags.push(
+                    Diagnostic::error(
+                        "yaml::complex-key",
+                        "mapping keys must be plain strings, not lists or mappings",
+                    )
+                    .at(Some(location(file, sp))),
+                );
+                *key = Some(("?complex".into(), sp));
+                self.stack.push(Frame::Skip { depth: 1 });
+            }
         }
     }
-    if documents > 1 {
-        diags.push(
-            Diagnostic::error(
-                "yaml::multiple-documents",
-                "a playbook is one YAML document, but this file has several",
-            )
-            .at(Some(loc(second_document.unwrap_or((0, 0)))))
-            .hint("remove the `---` separators, or split the documents into separate files"),
-        );
-        return None;
+
+    /// Counts a node of `size` (expanded, for an alias): false, with the
+    /// diagnostic, once aliases multiply the document far beyond its size.
+    fn within_alias_allowance(&mut self, size: usize, sp: (usize, usize)) -> bool {
+        self.expanded = self.expanded.saturating_add(size);
+        if self.expanded > 2 * self.events_seen + ALIAS_EXPANSION_ALLOWANCE {
+            self.diags.push(
+                Diagnostic::error(
+                    "yaml::alias-bomb",
+                    "aliases in this file expand to far more data than the file holds",
+                )
+                .at(Some(location(self.file, sp)))
+                .hint("anchors and aliases may repeat small parts, not multiply the document; write the data out instead"),
+            );
+            return false;
+        }
+        true
     }
-    if !ok {
-        return None;
+
+    /// The end of a mapping or list: its span trimmed, its size recorded.
+    fn close(&mut self, sp: (usize, usize)) {
+        let (slot, anchor, size) = match self.stack.pop() {
+            Some(Frame::Map {
+                slot, anchor, size, ..
+            })
+            | Some(Frame::Seq {
+                slot, anchor, size, ..
+            }) => (slot, anchor, size),
+            _ => return,
+        };
+        // Mark a collection by its first line only: a caret under a
+        // whole block says less than one under its start.
+        let text = self.text;
+        let start = self.nodes.value_start(slot);
+        let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        self.nodes
+            .set_value_end(slot, sp.0.max(start).min(first_line_end));
+        if anchor != 0 {
+            self.anchors.insert(anchor, size);
+        }
+        add_size(&mut self.stack, size);
     }
-    nodes.seal();
-    Some((SpanIndex { file, nodes }, builder.finish()))
+
+    /// The checks on the whole file, then the index and the JSON value.
+    fn finish(mut self) -> Option<(SpanIndex, Option<serde_json::Value>)> {
+        if self.documents > 1 {
+            self.diags.push(
+                Diagnostic::error(
+                    "yaml::multiple-documents",
+                    "a playbook is one YAML document, but this file has several",
+                )
+                .at(Some(location(
+                    self.file,
+                    self.second_document.unwrap_or((0, 0)),
+                )))
+                .hint("remove the `---` separators, or split the documents into separate files"),
+            );
+            return None;
+        }
+        if !self.ok {
+            return None;
+        }
+        self.nodes.seal();
+        Some((
+            SpanIndex {
+                file: self.file,
+                nodes: self.nodes,
+            },
+            self.builder.finish(),
+        ))
+    }
 }
 
 pub(super) fn add_size(stack: &mut [Frame], size: usize) {

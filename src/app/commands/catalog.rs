@@ -320,36 +320,8 @@ fn diff_cmd(a: &DiffArgs, io: &mut Io<'_>) -> CmdResult {
     let non_breaking = changes.len() - breaking;
     match a.format {
         DiffFormat::Human => {
-            let mut s = String::new();
-            for c in &changes {
-                let word = if c.breaking() {
-                    "breaking"
-                } else {
-                    "non-breaking"
-                };
-                let _ = writeln!(
-                    s,
-                    "{word}: {}: {} [{}]",
-                    c.subject(),
-                    c.message,
-                    c.kind.name()
-                );
-            }
-            if !changes.is_empty() {
-                s.push('\n');
-            }
-            let _ = writeln!(
-                s,
-                "{}, {}{}",
-                plural(breaking, "breaking change"),
-                plural(non_breaking, "non-breaking change"),
-                if breaking > 0 {
-                    ": playbooks valid against OLD may fail against NEW"
-                } else {
-                    ""
-                }
-            );
-            io.out.write_all(s.as_bytes())?;
+            io.out
+                .write_all(human_diff(&changes, breaking, non_breaking).as_bytes())?;
         }
         DiffFormat::Json => {
             let doc = JsonDiff {
@@ -361,35 +333,75 @@ fn diff_cmd(a: &DiffArgs, io: &mut Io<'_>) -> CmdResult {
             writeln!(io.out)?;
         }
         DiffFormat::Github => {
-            let mut s = String::new();
-            for c in &changes {
-                let level = if c.breaking() { "error" } else { "notice" };
-                let mut props = Vec::new();
-                if let Some(at) =
-                    c.at.filter(|_| c.kind != crate::catalog::diff::ChangeKind::DefinitionRemoved)
-                {
-                    let (file, line, col) = sources.position(at);
-                    props.push(format!("file={}", gh_property(&file)));
-                    props.push(format!("line={line}"));
-                    props.push(format!("col={col}"));
-                }
-                props.push(format!(
-                    "title={}",
-                    gh_property(&format!("catalog diff: {}", c.kind.name()))
-                ));
-                let _ = writeln!(
-                    s,
-                    "::{level} {}::{}",
-                    props.join(","),
-                    gh_data(&format!("{}: {}", c.subject(), c.message))
-                );
-            }
-            io.out.write_all(s.as_bytes())?;
+            io.out
+                .write_all(github_diff(&changes, &sources).as_bytes())?;
         }
     }
     Ok(if breaking > 0 { Exit::Failed } else { Exit::Ok })
 }
 
+/// The changes for people: one line each, then the counts.
+fn human_diff(changes: &[Change], breaking: usize, non_breaking: usize) -> String {
+    let mut s = String::new();
+    for c in changes {
+        let word = if c.breaking() {
+            "breaking"
+        } else {
+            "non-breaking"
+        };
+        let _ = writeln!(
+            s,
+            "{word}: {}: {} [{}]",
+            c.subject(),
+            c.message,
+            c.kind.name()
+        );
+    }
+    if !changes.is_empty() {
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "{}, {}{}",
+        plural(breaking, "breaking change"),
+        plural(non_breaking, "non-breaking change"),
+        if breaking > 0 {
+            ": playbooks valid against OLD may fail against NEW"
+        } else {
+            ""
+        }
+    );
+    s
+}
+
+/// The changes as GitHub Actions annotations: breaking ones as errors, the
+/// rest as notices, at the new file's line (a removed definition has none).
+fn github_diff(changes: &[Change], sources: &Sources) -> String {
+    let mut s = String::new();
+    for c in changes {
+        let level = if c.breaking() { "error" } else { "notice" };
+        let mut props = Vec::new();
+        if let Some(at) =
+            c.at.filter(|_| c.kind != crate::catalog::diff::ChangeKind::DefinitionRemoved)
+        {
+            let (file, line, col) = sources.position(at);
+            props.push(format!("file={}", gh_property(&file)));
+            props.push(format!("line={line}"));
+            props.push(format!("col={col}"));
+        }
+        props.push(format!(
+            "title={}",
+            gh_property(&format!("catalog diff: {}", c.kind.name()))
+        ));
+        let _ = writeln!(
+            s,
+            "::{level} {}::{}",
+            props.join(","),
+            gh_data(&format!("{}: {}", c.subject(), c.message))
+        );
+    }
+    s
+}
 fn json_change(c: &Change, sources: &Sources) -> JsonChange {
     let pos = c.at.map(|at| sources.position(at));
     JsonChange {
