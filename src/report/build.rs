@@ -46,6 +46,25 @@ pub struct ReportHead {
     pub vars: indexmap::IndexMap<String, String>,
     /// Totals.
     pub summary: RunSummary,
+    /// How many planned sends the journal has no record of: the run was
+    /// killed before it reached them (they count as not attempted).
+    #[serde(skip)]
+    pub unreached: usize,
+    /// Those sends, when the plan could be made again to list them (see
+    /// [`ReportHead::list_unreached`]); listed after the journal's own.
+    #[serde(skip)]
+    pub unreached_sends: Vec<PlannedSend>,
+}
+
+impl ReportHead {
+    /// Lists the sends the journal has no record of, from the plan made
+    /// again (`sends`, every send of the plan, in order). Those the journal
+    /// recorded are left out as they are read.
+    pub fn list_unreached(&mut self, sends: Vec<PlannedSend>) {
+        if self.unreached > 0 {
+            self.unreached_sends = sends;
+        }
+    }
 }
 
 /// Joins start and end records into per-send records, in the order sends
@@ -53,10 +72,21 @@ pub struct ReportHead {
 fn for_each_send(
     path: &Path,
     offset: u64,
+    unreached: &[PlannedSend],
     mut f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<Option<RunHeader>> {
     let mut open: HashMap<String, StartRecord> = HashMap::new();
+    // Ids the journal has, only kept when some sends are missing from it.
+    let mut recorded: HashSet<String> = HashSet::new();
+    let keep = !unreached.is_empty();
     let header = for_each_from(path, offset, |rec| {
+        if keep {
+            match &rec {
+                JournalRecord::Start(s) => recorded.insert(s.send.id.clone()),
+                JournalRecord::Skip(s) => recorded.insert(s.send.id.clone()),
+                _ => false,
+            };
+        }
         match rec {
             JournalRecord::Run(_) => {}
             JournalRecord::Start(s) => {
@@ -85,6 +115,11 @@ fn for_each_send(
         r.error_code = Some("InFlight".into());
         r.error_message = Some("the run stopped while this send was in flight".into());
         r.started_at = Some(s.at);
+        f(r)?;
+    }
+    for p in unreached.iter().filter(|p| !recorded.contains(&p.id)) {
+        let mut r = unattempted(p.clone(), Status::Planned);
+        r.note = Some("the run stopped before it reached this send".into());
         f(r)?;
     }
     Ok(header)
@@ -195,6 +230,12 @@ pub fn head(
             "the journal has no run header at the given place",
         )
     })?;
+    // Sends the run never reached (it was killed before it could record
+    // them as not attempted): not attempted all the same, so the counts
+    // always add up to the plan's total.
+    let recorded: usize = counts.values().sum();
+    let unreached = header.sends.saturating_sub(recorded);
+    *counts.entry(Status::Planned).or_default() += unreached;
 
     let duration_seconds = match (first_start, last_end) {
         (Some(a), Some(b)) => ((b - a).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0),
@@ -242,6 +283,8 @@ pub fn head(
         target: header.target,
         vars: header.vars,
         summary,
+        unreached,
+        unreached_sends: Vec::new(),
     })
 }
 
@@ -301,7 +344,7 @@ pub fn write_json(
     out.write_all(&head_json)?;
     out.write_all(b",\n  \"sends\": [")?;
     let mut first = true;
-    for_each_send(path, offset, |s| {
+    for_each_send(path, offset, &head.unreached_sends, |s| {
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
         first = false;
         serde_json::to_writer(&mut *out, &s)?;
@@ -315,9 +358,10 @@ pub fn write_json(
 pub fn sends(
     path: &Path,
     offset: u64,
+    head: &ReportHead,
     f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<()> {
-    for_each_send(path, offset, f).map(|_| ())
+    for_each_send(path, offset, &head.unreached_sends, f).map(|_| ())
 }
 
 #[cfg(test)]

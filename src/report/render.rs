@@ -53,6 +53,7 @@ fn shell_word(s: &str) -> String {
 /// Sends that were not sent, at most `limit`, for listings: failed and
 /// unknown ones, and not attempted ones too when `with_planned`.
 fn problems(
+    head: &ReportHead,
     journal: &Path,
     offset: u64,
     limit: usize,
@@ -60,7 +61,7 @@ fn problems(
 ) -> io::Result<(Vec<SendRecord>, usize)> {
     let mut out = Vec::new();
     let mut total = 0;
-    build::sends(journal, offset, |s| {
+    build::sends(journal, offset, head, |s| {
         if matches!(s.status, Status::Failed | Status::Unknown)
             || (with_planned && s.status == Status::Planned)
         {
@@ -120,7 +121,7 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             head.settings.rate + f64::from(head.settings.burst),
         );
     }
-    let (list, total) = problems(journal, offset, 10, false)?;
+    let (list, total) = problems(head, journal, offset, 10, false)?;
     for p in &list {
         let _ = writeln!(
             out,
@@ -197,7 +198,7 @@ pub fn markdown(
     }
     let _ = writeln!(m, "| **total** | **{}** |\n", head.summary.total);
     md_pace(&mut m, head);
-    let (list, total) = problems(journal, offset, 50, true)?;
+    let (list, total) = problems(head, journal, offset, 50, true)?;
     md_not_sent(&mut m, &list, total);
     let _ = writeln!(m, "\nPlan `{}`.", head.plan_hash);
     out.write_all(m.as_bytes())
@@ -317,7 +318,7 @@ pub fn junit(
         head.started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     )?;
-    build::sends(journal, offset, |r| {
+    build::sends(journal, offset, head, |r| {
         let name = xml_escape(&format!("{} -> {} ({})", r.event_name, r.room_name, r.id));
         let class = xml_escape(&format!("{}.{}", r.playbook, r.region));
         let time = r.latency_ms.unwrap_or(0.0) / 1000.0;

@@ -10,6 +10,8 @@ use clap::{Args, ValueEnum};
 
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::Io;
+use crate::pipeline;
+use crate::plan::SettingsOverrides;
 use crate::report::build::{self, ReportHead};
 use crate::report::render::{self, Format};
 
@@ -136,6 +138,37 @@ impl ReportFile {
     }
 }
 
+/// A killed run left sends with no record: lists them from the plan made
+/// again from the recorded playbooks and variables, when that plan is the
+/// run's (same hash); otherwise says they are counted but not listed.
+fn list_unreached(head: &mut ReportHead, io: &mut Io<'_>) -> std::io::Result<()> {
+    let paths: Vec<PathBuf> = head
+        .playbooks
+        .iter()
+        .map(|p| PathBuf::from(&p.path))
+        .collect();
+    let s = &head.settings;
+    let overrides = SettingsOverrides {
+        rate: Some(s.rate),
+        burst: Some(s.burst),
+        concurrency: Some(s.concurrency),
+        max_attempts: Some(s.max_attempts),
+        timeout_ms: Some(s.timeout_ms),
+    };
+    let planned = pipeline::plan_files(&paths, None, &head.vars, &overrides, true);
+    match planned.plan {
+        Some(plan) if plan.plan_hash == head.plan_hash => {
+            head.list_unreached(plan.sends);
+            Ok(())
+        }
+        _ => writeln!(
+            io.err,
+            "note: {} sends the run never reached are counted as not attempted but not listed: the playbooks no longer make the run's plan",
+            head.unreached
+        ),
+    }
+}
+
 /// Runs `report`: rebuilds a run's report from its journal.
 pub fn exec(a: &ReportArgs, io: &mut Io<'_>) -> CmdResult {
     let files = match ReportFile::all(&a.report) {
@@ -175,7 +208,10 @@ pub fn exec(a: &ReportArgs, io: &mut Io<'_>) -> CmdResult {
             (Utc::now(), true)
         }
     };
-    let head = build::head(&a.journal, offset, ended_at, interrupted)?;
+    let mut head = build::head(&a.journal, offset, ended_at, interrupted)?;
+    if head.unreached > 0 {
+        list_unreached(&mut head, io)?;
+    }
     for f in &files {
         f.write(&a.journal, offset, &head)?;
     }
