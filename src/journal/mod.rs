@@ -84,6 +84,20 @@ pub enum JournalRecord {
     Skip(SkipRecord),
     /// The run ended.
     Finish(FinishRecord),
+    /// Someone checked a send whose outcome was unknown (`report resolve`).
+    Resolve(ResolveRecord),
+}
+
+/// What a person found out about a send whose outcome was unknown: it did
+/// arrive (a resume treats it as sent), or it did not (a resume sends it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResolveRecord {
+    /// The send id.
+    pub id: String,
+    /// Whether it was delivered.
+    pub delivered: bool,
+    /// When this was recorded.
+    pub at: DateTime<Utc>,
 }
 
 /// The first line of a run.

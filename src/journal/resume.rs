@@ -60,6 +60,7 @@ impl ResumeState {
                     st.apply(&e.id, e.status, e.message_id);
                 }
                 JournalRecord::Skip(s) => st.apply(&s.send.id, s.status, s.message_id),
+                JournalRecord::Resolve(r) => st.resolve(&r.id, r.delivered),
                 JournalRecord::Finish(_) => {}
             }
             Ok(())
@@ -75,6 +76,15 @@ impl ResumeState {
             st.in_flight.insert(id);
         }
         Ok(st)
+    }
+
+    /// Records what a person found out about send `id` (`report resolve`).
+    pub fn resolve(&mut self, id: &str, delivered: bool) {
+        self.unknown.remove(id);
+        self.in_flight.remove(id);
+        if delivered {
+            self.sent.entry(id.to_string()).or_insert(None);
+        }
     }
 
     /// Records the outcome `status` of send `id`, as a later record
@@ -95,9 +105,10 @@ impl ResumeState {
                     self.unknown.insert(id.to_string());
                 }
             }
-            // Attempted again and not delivered by that attempt.
+            // Attempted again and not delivered by that attempt. An earlier
+            // attempt whose outcome is unknown may still have delivered it:
+            // that stands until someone resolves it.
             Status::Failed => {
-                self.unknown.remove(id);
                 self.in_flight.remove(id);
             }
             // Not attempted: an earlier unknown outcome still stands.

@@ -104,7 +104,7 @@ fn for_each_send(
                 r.note = Some(s.note);
                 f(r)?;
             }
-            JournalRecord::Finish(_) => {}
+            JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
         }
         Ok(())
     })?;
@@ -215,7 +215,7 @@ pub fn head(
             JournalRecord::Skip(s) => {
                 *counts.entry(s.status).or_default() += 1;
             }
-            JournalRecord::Finish(_) => {}
+            JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
         }
         Ok(())
     })?;

@@ -145,6 +145,14 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             total - list.len()
         );
     }
+    let unknown = count(head, Status::Unknown);
+    if unknown > 0 {
+        let _ = writeln!(
+            out,
+            "{unknown} with an unknown outcome may have arrived: check the chat, then record it with `ivschat-playbook report resolve {j} --delivered ID...` or `--not-delivered ID...` (a resume then sends those), or resume with --resend-unknown to send them all again.",
+            j = shell_word(&journal.display().to_string())
+        );
+    }
     let retry = count(head, Status::Failed) + count(head, Status::Planned);
     if retry > 0 {
         let _ = writeln!(

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::Utc;
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::Io;
+use crate::journal::resume::ResumeState;
+use crate::journal::{Journal, JournalRecord, ResolveRecord};
 use crate::pipeline;
 use crate::plan::SettingsOverrides;
 use crate::report::build::{self, ReportHead};
@@ -17,10 +19,14 @@ use crate::report::render::{self, Format};
 
 /// `report` options.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReportArgs {
+    /// Something else than rebuilding a report.
+    #[command(subcommand)]
+    pub action: Option<ReportAction>,
     /// The journal a run wrote.
-    #[arg(value_name = "JOURNAL")]
-    pub journal: PathBuf,
+    #[arg(value_name = "JOURNAL", required = true)]
+    pub journal: Option<PathBuf>,
     /// Which run of the journal (a resumed run appends one): 1 is the first,
     /// -1 (the default) the last.
     #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
@@ -33,17 +39,27 @@ pub struct ReportArgs {
     pub report: Vec<PathBuf>,
 }
 
-/// How `report` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// The human summary.
-    Summary,
-    /// The JSON report.
-    Json,
-    /// Markdown.
-    Markdown,
-    /// JUnit XML.
-    Junit,
+/// `report` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Record what you found out about sends whose outcome is unknown:
+    /// they arrived (a resume treats them as sent) or did not (a resume
+    /// sends them). Appended to the journal.
+    Resolve(ResolveArgs),
+}
+
+/// `report resolve` options.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The journal.
+    #[arg(value_name = "JOURNAL")]
+    pub journal: PathBuf,
+    /// Send ids that did arrive.
+    #[arg(long, value_name = "ID", num_args = 1..)]
+    pub delivered: Vec<String>,
+    /// Send ids that did not arrive.
+    #[arg(long = "not-delivered", value_name = "ID", num_args = 1..)]
+    pub not_delivered: Vec<String>,
 }
 
 /// How `report` prints.
@@ -169,20 +185,70 @@ fn list_unreached(head: &mut ReportHead, io: &mut Io<'_>) -> std::io::Result<()>
     }
 }
 
+/// Runs `report resolve`: checks that every id names a send whose outcome
+/// is unknown, then appends what was found out to the journal.
+fn resolve(a: &ResolveArgs, io: &mut Io<'_>) -> CmdResult {
+    if a.delivered.is_empty() && a.not_delivered.is_empty() {
+        return io.refuse("give --delivered ID... or --not-delivered ID...");
+    }
+    let st = match ResumeState::from_journal(&a.journal) {
+        Ok(st) => st,
+        Err(e) => return io.refuse(format_args!("cannot read {}: {e}", a.journal.display())),
+    };
+    let all = a.delivered.iter().chain(&a.not_delivered);
+    if let Some(id) = all.clone().find(|id| !st.unknown.contains(id.as_str())) {
+        return io.refuse(format_args!(
+            "`{id}` is not a send whose outcome is unknown in {}",
+            a.journal.display()
+        ));
+    }
+    let journal = Journal::open(&a.journal, true)?;
+    let at = Utc::now();
+    for (ids, delivered) in [(&a.delivered, true), (&a.not_delivered, false)] {
+        for id in ids {
+            journal.write(&JournalRecord::Resolve(ResolveRecord {
+                id: id.clone(),
+                delivered,
+                at,
+            }));
+        }
+    }
+    journal.close()?;
+    writeln!(
+        io.err,
+        "recorded in {}: {} delivered, {} not delivered (a resume sends those)",
+        a.journal.display(),
+        a.delivered.len(),
+        a.not_delivered.len()
+    )?;
+    Ok(Exit::Ok)
+}
+
 /// Runs `report`: rebuilds a run's report from its journal.
 pub fn exec(a: &ReportArgs, io: &mut Io<'_>) -> CmdResult {
+    if let Some(ReportAction::Resolve(r)) = &a.action {
+        return resolve(r, io);
+    }
+    let Some(journal) = &a.journal else {
+        return io.refuse("give the JOURNAL a run wrote");
+    };
+    rebuild(a, journal, io)
+}
+
+/// Rebuilds the report of one run of `journal`.
+fn rebuild(a: &ReportArgs, journal: &Path, io: &mut Io<'_>) -> CmdResult {
     let files = match ReportFile::all(&a.report) {
         Ok(f) => f,
         Err(e) => return io.refuse(e),
     };
-    let offsets = match crate::journal::run_offsets(&a.journal) {
+    let offsets = match crate::journal::run_offsets(journal) {
         Ok(o) => o,
-        Err(e) => return io.refuse(format_args!("cannot read {}: {e}", a.journal.display())),
+        Err(e) => return io.refuse(format_args!("cannot read {}: {e}", journal.display())),
     };
     if offsets.is_empty() {
         return io.refuse(format_args!(
             "{} is not a journal: it has no run header (`{{\"type\":\"run\",...}}`)",
-            a.journal.display()
+            journal.display()
         ));
     }
     let index = if a.run < 0 {
@@ -193,12 +259,12 @@ pub fn exec(a: &ReportArgs, io: &mut Io<'_>) -> CmdResult {
     let Some(&offset) = usize::try_from(index).ok().and_then(|i| offsets.get(i)) else {
         return io.refuse(format_args!(
             "{} has {} run(s); there is no run {}",
-            a.journal.display(),
+            journal.display(),
             offsets.len(),
             a.run
         ));
     };
-    let (ended_at, interrupted) = match crate::journal::finish_of(&a.journal, offset)? {
+    let (ended_at, interrupted) = match crate::journal::finish_of(journal, offset)? {
         Some(f) => f,
         None => {
             writeln!(
@@ -208,18 +274,18 @@ pub fn exec(a: &ReportArgs, io: &mut Io<'_>) -> CmdResult {
             (Utc::now(), true)
         }
     };
-    let mut head = build::head(&a.journal, offset, ended_at, interrupted)?;
+    let mut head = build::head(journal, offset, ended_at, interrupted)?;
     if head.unreached > 0 {
         list_unreached(&mut head, io)?;
     }
     for f in &files {
-        f.write(&a.journal, offset, &head)?;
+        f.write(journal, offset, &head)?;
     }
     match a.format.report() {
         None => io
             .out
-            .write_all(render::human(&head, &a.journal, offset)?.as_bytes())?,
-        Some(format) => render::write(format, &head, &a.journal, offset, io.out)?,
+            .write_all(render::human(&head, journal, offset)?.as_bytes())?,
+        Some(format) => render::write(format, &head, journal, offset, io.out)?,
     }
     Ok(Exit::Ok)
 }

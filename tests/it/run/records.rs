@@ -183,3 +183,86 @@ fn text_of(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// An unknown outcome is not forgotten when a retry of it fails, and is no
+/// dead end: `report resolve` records what was found out, and a resume
+/// follows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_outcomes_stand_until_resolved() {
+    use ivschat_playbook::emulator::{DropMode, FaultConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let emu = start_emulator(true, false).await;
+    let url = emu.endpoint_url();
+    let pb = write_playbook(dir.path(), 2, &["us-west-2"], 1, 100);
+    // Every reply is lost after the event was delivered: outcomes unknown.
+    emu.set_faults(FaultConfig {
+        drop_rate: 1.0,
+        drop_mode: DropMode::After,
+        ..Default::default()
+    })
+    .unwrap();
+    let args = ["--journal", "j.jsonl", "--timeout", "2s"];
+    let out = run_to(dir.path(), &url, &args, &pb).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("report resolve j.jsonl"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(emu.events().len(), 2, "delivered, though no reply came");
+    // Sent again, and refused this time: still maybe delivered.
+    emu.set_faults(FaultConfig {
+        error_rate: 1.0,
+        ..Default::default()
+    })
+    .unwrap();
+    let again = [
+        "--resume",
+        "j.jsonl",
+        "--resend-unknown",
+        "--max-attempts",
+        "1",
+    ];
+    let out = run_to(dir.path(), &url, &again, &pb).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    emu.set_faults(FaultConfig::default()).unwrap();
+    let plain = ["--resume", "j.jsonl", "--report", "r.json"];
+    let out = run_to(dir.path(), &url, &plain, &pb).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(
+        emu.events().len(),
+        2,
+        "a plain resume did not send them twice"
+    );
+    assert_eq!(
+        count(&report(&dir.path().join("r.json")), Status::Unknown),
+        2
+    );
+    // Someone checked: the first arrived, the second did not.
+    let ids: Vec<String> = {
+        let r = report(&dir.path().join("r.json"));
+        let mut v: Vec<(usize, String)> = r.sends.iter().map(|s| (s.seq, s.id.clone())).collect();
+        v.sort();
+        v.into_iter().map(|(_, id)| id).collect()
+    };
+    let out = super::command(dir.path())
+        .args(["report", "resolve", "j.jsonl", "--delivered", &ids[0]])
+        .args(["--not-delivered", &ids[1]])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let bogus = super::command(dir.path())
+        .args(["report", "resolve", "j.jsonl", "--delivered", "nope"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bogus.status.code(), Some(2), "{}", text(&bogus));
+    let out = run_to(dir.path(), &url, &plain, &pb).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let events = emu.events();
+    assert_eq!(events.len(), 3, "only the one not delivered was sent again");
+    let r = report(&dir.path().join("r.json"));
+    assert_eq!(count(&r, Status::Sent), 1);
+    assert_eq!(count(&r, Status::Skipped), 1);
+}
