@@ -175,7 +175,8 @@ impl Shared<'_> {
             note,
             message_id,
         }));
-        self.engine.progress.done(status);
+        // Progress counts what this run attempts; a skip is none of that
+        // (the summary counts skips from the journal).
     }
 
     /// Handles one send; returns how it ended. `blocked` names an earlier

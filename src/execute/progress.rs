@@ -28,6 +28,8 @@ struct Plain {
     every: Duration,
     last: Instant,
     start: Instant,
+    /// How many were done at the last line written.
+    written: Option<u64>,
 }
 
 impl ProgressReporter {
@@ -69,6 +71,7 @@ impl ProgressReporter {
                 every,
                 last: now,
                 start: now,
+                written: None,
             }),
         }
     }
@@ -82,10 +85,44 @@ impl ProgressReporter {
         )
     }
 
-    /// Removes the bar.
+    /// Removes the bar, or writes the last line if it is not written yet
+    /// (a stopped run ends short of its total).
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+            return;
+        }
+        let mut p = self.plain.lock().expect("progress lock");
+        self.write_line(&mut p, true);
+    }
+
+    /// Writes a progress line when `every` has passed, the total is
+    /// reached, or `force`; never twice for the same count.
+    fn write_line(&self, p: &mut Plain, force: bool) {
+        let (sent, failed, unknown, other) = self.counts();
+        let now = Instant::now();
+        let done = sent + failed + unknown + other;
+        let due = now.duration_since(p.last) >= p.every || done == self.total || force;
+        if !due || p.written == Some(done) {
+            return;
+        }
+        p.last = now;
+        p.written = Some(done);
+        let secs = now.duration_since(p.start).as_secs_f64().max(0.001);
+        let rate = (sent + failed + unknown) as f64 / secs;
+        let eta = if rate > 0.0 {
+            format!("{:.0}s", self.total.saturating_sub(done) as f64 / rate)
+        } else {
+            "-".into()
+        };
+        let throttled = self.throttled.load(Ordering::Relaxed);
+        let line = format!(
+            "progress: {done}/{} ({:.1}%), sent {sent}, failed {failed}, unknown {unknown}, throttled {throttled}, {rate:.1}/s, ETA {eta}\n",
+            self.total,
+            100.0 * done as f64 / self.total.max(1) as f64
+        );
+        if let Some(out) = p.out.as_mut() {
+            let _ = out.write_all(line.as_bytes());
         }
     }
 }
@@ -99,7 +136,7 @@ impl Progress for ProgressReporter {
             Status::Skipped | Status::Planned => &self.other,
         }
         .fetch_add(1, Ordering::Relaxed);
-        let (sent, failed, unknown, other) = self.counts();
+        let (_, failed, unknown, _) = self.counts();
         if let Some(b) = &self.bar {
             b.inc(1);
             if failed + unknown > 0 {
@@ -108,27 +145,7 @@ impl Progress for ProgressReporter {
             return;
         }
         let mut p = self.plain.lock().expect("progress lock");
-        let now = Instant::now();
-        let done = sent + failed + unknown + other;
-        if now.duration_since(p.last) >= p.every || done == self.total {
-            p.last = now;
-            let secs = now.duration_since(p.start).as_secs_f64().max(0.001);
-            let rate = (sent + failed + unknown) as f64 / secs;
-            let eta = if rate > 0.0 {
-                format!("{:.0}s", (self.total - done) as f64 / rate)
-            } else {
-                "-".into()
-            };
-            let throttled = self.throttled.load(Ordering::Relaxed);
-            let line = format!(
-                "progress: {done}/{} ({:.1}%), sent {sent}, failed {failed}, unknown {unknown}, throttled {throttled}, {rate:.1}/s, ETA {eta}\n",
-                self.total,
-                100.0 * done as f64 / self.total.max(1) as f64
-            );
-            if let Some(out) = p.out.as_mut() {
-                let _ = out.write_all(line.as_bytes());
-            }
-        }
+        self.write_line(&mut p, false);
     }
 
     fn throttled(&self) {

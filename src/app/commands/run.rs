@@ -136,6 +136,9 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
                 ));
             }
         };
+        if a.resume.is_some() {
+            return resume_dry_run(a, format, io);
+        }
         return print_plan(&a.input, &a.settings, format, a.diagnostics, io);
     }
     send(a, io).await
@@ -159,6 +162,73 @@ fn stop_on_signal() -> watch::Receiver<bool> {
     stop
 }
 
+/// What a resume will do with the plan's sends: send them, skip them as
+/// sent, or hold them back as maybe delivered.
+#[derive(Debug, Default)]
+struct ResumeTally {
+    to_send: usize,
+    sent: usize,
+    held: usize,
+}
+
+impl ResumeTally {
+    fn add(&mut self, resume: Option<&ResumeState>, resend_unknown: bool, id: &str) {
+        match resume {
+            Some(st) if st.sent.contains_key(id) => self.sent += 1,
+            Some(st) if st.unknown.contains(id) && !resend_unknown => self.held += 1,
+            _ => self.to_send += 1,
+        }
+    }
+
+    /// Whether the send with `id` goes out in this run.
+    fn goes(resume: &ResumeState, resend_unknown: bool, id: &str) -> bool {
+        !resume.sent.contains_key(id) && (resend_unknown || !resume.unknown.contains(id))
+    }
+}
+
+/// `run --resume J --dry-run`: the plan of what the resume would send, and
+/// how many sends it skips.
+fn resume_dry_run(a: &RunArgs, format: PlanFormat, io: &mut Io<'_>) -> CmdResult {
+    let reach = match a.input.reach() {
+        Ok(r) => r,
+        Err(e) => return io.refuse(e),
+    };
+    let resume = match load_resume(a, io)? {
+        Ok(Some(r)) => r,
+        Ok(None) => unreachable!("called with --resume"),
+        Err(exit) => return Ok(exit),
+    };
+    let recorded = resume.header.as_ref();
+    let vars = effective_vars(a, recorded);
+    let overrides = effective_overrides(a, recorded);
+    let planned = pipeline::plan_files(&a.input.paths, reach.as_ref(), &vars, &overrides, true);
+    io.diagnostics(&planned.sources, &planned.diagnostics, a.diagnostics, false)?;
+    let Some(mut plan) = planned.plan else {
+        let line = summary_line(&planned.diagnostics, planned.files);
+        return io.end(Exit::Invalid, format_args!("no plan: {line}"));
+    };
+    if plan.plan_hash != resume.plan_hash && !a.force {
+        return io.refuse(format_args!(
+            "the plan changed since {} was written; a resume would refuse it (--force resumes anyway)",
+            resume.source.display()
+        ));
+    }
+    let total = plan.sends.len();
+    plan.sends
+        .retain(|s| ResumeTally::goes(&resume, a.resend_unknown, &s.id));
+    writeln!(
+        io.err,
+        "resuming from {} would send {} of {total} sends; the rest are recorded as sent or held back as maybe delivered",
+        resume.source.display(),
+        plan.sends.len()
+    )?;
+    match format {
+        PlanFormat::Table => crate::plan::render_table(&plan, io.out)?,
+        PlanFormat::Json => crate::plan::write_json(&plan, io.out)?,
+    }
+    Ok(Exit::Ok)
+}
+
 /// Everything after the dry-run check.
 async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let reports = match preflight(a) {
@@ -178,12 +248,13 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let recorded = resume.as_ref().and_then(|r| r.header.as_ref());
     let vars = effective_vars(a, recorded);
     // Validate and plan; nothing is sent from an invalid playbook.
+    let mut tally = ResumeTally::default();
     let mut scanned = pipeline::scan_files(
         &a.input.paths,
         reach.as_ref(),
         &vars,
         &effective_overrides(a, recorded),
-        |_| {},
+        |send| tally.add(resume.as_ref(), a.resend_unknown, &send.id),
     );
     if let Some(rate) = a.unchecked_rate {
         scanned.plan.overview.settings.rate = rate;
@@ -227,10 +298,17 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     };
     let OpenJournal { journal, offset } =
         open_journal(a, &plan, resume.as_ref(), header, &path).await?;
+    let of = if resume.is_some() {
+        format!(
+            "{} of {} events ({} already sent, {} with an unknown outcome held back)",
+            tally.to_send, plan.overview.summary.sends, tally.sent, tally.held
+        )
+    } else {
+        format!("{} events", plan.overview.summary.sends)
+    };
     writeln!(
         io.err,
-        "sending {} events to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
-        plan.overview.summary.sends,
+        "sending {of} to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
         plan.overview.summary.rooms,
         plan.overview.summary.regions.len(),
         plan.overview.settings.rate,
@@ -238,7 +316,17 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     )
     .or_exit(Exit::RecordFailed)?;
     // From here on, sends go out: no failure is "invalid input".
-    let sent = deliver(a, &plan, api, resume.as_ref(), journal, &path, stop).await;
+    let sent = deliver(
+        a,
+        &plan,
+        tally.to_send,
+        api,
+        resume.as_ref(),
+        journal,
+        &path,
+        stop,
+    )
+    .await;
     if let Some(h) = emulator {
         let _ = h.shutdown().await;
     }
@@ -545,9 +633,11 @@ struct Sent {
 
 /// Sends the plan with progress on stderr, then writes the finish record
 /// and closes the journal.
+#[allow(clippy::too_many_arguments)] // Each is one thing the send needs.
 async fn deliver(
     a: &RunArgs,
     plan: &ScannedPlan,
+    to_send: usize,
     api: Arc<dyn ChatApi>,
     resume: Option<&ResumeState>,
     journal: Journal,
@@ -556,7 +646,7 @@ async fn deliver(
 ) -> Sent {
     let o = &plan.overview;
     let progress = ProgressReporter::new(
-        o.summary.sends,
+        to_send,
         std::io::stderr().is_terminal(),
         Some(Box::new(std::io::stderr())),
         Duration::from_secs(5),

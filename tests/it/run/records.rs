@@ -159,6 +159,30 @@ async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
         .unwrap();
     assert_eq!(other.status.code(), Some(2), "{}", text_of(&other));
     assert!(String::from_utf8_lossy(&other.stderr).contains("--retarget"));
+    // A dry run of the resume shows exactly what it would send.
+    let sent_before = super::journal_state(&dir.path().join("j.jsonl")).1.len();
+    let dry = super::command(dir.path())
+        .args([
+            "run",
+            "--resume",
+            "j.jsonl",
+            "--dry-run",
+            "--format",
+            "json",
+            "p.yaml",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(dry.status.code(), Some(0), "{}", text_of(&dry));
+    let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    let remaining = plan["sends"].as_array().unwrap().len();
+    assert_eq!(remaining, 40 - sent_before, "{}", text_of(&dry));
+    assert!(
+        String::from_utf8_lossy(&dry.stderr).contains(&format!("would send {remaining} of 40")),
+        "{}",
+        text_of(&dry)
+    );
     // No target and no --var: the rest goes where the journal sent, with
     // its variables (a different x would change the plan and be refused).
     let rest = super::command(dir.path())
@@ -169,6 +193,14 @@ async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
     assert_eq!(rest.status.code(), Some(0), "{}", text_of(&rest));
     assert!(
         String::from_utf8_lossy(&rest.stderr).contains("target: the local emulator"),
+        "{}",
+        text_of(&rest)
+    );
+    // It counts what this run does.
+    assert!(
+        String::from_utf8_lossy(&rest.stderr).contains(&format!(
+            "sending {remaining} of 40 events ({sent_before} already sent, 0 with an unknown outcome held back)"
+        )),
         "{}",
         text_of(&rest)
     );
