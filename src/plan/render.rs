@@ -95,10 +95,13 @@ impl Planner {
     ) -> Result<(IndexMap<String, String>, usize), RenderProblem> {
         let ev = &self.playbooks[pi].events[ei];
         let compiled = &self.compiled[pi][ei];
-        for (ai, c) in compiled.iter().enumerate() {
-            if let Some(c) = c {
-                let missing: Vec<String> = c
-                    .missing
+        // Names a template reads that are not defined for this room. Such a
+        // template may still render: `{{ locale | default('en') }}` and
+        // `{% if locale is defined %}` read optional variables, so only a
+        // rendering that fails on them is an undefined variable.
+        let missing = |ai: usize| -> Vec<String> {
+            compiled[ai].as_ref().map_or_else(Vec::new, |c| {
+                c.missing
                     .iter()
                     .chain(
                         c.room_reads
@@ -106,24 +109,25 @@ impl Planner {
                             .filter(|n| !room.vars.contains_key(n.as_str())),
                     )
                     .cloned()
-                    .collect();
-                if !missing.is_empty() {
-                    return Err(RenderProblem::Undefined {
-                        attr: ai,
-                        names: missing,
-                    });
-                }
-            }
-        }
+                    .collect()
+            })
+        };
         let ctx_value = ctx.to_value();
         let mut attributes = IndexMap::with_capacity(ev.attributes.len());
         let mut largest = (0usize, 0usize);
         for (ai, (a, t)) in ev.attributes.iter().zip(templates).enumerate() {
             let value = match t {
                 None => a.template.clone(),
-                Some(t) => t.render(&ctx_value).map_err(|e| RenderProblem::Failed {
-                    attr: ai,
-                    message: render_message(&e),
+                Some(t) => t.render(&ctx_value).map_err(|e| {
+                    let names = missing(ai);
+                    if e.kind() == minijinja::ErrorKind::UndefinedError && !names.is_empty() {
+                        RenderProblem::Undefined { attr: ai, names }
+                    } else {
+                        RenderProblem::Failed {
+                            attr: ai,
+                            message: render_message(&e),
+                        }
+                    }
                 })?,
             };
             let size = a.key.len() + value.len();

@@ -369,3 +369,42 @@ fn a_cli_variable_no_template_reads_is_a_warning() {
     assert_eq!(denied.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&denied.stderr).contains("playbook::unused-var"));
 }
+
+/// Optional variables with the usual idioms (`default`, `is defined`) are
+/// not undefined variables; a variable read without them still is.
+#[test]
+fn optional_variables_are_not_undefined() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    let write = |extra: &str| {
+        std::fs::write(
+            &pb,
+            format!(
+                "version: 1\nrooms:\n  - {{ arn: \"arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456\", name: a, vars: {{ locale: de }} }}\n  - {{ arn: \"arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123457\", name: b }}\nevents:\n  - name: SystemMessage\n    attributes:\n      lang: \"{{{{ locale | default('en') }}}}\"\n      greet: \"{{% if locale is defined %}}Hallo{{% else %}}Hello{{% endif %}}\"\n{extra}"
+            ),
+        )
+        .unwrap();
+    };
+    write("");
+    let planned = plan_files(
+        std::slice::from_ref(&pb),
+        None,
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+        true,
+    );
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    let plan = planned.plan.unwrap();
+    let attrs: Vec<_> = plan.sends.iter().map(|s| s.attributes.clone()).collect();
+    assert_eq!(attrs[0]["lang"], "de");
+    assert_eq!(attrs[1]["lang"], "en");
+    assert_eq!(attrs[1]["greet"], "Hello");
+    write("      bad: \"{{ locale }}\"\n");
+    let planned = run(&pb);
+    let codes: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        vec!["playbook::undefined-variable"],
+        "for room b only"
+    );
+}
