@@ -36,6 +36,10 @@ pub struct ClientOptions {
 /// `aws-sdk-ivschat` clients, one per region.
 pub struct Clients {
     clients: HashMap<String, aws_sdk_ivschat::Client>,
+    /// Where each region's requests go, for messages.
+    endpoints: HashMap<String, String>,
+    /// The profile asked for, if any.
+    profile: Option<String>,
     /// What the clients sign with, from the configuration chain.
     credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
@@ -80,6 +84,7 @@ impl Clients {
             }
         };
         let mut clients = HashMap::new();
+        let mut endpoints = HashMap::new();
         for region in regions {
             let mut b = aws_sdk_ivschat::config::Builder::from(&base)
                 .region(Region::new(region.clone()))
@@ -99,11 +104,51 @@ impl Clients {
                 region.clone(),
                 aws_sdk_ivschat::Client::from_conf(b.build()),
             );
+            let endpoint = match &options.endpoint_url {
+                Some(url) => url.clone(),
+                None => format!("https://ivschat.{region}.amazonaws.com"),
+            };
+            endpoints.insert(region.clone(), endpoint);
         }
         Clients {
             clients,
+            endpoints,
+            profile: options.profile.clone(),
             credentials: base.credentials_provider(),
         }
+    }
+
+    /// Where requests for `region` go (the endpoint override, or the
+    /// service's regional endpoint).
+    pub fn endpoint(&self, region: &str) -> Option<&str> {
+        self.endpoints.get(region).map(String::as_str)
+    }
+
+    /// When a profile was asked for that the shared files do not define,
+    /// says so (the chain's own error only says no provider had credentials).
+    async fn missing_profile(&self) -> Option<String> {
+        let name = self.profile.as_deref()?;
+        let set = aws_config::profile::parser::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            &aws_runtime::env_config::file::EnvConfigFiles::default(),
+            None,
+        )
+        .await
+        .ok()?;
+        if set.get_profile(name).is_some() {
+            return None;
+        }
+        let mut known: Vec<&str> = set.profiles().collect();
+        known.sort_unstable();
+        Some(format!(
+            "the profile `{name}` is not defined in the shared AWS config or credentials files ({})",
+            if known.is_empty() {
+                "they define no profile".to_string()
+            } else {
+                format!("they define {}", known.join(", "))
+            }
+        ))
     }
 
     /// The client for `region`, if one was built.
@@ -120,10 +165,15 @@ impl Clients {
             .credentials
             .as_ref()
             .ok_or_else(|| "no credentials provider is configured".to_string())?;
-        let creds = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| error_chain(&e))?;
+        let creds = match provider.provide_credentials().await {
+            Ok(c) => c,
+            Err(e) => {
+                return Err(match self.missing_profile().await {
+                    Some(why) => why,
+                    None => error_chain(&e),
+                });
+            }
+        };
         // Whatever the chain found (a profile, SSO, an instance role) is
         // kept out of every log line from now on.
         crate::redact::register(creds.secret_access_key());

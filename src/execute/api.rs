@@ -214,7 +214,18 @@ impl ChatApi for SdkChatApi {
                     message_id: out.id().unwrap_or_default().to_string(),
                     request_id: out.request_id().map(str::to_string),
                 }),
-                Err(e) => Err(classify(e)),
+                Err(e) => Err(match classify(e) {
+                    // Say where the connection was tried.
+                    AttemptError::NotSent { message } => AttemptError::NotSent {
+                        message: format!(
+                            "cannot connect to {}: {message}",
+                            self.clients
+                                .endpoint(&request.region)
+                                .unwrap_or("the endpoint")
+                        ),
+                    },
+                    other => other,
+                }),
             }
         })
     }

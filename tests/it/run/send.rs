@@ -383,3 +383,40 @@ async fn rate_plus_burst_never_exceeds_the_quota() {
     );
     assert_eq!(emu.events().len(), 300);
 }
+
+/// Errors say where: a connection that cannot be made names the endpoint,
+/// and a profile the shared files do not define is named as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_name_the_endpoint_and_the_missing_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = write_playbook(dir.path(), 1, &["us-west-2"], 1, 100);
+    // Nothing listens on port 9 of loopback.
+    let out = run_to(
+        dir.path(),
+        "http://127.0.0.1:9",
+        &["--max-attempts", "1", "--report", "r.json"],
+        &pb,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let r = report(&dir.path().join("r.json"));
+    let message = r.sends[0].error_message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with("cannot connect to http://127.0.0.1:9: "),
+        "{message}"
+    );
+    let out = command(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .args(["run", "--profile", "nope", "--yes"])
+        .arg(&pb)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the profile `nope` is not defined"),
+        "{}",
+        text(&out)
+    );
+}
