@@ -54,8 +54,63 @@ pub enum ArnError {
     #[error("room ARN is {0} characters long; the service allows at most {ROOM_ARN_MAX_LEN}")]
     TooLong(usize),
     /// Does not match the grammar.
-    #[error("`{0}` is not a room ARN of the form arn:aws:ivschat:REGION:ACCOUNT:room/ID")]
+    #[error("`{0}` is not a room ARN of the form arn:aws:ivschat:REGION:ACCOUNT:room/ID{why}", why = what_is_wrong(.0))]
     Pattern(String),
+}
+
+/// Which part of something that is not a room ARN is wrong, as a clause
+/// (`: it is an IVS channel ARN …`), or nothing when no part stands out.
+fn what_is_wrong(s: &str) -> String {
+    let id_ok =
+        |id: &str| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !s.starts_with("arn:") {
+        return if id_ok(s) {
+            ": it looks like a bare room id; give the whole ARN (`aws ivschat list-rooms` shows it)"
+                .into()
+        } else {
+            String::new()
+        };
+    }
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [_, partition, service, region, account, resource] = parts.as_slice() else {
+        return ": it has fewer than six `:`-separated parts".into();
+    };
+    if *partition != "aws" {
+        return format!(": the partition is `{partition}`, not `aws`");
+    }
+    if *service == "ivs" && resource.starts_with("channel/") {
+        return ": it is an IVS channel ARN, not an IVS Chat room (the service is `ivschat`)"
+            .into();
+    }
+    if *service != "ivschat" {
+        return format!(": the service is `{service}`, not `ivschat`");
+    }
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return format!(": the region `{region}` is not a region name such as us-west-2");
+    }
+    if account.is_empty() || !account.chars().all(|c| c.is_ascii_digit()) {
+        return format!(": the account `{account}` is not an account number");
+    }
+    let Some(id) = resource.strip_prefix("room/") else {
+        return format!(": the resource is `{resource}`, not `room/ID`");
+    };
+    if id.is_empty() {
+        return ": the room id after `room/` is missing".into();
+    }
+    if id.ends_with('/') {
+        return ": it ends with `/` after the room id".into();
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return format!(": the room id `{id}` has `{c}`; ids are letters, digits and `-`");
+    }
+    String::new()
 }
 
 impl RoomArn {
@@ -107,6 +162,17 @@ impl fmt::Display for RoomArn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pattern_errors_name_the_wrong_part() {
+        let why = |s: &str| RoomArn::parse(s).unwrap_err().to_string();
+        assert!(why("arn:aws:ivs:us-west-2:123456789012:channel/abcd").contains("IVS channel ARN"));
+        assert!(why("g1H2I3j4k5L6").contains("bare room id"));
+        assert!(why("arn:aws:ivschat:us-west-2:123456789012:room/ab_cd").contains("has `_`"));
+        assert!(why("arn:aws:ivschat:us-west-2:123456789012:room/abcd/").contains("ends with `/`"));
+        assert!(why("arn:aws:ivschat:us-west-2:12345678901x:room/abcd").contains("account"));
+        assert!(why("arn:aws:ivschat:us-west-2:123456789012:channel/abcd").contains("resource"));
+    }
 
     #[test]
     fn parses_parts() {
