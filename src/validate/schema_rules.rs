@@ -170,10 +170,43 @@ fn any_of<'e>(site: &Site<'_>, context: &'e [Vec<ValidationError<'static>>]) -> 
     })
 }
 
+/// What a document given as a playbook is instead, when its top-level keys
+/// say: a room inventory, or an event definition file.
+fn looks_like(root: &Value) -> Option<&'static str> {
+    let obj = root.as_object()?;
+    let has = |k: &str| obj.contains_key(k);
+    if has("version") || has("events") {
+        return None;
+    }
+    if has("rooms") && obj.keys().all(|k| k == "rooms" || k == "description") {
+        Some(
+            "this is a room inventory, not a playbook: include it from a playbook (`include: [path/to/it]`)",
+        )
+    } else if has("definitions") || (has("name") && has("attributes")) {
+        Some(
+            "this is an event definition file, not a playbook: name it in a playbook's `catalog`, or check it with `ivschat-playbook catalog check`",
+        )
+    } else {
+        None
+    }
+}
+
 /// A required key that is missing: `version` and `events` at the top have
 /// their own codes.
 fn missing_key(index: &SpanIndex, site: &Site<'_>, prop: &str) -> Diagnostic {
-    if prop == "version" && site.segs.is_empty() {
+    let other = ((prop == "version" || prop == "events") && site.segs.is_empty())
+        .then(|| looks_like(site.instance))
+        .flatten();
+    if let Some(what) = other {
+        let code = if prop == "version" {
+            "playbook::missing-version"
+        } else {
+            "playbook::no-events"
+        };
+        Diagnostic::error(code, format!("the playbook has no `{prop}`"))
+            .at(Some(index.value("")))
+            .hint(what)
+    } else if prop == "version" && site.segs.is_empty() {
         Diagnostic::error("playbook::missing-version", "the playbook has no `version`")
             .at(Some(index.value("")))
             .hint("add `version: 1` at the top")

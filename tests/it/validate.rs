@@ -408,3 +408,33 @@ fn optional_variables_are_not_undefined() {
         "for room b only"
     );
 }
+
+/// A file given to the wrong command says what it is.
+#[test]
+fn an_inventory_or_definition_given_as_a_playbook_says_what_it_is() {
+    for (path, says) in [
+        (
+            "playbooks/rooms/prod.yaml",
+            "this is a room inventory, not a playbook",
+        ),
+        (
+            "playbooks/events/system.yaml",
+            "this is an event definition file, not a playbook",
+        ),
+    ] {
+        let p = root().join(path);
+        if !p.exists() {
+            panic!("{path} is gone: pick another example");
+        }
+        let planned = run(&p);
+        let hints: Vec<&str> = planned
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.hint.as_deref())
+            .collect();
+        assert!(
+            hints.iter().any(|h| h.starts_with(says)),
+            "{path}: {hints:?}"
+        );
+    }
+}
