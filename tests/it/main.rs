@@ -7,6 +7,7 @@ mod conformance;
 mod docs;
 mod emulator;
 mod engine;
+mod fuzz;
 mod hostile;
 mod init;
 mod layers;
