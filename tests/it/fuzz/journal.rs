@@ -131,8 +131,9 @@ fn read_all(path: &Path) {
     if let Ok(offsets) = journal::run_offsets(path) {
         let ended: DateTime<Utc> = "2025-01-02T04:00:00Z".parse().unwrap();
         for offset in offsets {
-            let _ = report::build::head(path, offset, ended, true);
-            let _ = report::build::sends(path, offset, |_| Ok(()));
+            if let Ok(head) = report::build::head(path, offset, ended, true) {
+                let _ = report::build::sends(path, offset, &head, |_| Ok(()));
+            }
         }
     }
 }

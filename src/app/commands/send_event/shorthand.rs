@@ -89,6 +89,14 @@ static SINGLE_QUOTED: LazyLock<Regex> =
 static DOUBLE_QUOTED: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"^"(?:\\"|[^"])*""#).expect("pattern compiles"));
 
+/// The byte offset of every character of `s`, then `s.len()`.
+fn byte_offsets(s: &str) -> Vec<usize> {
+    s.char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()))
+        .collect()
+}
+
 /// Parses a shorthand value into its top-level map. `resolve` reads the
 /// values of `key@=file://...` pairs.
 pub fn parse(
@@ -98,6 +106,7 @@ pub fn parse(
     let mut p = Parser {
         input,
         chars: input.chars().collect(),
+        bytes: byte_offsets(input),
         index: 0,
         resolve_files: false,
         resolve,
@@ -146,6 +155,10 @@ struct Parser<'a> {
     /// The input by character: the AWS CLI indexes by code point, and so do
     /// its carets.
     chars: Vec<char>,
+    /// Byte offset of each character in `input`, and its length last, so
+    /// the rest of the input is a slice, not a copy: copying it for every
+    /// value made parsing quadratic in the input's length.
+    bytes: Vec<usize>,
     index: usize,
     resolve_files: bool,
     resolve: Resolver<'a>,
@@ -265,7 +278,7 @@ impl Parser<'_> {
 
     fn value(&mut self) -> Result<String, Fail> {
         let rest = self.rest();
-        match FIRST_VALUE.find(&rest) {
+        match FIRST_VALUE.find(rest) {
             Some(m) => {
                 let consumed = m.as_str().to_string();
                 self.index += consumed.chars().count();
@@ -367,7 +380,7 @@ impl Parser<'_> {
 
     fn must_consume(&mut self, re: &Regex, name: &str) -> Result<String, Fail> {
         let rest = self.rest();
-        match re.find(&rest) {
+        match re.find(rest) {
             Some(m) => {
                 let s = m.as_str().to_string();
                 self.index += s.chars().count();
@@ -406,10 +419,8 @@ impl Parser<'_> {
         }
     }
 
-    fn rest(&self) -> String {
-        self.chars[self.index.min(self.chars.len())..]
-            .iter()
-            .collect()
+    fn rest(&self) -> &str {
+        &self.input[self.bytes[self.index.min(self.chars.len())]..]
     }
 
     fn current(&self) -> Option<char> {
