@@ -275,6 +275,10 @@ pub fn normalize(p: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
+    // `.` itself (or `a/..`) is the current folder, not an empty path.
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
     out
 }
 

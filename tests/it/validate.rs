@@ -438,3 +438,24 @@ fn an_inventory_or_definition_given_as_a_playbook_says_what_it_is() {
         );
     }
 }
+
+/// `include: [.]` names the folder it found, not an empty path.
+#[test]
+fn an_include_of_the_folder_itself_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    std::fs::write(
+        &pb,
+        "version: 1\ninclude: [.]\nrooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456\nevents:\n  - name: Hello\n",
+    )
+    .unwrap();
+    let planned = run(&pb);
+    let d = &planned.diagnostics[0];
+    assert_eq!(d.code, "playbook::include-unreadable");
+    assert!(
+        d.message.contains("is a folder, not a file"),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("``"), "{}", d.message);
+}
