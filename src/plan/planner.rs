@@ -309,6 +309,84 @@ pub(super) fn room_scope(room: &Room) -> Arc<RoomScope> {
     })
 }
 
+/// The filters minijinja has built in (with the features this crate turns
+/// on), for "did you mean" on an unknown one.
+const FILTERS: &[&str] = &[
+    "abs",
+    "attr",
+    "batch",
+    "bool",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "dictsort",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "format",
+    "groupby",
+    "indent",
+    "int",
+    "items",
+    "join",
+    "last",
+    "length",
+    "lines",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "pprint",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "slice",
+    "sort",
+    "split",
+    "string",
+    "sum",
+    "title",
+    "tojson",
+    "trim",
+    "unique",
+    "upper",
+    "urlencode",
+];
+
+/// A hint for a rendering error whose fix is not obvious from minijinja's
+/// words: Python string methods (`room.region.upper()`), and misspelt
+/// filters.
+pub(super) fn template_hint(message: &str) -> Option<String> {
+    if let Some(rest) = message.split("has no method named ").nth(1) {
+        let method = rest.trim_end_matches(')').trim();
+        let filter = if FILTERS.contains(&method) {
+            method
+        } else {
+            "upper"
+        };
+        return Some(format!(
+            "templates have no string methods such as `.{method}()`; use a filter: `{{{{ value | {filter} }}}}`"
+        ));
+    }
+    let name = message
+        .split("(filter ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .filter(|_| message.starts_with("unknown filter"))?;
+    Some(match crate::diag::suggest::did_you_mean(name, FILTERS) {
+        Some(s) => format!("did you mean the filter `{s}`?"),
+        None => format!("filters are: {}", crate::diag::suggest::preview(FILTERS)),
+    })
+}
+
 pub(super) fn render_message(e: &minijinja::Error) -> String {
     match e.detail() {
         Some(d) => format!("{} ({d})", e.kind()),
@@ -327,4 +405,18 @@ pub(super) fn template_error(key: &str, e: &minijinja::Error, at: Location) -> D
     )
     .at(Some(at))
     .hint("templates use minijinja syntax: `{{ name }}`, `{% if ... %}...{% endif %}`; write `{{ '{{' }}` for literal braces")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template_hint;
+
+    #[test]
+    fn hints_for_methods_and_misspelt_filters() {
+        let h = template_hint("unknown method (string has no method named upper)").unwrap();
+        assert!(h.contains("`{{ value | upper }}`"), "{h}");
+        let h = template_hint("unknown filter (filter uper is unknown)").unwrap();
+        assert_eq!(h, "did you mean the filter `upper`?");
+        assert_eq!(template_hint("undefined value"), None);
+    }
 }

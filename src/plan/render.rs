@@ -56,7 +56,11 @@ impl Planner {
                     room: scope.clone(),
                 };
                 match self.render_one(pi, ei, &ctx, r, &templates[pi][ei]) {
-                    Err(p) => sink(Err((pi, ei, ri, p))),
+                    Err(problems) => {
+                        for p in problems {
+                            sink(Err((pi, ei, ri, p)));
+                        }
+                    }
                     Ok((attributes, bytes)) => {
                         let content = content_hash(&r.arn.arn, &ev.name, &attributes);
                         let occ = occurrences.entry(content).or_insert(0);
@@ -92,7 +96,7 @@ impl Planner {
         ctx: &Context,
         room: &Room,
         templates: &[Option<minijinja::Template<'_, '_>>],
-    ) -> Result<(IndexMap<String, String>, usize), RenderProblem> {
+    ) -> Result<(IndexMap<String, String>, usize), Vec<RenderProblem>> {
         let ev = &self.playbooks[pi].events[ei];
         let compiled = &self.compiled[pi][ei];
         // Names a template reads that are not defined for this room. Such a
@@ -115,20 +119,30 @@ impl Planner {
         let ctx_value = ctx.to_value();
         let mut attributes = IndexMap::with_capacity(ev.attributes.len());
         let mut largest = (0usize, 0usize);
+        // Every attribute is rendered, so each broken one is reported, not
+        // only the first.
+        let mut problems = Vec::new();
         for (ai, (a, t)) in ev.attributes.iter().zip(templates).enumerate() {
             let value = match t {
                 None => a.template.clone(),
-                Some(t) => t.render(&ctx_value).map_err(|e| {
-                    let names = missing(ai);
-                    if e.kind() == minijinja::ErrorKind::UndefinedError && !names.is_empty() {
-                        RenderProblem::Undefined { attr: ai, names }
-                    } else {
-                        RenderProblem::Failed {
-                            attr: ai,
-                            message: render_message(&e),
-                        }
+                Some(t) => match t.render(&ctx_value) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let names = missing(ai);
+                        problems.push(
+                            if e.kind() == minijinja::ErrorKind::UndefinedError && !names.is_empty()
+                            {
+                                RenderProblem::Undefined { attr: ai, names }
+                            } else {
+                                RenderProblem::Failed {
+                                    attr: ai,
+                                    message: render_message(&e),
+                                }
+                            },
+                        );
+                        continue;
                     }
-                })?,
+                },
             };
             let size = a.key.len() + value.len();
             if size > largest.0 {
@@ -136,12 +150,15 @@ impl Planner {
             }
             attributes.insert(a.key.clone(), value);
         }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         let bytes = attributes_bytes(&attributes);
         if bytes > ATTRIBUTES_MAX_BYTES {
-            return Err(RenderProblem::TooLarge {
+            return Err(vec![RenderProblem::TooLarge {
                 bytes,
                 largest_attr: largest.1,
-            });
+            }]);
         }
         if let Some(c) = &ev.contract
             && !c.room_checks.is_empty()
@@ -159,7 +176,7 @@ impl Planner {
                 violations.extend(found.drain(..).map(|v| (ai, di, v)));
             }
             if !violations.is_empty() {
-                return Err(RenderProblem::Contract(violations));
+                return Err(vec![RenderProblem::Contract(violations)]);
             }
         }
         Ok((attributes, bytes))

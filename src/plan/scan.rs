@@ -242,7 +242,7 @@ fn template_error(
     first_room: usize,
 ) -> Diagnostic {
     let a = &pb.events[ei].attributes[ai];
-    Diagnostic::error(
+    let d = Diagnostic::error(
         "playbook::template-error",
         format!(
             "attribute `{}` cannot be rendered for room `{}`: {message}",
@@ -250,7 +250,11 @@ fn template_error(
             pb.rooms[first_room].display_name()
         ),
     )
-    .at(Some(a.at))
+    .at(Some(a.at));
+    match super::planner::template_hint(message) {
+        Some(h) => d.hint(h),
+        None => d,
+    }
 }
 
 /// An event whose rendered attributes are over the service's limit for

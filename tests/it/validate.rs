@@ -459,3 +459,25 @@ fn an_include_of_the_folder_itself_names_it() {
     );
     assert!(!d.message.contains("``"), "{}", d.message);
 }
+
+/// Every broken attribute template of an event is reported in one pass,
+/// each with a hint when minijinja's words do not say the fix.
+#[test]
+fn every_broken_attribute_is_reported_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    std::fs::write(
+        &pb,
+        "version: 1\nrooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456\nevents:\n  - name: Hello\n    attributes:\n      up: \"{{ room.region.upper() }}\"\n      f: \"{{ room.name | uper }}\"\n",
+    )
+    .unwrap();
+    let planned = run(&pb);
+    let hints: Vec<(&str, Option<&str>)> = planned
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.hint.as_deref()))
+        .collect();
+    assert_eq!(hints.len(), 2, "{hints:?}");
+    assert!(hints[0].1.unwrap().contains("use a filter"), "{hints:?}");
+    assert_eq!(hints[1].1, Some("did you mean the filter `upper`?"));
+}
