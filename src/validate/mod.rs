@@ -23,7 +23,7 @@ pub mod typed;
 
 pub use model::{AttributeTemplate, CheckedPlaybook, EventSpec};
 
-use events::check_event;
+use events::EventCtx;
 use rooms::{RawRooms, check_rooms, collect_inventory, collect_rooms};
 use schema_rules::schema_check;
 use typed::{Doc, PLAYBOOK_VALIDATOR, piece};
@@ -149,21 +149,18 @@ pub(super) fn check_playbook(
         strict: (obj.get("strict_catalog") == Some(&Value::Bool(true)))
             .then(|| index.value("/strict_catalog")),
     };
+    let ctx = EventCtx {
+        index,
+        schema_errors: &schema_errors,
+        rooms: &rooms,
+        raw: &raw,
+        catalog: &catalog,
+    };
     let mut events = Vec::new();
     if let Some(list) = obj.get("events").and_then(Value::as_array) {
         for (i, ev) in list.iter().enumerate() {
             let pointer = format!("/events/{i}");
-            if let Some(spec) = check_event(
-                i,
-                ev,
-                &pointer,
-                index,
-                &schema_errors,
-                &rooms,
-                &raw,
-                &catalog,
-                diags,
-            ) {
+            if let Some(spec) = ctx.check_event(i, ev, &pointer, diags) {
                 events.push(spec);
             }
         }
