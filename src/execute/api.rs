@@ -236,76 +236,13 @@ pub fn classify(
     e: SdkError<SendEventError, aws_smithy_runtime_api::http::Response>,
 ) -> AttemptError {
     match &e {
-        SdkError::ServiceError(se) => {
-            let status = se.raw().status().as_u16();
-            let err = se.err();
-            let code = err.code().unwrap_or("Unknown").to_string();
-            let message = err.message().unwrap_or_default().to_string();
-            let request_id = err.request_id().map(str::to_string);
-            if matches!(err, SendEventError::ThrottlingException(_)) || status == 429 {
-                AttemptError::Throttled {
-                    message,
-                    request_id,
-                }
-            } else if status >= 500 {
-                let code = if err.code().is_some() {
-                    code
-                } else {
-                    format!("HTTP {status}")
-                };
-                AttemptError::Server {
-                    code,
-                    message,
-                    request_id,
-                }
-            } else {
-                AttemptError::Rejected {
-                    code,
-                    message,
-                    request_id,
-                }
-            }
-        }
+        SdkError::ServiceError(se) => service_error(se.raw().status().as_u16(), se.err()),
         SdkError::ResponseError(re) => {
             let status = re.raw().status().as_u16();
             let message = format!("unreadable response (HTTP {status}): {}", error_chain(&e));
-            if status >= 500 {
-                AttemptError::Server {
-                    code: format!("HTTP {status}"),
-                    message,
-                    request_id: None,
-                }
-            } else if status == 429 {
-                AttemptError::Throttled {
-                    message,
-                    request_id: None,
-                }
-            } else if (200..300).contains(&status) {
-                // The service accepted the event, but its answer was garbled.
-                AttemptError::Unknown { message }
-            } else {
-                AttemptError::Rejected {
-                    code: format!("HTTP {status}"),
-                    message,
-                    request_id: None,
-                }
-            }
+            unreadable_response(status, message)
         }
-        SdkError::DispatchFailure(df) => {
-            let message = error_chain(&e);
-            if has_source::<aws_credential_types::provider::error::CredentialsError>(&e) {
-                // Signing needs credentials first: nothing went out.
-                return AttemptError::Local {
-                    failure: LocalFailure::Credentials,
-                    message,
-                };
-            }
-            if is_connect_failure(&e) || df.is_user() {
-                AttemptError::NotSent { message }
-            } else {
-                AttemptError::Unknown { message }
-            }
-        }
+        SdkError::DispatchFailure(df) => dispatch_failure(&e, df.is_user()),
         SdkError::TimeoutError(_) => AttemptError::Unknown {
             message: error_chain(&e),
         },
@@ -316,6 +253,79 @@ pub fn classify(
         _ => AttemptError::Unknown {
             message: error_chain(&e),
         },
+    }
+}
+
+/// An error the service answered with, at HTTP `status`.
+fn service_error(status: u16, err: &SendEventError) -> AttemptError {
+    let code = err.code().unwrap_or("Unknown").to_string();
+    let message = err.message().unwrap_or_default().to_string();
+    let request_id = err.request_id().map(str::to_string);
+    if matches!(err, SendEventError::ThrottlingException(_)) || status == 429 {
+        AttemptError::Throttled {
+            message,
+            request_id,
+        }
+    } else if status >= 500 {
+        let code = if err.code().is_some() {
+            code
+        } else {
+            format!("HTTP {status}")
+        };
+        AttemptError::Server {
+            code,
+            message,
+            request_id,
+        }
+    } else {
+        AttemptError::Rejected {
+            code,
+            message,
+            request_id,
+        }
+    }
+}
+
+/// An answer at HTTP `status` that could not be read.
+fn unreadable_response(status: u16, message: String) -> AttemptError {
+    if status >= 500 {
+        AttemptError::Server {
+            code: format!("HTTP {status}"),
+            message,
+            request_id: None,
+        }
+    } else if status == 429 {
+        AttemptError::Throttled {
+            message,
+            request_id: None,
+        }
+    } else if (200..300).contains(&status) {
+        // The service accepted the event, but its answer was garbled.
+        AttemptError::Unknown { message }
+    } else {
+        AttemptError::Rejected {
+            code: format!("HTTP {status}"),
+            message,
+            request_id: None,
+        }
+    }
+}
+
+/// A request that could not be dispatched; `is_user` when the SDK says the
+/// failure is the caller's.
+fn dispatch_failure(e: &(dyn StdError + 'static), is_user: bool) -> AttemptError {
+    let message = error_chain(e);
+    if has_source::<aws_credential_types::provider::error::CredentialsError>(e) {
+        // Signing needs credentials first: nothing went out.
+        return AttemptError::Local {
+            failure: LocalFailure::Credentials,
+            message,
+        };
+    }
+    if is_connect_failure(e) || is_user {
+        AttemptError::NotSent { message }
+    } else {
+        AttemptError::Unknown { message }
     }
 }
 

@@ -19,7 +19,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use tokio::sync::watch;
 
-use super::api::{AttemptError, ChatApi, SendRequest};
+use super::api::{AttemptError, ChatApi, Delivered, SendRequest};
 use super::limiter::{Limiters, RegionLimiter};
 use super::retry::RetryPolicy;
 use crate::journal::Status;
@@ -250,21 +250,7 @@ impl Shared<'_> {
         let mut stop = e.stop.clone();
         // Set at the first attempt: waiting for the limiter is not latency.
         let mut first: Option<Instant> = None;
-        let mut end = EndRecord {
-            id: send.id.clone(),
-            account: send.account.clone(),
-            region: send.region.clone(),
-            status: Status::Failed,
-            message_id: None,
-            request_id: None,
-            attempts: 0,
-            throttles: 0,
-            error_code: None,
-            error_message: None,
-            latency_ms: None,
-            attempt_offsets_ms: Vec::new(),
-            at: Utc::now(),
-        };
+        let mut end = pending_end(send);
         // Shared with each attempt's task, not copied per attempt.
         let request = Arc::new(SendRequest {
             region: send.region.clone(),
@@ -274,20 +260,12 @@ impl Shared<'_> {
         });
         loop {
             // Wait for the limiter, unless the run is stopped meanwhile.
-            let stopped = tokio::select! {
-                () = limiter.acquire() => false,
-                _ = stop.wait_for(|s| *s) => true,
-            };
-            if stopped {
+            if until_stopped(limiter.acquire(), &mut stop).await {
                 self.stopping.store(true, Ordering::SeqCst);
                 if end.attempts == 0 {
                     return Attempted::NotStarted;
-                } else {
-                    end.error_message = Some(format!(
-                        "{} (the run was stopped before another attempt)",
-                        end.error_message.unwrap_or_default()
-                    ));
                 }
+                note_stopped(&mut end);
                 break;
             }
             if end.attempts == 0 {
@@ -307,24 +285,8 @@ impl Shared<'_> {
             first.get_or_insert_with(Instant::now);
             end.attempts += 1;
             end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
-            // The request runs as its own task, so the SDK's work (signing,
-            // serializing, parsing) spreads over the runtime's threads
-            // instead of queueing behind this loop.
-            let api = e.api.clone();
-            let req = Arc::clone(&request);
-            let mut call = tokio::spawn(async move { api.send_event(&req).await });
-            let outcome = match tokio::time::timeout(self.timeout, &mut call).await {
-                Ok(Ok(result)) => Ok(result),
-                Ok(Err(join)) => Ok(Err(AttemptError::Unknown {
-                    message: format!("the request task failed: {join}"),
-                })),
-                Err(elapsed) => {
-                    call.abort();
-                    Err(elapsed)
-                }
-            };
-            let err = match outcome {
-                Ok(Ok(d)) => {
+            let err = match self.attempt(&request).await {
+                Ok(d) => {
                     end.status = Status::Sent;
                     end.message_id = Some(d.message_id);
                     end.request_id = d.request_id;
@@ -332,54 +294,125 @@ impl Shared<'_> {
                     end.error_message = None;
                     break;
                 }
-                Ok(Err(err)) => err,
-                Err(_) => AttemptError::Unknown {
-                    message: format!(
-                        "no answer within {} ms; the event may have been delivered",
-                        self.timeout.as_millis()
-                    ),
-                },
+                Err(err) => err,
             };
-            if matches!(err, AttemptError::Throttled { .. }) {
-                end.throttles += 1;
-                limiter.on_throttle();
-                e.progress.throttled();
-            }
-            end.error_code = Some(err.code().to_string());
-            end.error_message = Some(err.message().to_string());
-            if let Some(id) = err.request_id() {
-                end.request_id = Some(id.to_string());
-            }
-            if matches!(err, AttemptError::Unknown { .. }) {
-                end.status = Status::Unknown;
-                break;
-            }
-            if !err.is_retryable() {
-                end.status = Status::Failed;
-                break;
-            }
-            let Some(delay) = delays.next() else {
-                end.status = Status::Failed;
-                break;
+            self.record_error(&mut end, &err, limiter);
+            let delay = match next_step(&err, &mut delays) {
+                Next::End(status) => {
+                    end.status = status;
+                    break;
+                }
+                Next::Retry(delay) => delay,
             };
             tracing::debug!(id = %send.id, attempt = end.attempts, code = err.code(), ?delay, "retrying");
-            let stopped = tokio::select! {
-                () = tokio::time::sleep(delay) => false,
-                _ = stop.wait_for(|s| *s) => true,
-            };
-            if stopped {
+            if until_stopped(tokio::time::sleep(delay), &mut stop).await {
                 self.stopping.store(true, Ordering::SeqCst);
                 end.status = Status::Failed;
-                end.error_message = Some(format!(
-                    "{} (the run was stopped before another attempt)",
-                    end.error_message.unwrap_or_default()
-                ));
+                note_stopped(&mut end);
                 break;
             }
         }
         end.latency_ms = first.map(|f| ms(f.elapsed()));
         end.at = Utc::now();
         Attempted::Ended(Box::new(end))
+    }
+
+    /// One request, bounded by the timeout. The request runs as its own
+    /// task, so the SDK's work (signing, serializing, parsing) spreads over
+    /// the runtime's threads instead of queueing behind the send loop.
+    async fn attempt(&self, request: &Arc<SendRequest>) -> Result<Delivered, AttemptError> {
+        let api = self.engine.api.clone();
+        let req = Arc::clone(request);
+        let mut call = tokio::spawn(async move { api.send_event(&req).await });
+        match tokio::time::timeout(self.timeout, &mut call).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(AttemptError::Unknown {
+                message: format!("the request task failed: {join}"),
+            }),
+            Err(_) => {
+                call.abort();
+                Err(AttemptError::Unknown {
+                    message: format!(
+                        "no answer within {} ms; the event may have been delivered",
+                        self.timeout.as_millis()
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Records a failed attempt's error in `end`; a throttle also slows the
+    /// region's limiter and shows in the progress display.
+    fn record_error(&self, end: &mut EndRecord, err: &AttemptError, limiter: &RegionLimiter) {
+        if matches!(err, AttemptError::Throttled { .. }) {
+            end.throttles += 1;
+            limiter.on_throttle();
+            self.engine.progress.throttled();
+        }
+        end.error_code = Some(err.code().to_string());
+        end.error_message = Some(err.message().to_string());
+        if let Some(id) = err.request_id() {
+            end.request_id = Some(id.to_string());
+        }
+    }
+}
+
+/// What follows a failed attempt.
+enum Next {
+    /// Try again after this delay.
+    Retry(Duration),
+    /// Stop with this status.
+    End(Status),
+}
+
+/// Decides what follows a failed attempt: an unknown outcome ends the send
+/// (a retry could deliver it twice); a retryable error is retried while the
+/// policy has delays left; anything else fails.
+fn next_step(err: &AttemptError, delays: &mut impl Iterator<Item = Duration>) -> Next {
+    if matches!(err, AttemptError::Unknown { .. }) {
+        return Next::End(Status::Unknown);
+    }
+    if !err.is_retryable() {
+        return Next::End(Status::Failed);
+    }
+    match delays.next() {
+        Some(delay) => Next::Retry(delay),
+        None => Next::End(Status::Failed),
+    }
+}
+
+/// Waits for `fut`; returns true if the run was stopped first.
+async fn until_stopped(fut: impl Future<Output = ()>, stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = fut => false,
+        _ = stop.wait_for(|s| *s) => true,
+    }
+}
+
+/// Says, after the last error, that the run stopped before another attempt.
+fn note_stopped(end: &mut EndRecord) {
+    end.error_message = Some(format!(
+        "{} (the run was stopped before another attempt)",
+        end.error_message.take().unwrap_or_default()
+    ));
+}
+
+/// A send's end record before its first attempt.
+fn pending_end(send: &PlannedSend) -> EndRecord {
+    EndRecord {
+        id: send.id.clone(),
+        account: send.account.clone(),
+        region: send.region.clone(),
+        status: Status::Failed,
+        message_id: None,
+        request_id: None,
+        attempts: 0,
+        throttles: 0,
+        error_code: None,
+        error_message: None,
+        latency_ms: None,
+        attempt_offsets_ms: Vec::new(),
+        at: Utc::now(),
     }
 }
 

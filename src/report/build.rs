@@ -174,102 +174,21 @@ pub fn head(
     ended_at: DateTime<Utc>,
     interrupted: bool,
 ) -> io::Result<ReportHead> {
-    let mut counts: BTreeMap<Status, usize> = Status::ALL.iter().map(|s| (*s, 0)).collect();
-    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
-    let mut latencies: Vec<f64> = Vec::new();
-    let mut attempts = 0u64;
-    let mut throttles = 0u64;
-    let mut first_start: Option<DateTime<Utc>> = None;
-    let mut last_end: Option<DateTime<Utc>> = None;
-    // Per account+region: sent, attempts, attempt offsets.
-    let mut regions: BTreeMap<(String, String), (usize, u64, Vec<f64>)> = BTreeMap::new();
-    let mut open: HashSet<String> = HashSet::new();
+    let mut tally = Tally::new();
     let header = for_each_from(path, offset, |rec| {
-        match rec {
-            JournalRecord::Run(_) => {}
-            JournalRecord::Start(s) => {
-                first_start = Some(first_start.map_or(s.at, |f| f.min(s.at)));
-                open.insert(s.send.id);
-            }
-            JournalRecord::End(e) => {
-                open.remove(&e.id);
-                *counts.entry(e.status).or_default() += 1;
-                attempts += u64::from(e.attempts);
-                throttles += u64::from(e.throttles);
-                last_end = Some(last_end.map_or(e.at, |l| l.max(e.at)));
-                let r = regions.entry((e.account, e.region)).or_default();
-                r.1 += u64::from(e.attempts);
-                r.2.extend(e.attempt_offsets_ms);
-                if e.status == Status::Sent {
-                    r.0 += 1;
-                    if let Some(l) = e.latency_ms {
-                        latencies.push(l);
-                    }
-                }
-                if matches!(e.status, Status::Failed | Status::Unknown)
-                    && let Some(code) = e.error_code
-                {
-                    *errors.entry(code).or_default() += 1;
-                }
-            }
-            JournalRecord::Skip(s) => {
-                *counts.entry(s.status).or_default() += 1;
-            }
-            JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
-        }
+        tally.add(rec);
         Ok(())
     })?;
-    // Started and never ended: the process stopped with them in flight.
-    if !open.is_empty() {
-        *counts.entry(Status::Unknown).or_default() += open.len();
-        *errors.entry("InFlight".into()).or_default() += open.len();
-    }
+    tally.close_in_flight();
     let header = header.ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             "the journal has no run header at the given place",
         )
     })?;
-    // Sends the run never reached (it was killed before it could record
-    // them as not attempted): not attempted all the same, so the counts
-    // always add up to the plan's total.
-    let recorded: usize = counts.values().sum();
-    let unreached = header.sends.saturating_sub(recorded);
-    *counts.entry(Status::Planned).or_default() += unreached;
-
-    let duration_seconds = match (first_start, last_end) {
-        (Some(a), Some(b)) => ((b - a).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0),
-        _ => 0.0,
-    };
-    let sent = counts[&Status::Sent];
+    let unreached = tally.add_unreached(header.sends);
     let limit = header.settings.rate + f64::from(header.settings.burst);
-    let summary = RunSummary {
-        total: header.sends,
-        counts,
-        attempts,
-        throttles,
-        duration_seconds: round3(duration_seconds),
-        achieved_rate: if duration_seconds > 0.0 {
-            round3(sent as f64 / duration_seconds)
-        } else {
-            0.0
-        },
-        regions: regions
-            .into_iter()
-            .map(
-                |((account, region), (sent, attempts, mut offs))| RegionRun {
-                    account,
-                    region,
-                    sent,
-                    attempts,
-                    peak_per_second: peak_in_window(&mut offs, 1000.0),
-                    limit_per_second: limit,
-                },
-            )
-            .collect(),
-        latency_ms: percentiles(&mut latencies),
-        errors,
-    };
+    let summary = tally.summary(header.sends, limit);
     Ok(ReportHead {
         format_version: 1,
         tool: ToolInfo::current(),
@@ -286,6 +205,137 @@ pub fn head(
         unreached,
         unreached_sends: Vec::new(),
     })
+}
+
+/// What one pass over a run's journal records adds up to.
+struct Tally {
+    counts: BTreeMap<Status, usize>,
+    errors: BTreeMap<String, usize>,
+    latencies: Vec<f64>,
+    attempts: u64,
+    throttles: u64,
+    first_start: Option<DateTime<Utc>>,
+    last_end: Option<DateTime<Utc>>,
+    regions: BTreeMap<(String, String), RegionTally>,
+    /// Sends started and not (yet) ended.
+    open: HashSet<String>,
+}
+
+/// One account and region's part of a [`Tally`].
+#[derive(Default)]
+struct RegionTally {
+    sent: usize,
+    attempts: u64,
+    attempt_offsets_ms: Vec<f64>,
+}
+
+impl Tally {
+    fn new() -> Self {
+        Tally {
+            counts: Status::ALL.iter().map(|s| (*s, 0)).collect(),
+            errors: BTreeMap::new(),
+            latencies: Vec::new(),
+            attempts: 0,
+            throttles: 0,
+            first_start: None,
+            last_end: None,
+            regions: BTreeMap::new(),
+            open: HashSet::new(),
+        }
+    }
+
+    fn add(&mut self, rec: JournalRecord) {
+        match rec {
+            JournalRecord::Run(_) => {}
+            JournalRecord::Start(s) => {
+                self.first_start = Some(self.first_start.map_or(s.at, |f| f.min(s.at)));
+                self.open.insert(s.send.id);
+            }
+            JournalRecord::End(e) => self.add_end(e),
+            JournalRecord::Skip(s) => {
+                *self.counts.entry(s.status).or_default() += 1;
+            }
+            JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
+        }
+    }
+
+    fn add_end(&mut self, e: EndRecord) {
+        self.open.remove(&e.id);
+        *self.counts.entry(e.status).or_default() += 1;
+        self.attempts += u64::from(e.attempts);
+        self.throttles += u64::from(e.throttles);
+        self.last_end = Some(self.last_end.map_or(e.at, |l| l.max(e.at)));
+        let r = self.regions.entry((e.account, e.region)).or_default();
+        r.attempts += u64::from(e.attempts);
+        r.attempt_offsets_ms.extend(e.attempt_offsets_ms);
+        if e.status == Status::Sent {
+            r.sent += 1;
+            if let Some(l) = e.latency_ms {
+                self.latencies.push(l);
+            }
+        }
+        if matches!(e.status, Status::Failed | Status::Unknown)
+            && let Some(code) = e.error_code
+        {
+            *self.errors.entry(code).or_default() += 1;
+        }
+    }
+
+    /// Started and never ended: the process stopped with them in flight.
+    fn close_in_flight(&mut self) {
+        if !self.open.is_empty() {
+            *self.counts.entry(Status::Unknown).or_default() += self.open.len();
+            *self.errors.entry("InFlight".into()).or_default() += self.open.len();
+        }
+    }
+
+    /// Sends the run never reached (it was killed before it could record
+    /// them as not attempted): not attempted all the same, so the counts
+    /// always add up to the plan's total. Returns how many.
+    fn add_unreached(&mut self, total: usize) -> usize {
+        let recorded: usize = self.counts.values().sum();
+        let unreached = total.saturating_sub(recorded);
+        *self.counts.entry(Status::Planned).or_default() += unreached;
+        unreached
+    }
+
+    fn duration_seconds(&self) -> f64 {
+        match (self.first_start, self.last_end) {
+            (Some(a), Some(b)) => ((b - a).num_microseconds().unwrap_or(0) as f64 / 1e6).max(0.0),
+            _ => 0.0,
+        }
+    }
+
+    fn summary(mut self, total: usize, limit: f64) -> RunSummary {
+        let duration_seconds = self.duration_seconds();
+        let sent = self.counts[&Status::Sent];
+        RunSummary {
+            total,
+            counts: self.counts,
+            attempts: self.attempts,
+            throttles: self.throttles,
+            duration_seconds: round3(duration_seconds),
+            achieved_rate: if duration_seconds > 0.0 {
+                round3(sent as f64 / duration_seconds)
+            } else {
+                0.0
+            },
+            regions: self
+                .regions
+                .into_iter()
+                .map(|((account, region), mut r)| RegionRun {
+                    account,
+                    region,
+                    sent: r.sent,
+                    attempts: r.attempts,
+                    peak_per_second: peak_in_window(&mut r.attempt_offsets_ms, 1000.0),
+                    limit_per_second: limit,
+                })
+                .collect(),
+            latency_ms: percentiles(&mut self.latencies),
+            errors: self.errors,
+        }
+    }
 }
 
 fn round3(x: f64) -> f64 {

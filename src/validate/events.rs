@@ -12,6 +12,7 @@ use crate::playbook::model::{Attributes, EventName, Target, Vars};
 use crate::playbook::rooms::Room;
 use crate::schema::diagnose::has_error_under;
 use crate::yaml::{SpanIndex, escape_pointer};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -26,140 +27,198 @@ pub(super) struct CatalogUse<'a> {
     pub(super) strict: Option<Location>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) fn check_event(
-    i: usize,
-    ev: &Value,
-    pointer: &str,
-    index: &SpanIndex,
-    schema_errors: &[String],
-    rooms: &[Room],
-    raw: &RawRooms,
-    catalog: &CatalogUse<'_>,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<EventSpec> {
-    let obj = ev.as_object()?;
-    let name_pointer = format!("{pointer}/name");
-    let written_name: Option<EventName> = match obj.get("name") {
-        None => None,
-        Some(v) => Some(piece(Some(v), &name_pointer, schema_errors, index, diags)?),
-    };
-    let use_pointer = format!("{pointer}/use");
-    let use_ref = obj
-        .get("use")
-        .filter(|_| !has_error_under(schema_errors, &use_pointer))
-        .and_then(Value::as_str);
-    let definition = match use_ref {
-        Some(u) => resolve_use(u, &use_pointer, index, catalog, diags),
-        // Written, but not a string: the schema reported it.
-        None if obj.contains_key("use") => None,
-        None => {
-            if let Some(strict) = catalog.strict {
-                diags.push(no_definition(
-                    written_name.as_ref(),
-                    &name_pointer,
-                    pointer,
-                    index,
-                    catalog.catalog,
-                    strict,
-                ));
+/// What every event of a playbook is checked against.
+pub(super) struct EventCtx<'a> {
+    pub(super) index: &'a SpanIndex,
+    pub(super) schema_errors: &'a [String],
+    pub(super) rooms: &'a [Room],
+    pub(super) raw: &'a RawRooms,
+    pub(super) catalog: &'a CatalogUse<'a>,
+}
+
+impl EventCtx<'_> {
+    /// Checks the event at `pointer`, the `i`th of the playbook.
+    pub(super) fn check_event(
+        &self,
+        i: usize,
+        ev: &Value,
+        pointer: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<EventSpec> {
+        let obj = ev.as_object()?;
+        let index = self.index;
+        let name_pointer = format!("{pointer}/name");
+        let written_name: Option<EventName> =
+            self.optional(obj.get("name"), &name_pointer, diags)?;
+        let use_pointer = format!("{pointer}/use");
+        let use_ref = obj
+            .get("use")
+            .filter(|_| !has_error_under(self.schema_errors, &use_pointer))
+            .and_then(Value::as_str);
+        let definition = match use_ref {
+            Some(u) => resolve_use(u, &use_pointer, index, self.catalog, diags),
+            // Written, but not a string: the schema reported it.
+            None if obj.contains_key("use") => None,
+            None => {
+                self.require_definition(written_name.as_ref(), &name_pointer, pointer, diags);
+                None
             }
-            None
+        };
+        let name = self.event_name(
+            definition.as_deref(),
+            written_name,
+            use_ref,
+            &name_pointer,
+            diags,
+        )?;
+        let to_pointer = format!("{pointer}/to");
+        let target: Target = self
+            .optional(obj.get("to"), &to_pointer, diags)?
+            .unwrap_or(Target::All);
+        let attrs_pointer = format!("{pointer}/attributes");
+        let attributes: Attributes = self
+            .optional(obj.get("attributes"), &attrs_pointer, diags)?
+            .unwrap_or_default();
+        let vars: Vars = self
+            .optional(obj.get("vars"), &format!("{pointer}/vars"), diags)?
+            .unwrap_or_default();
+
+        let mut attribute_templates =
+            self.attribute_templates(attributes, &attrs_pointer, definition.as_deref(), diags);
+        let contract = definition.map(|def| {
+            apply_contract(
+                def,
+                &mut attribute_templates,
+                index.value(&use_pointer),
+                diags,
+            )
+        });
+
+        let selected = select_rooms(&target, &to_pointer, index, self.rooms, self.raw, diags);
+        Some(EventSpec {
+            index: i,
+            name: name.0,
+            rooms: selected,
+            attributes: attribute_templates,
+            vars,
+            at: index.value(pointer),
+            contract,
+        })
+    }
+
+    /// Reads an optional key: `Some(None)` when it is absent, `None` when it
+    /// is written but invalid (and reported).
+    fn optional<T: DeserializeOwned>(
+        &self,
+        v: Option<&Value>,
+        pointer: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Option<T>> {
+        match v {
+            None => Some(None),
+            Some(v) => piece(Some(v), pointer, self.schema_errors, self.index, diags).map(Some),
         }
-    };
-    let name = match (&definition, written_name, use_ref) {
-        (Some(def), Some(n), _) => {
-            if n.0 != def.name {
+    }
+
+    /// Under `strict_catalog: true`, reports an event without `use:`.
+    fn require_definition(
+        &self,
+        written_name: Option<&EventName>,
+        name_pointer: &str,
+        pointer: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        if let Some(strict) = self.catalog.strict {
+            diags.push(no_definition(
+                written_name,
+                name_pointer,
+                pointer,
+                self.index,
+                self.catalog.catalog,
+                strict,
+            ));
+        }
+    }
+
+    /// The event's name: the definition's, reporting a written name that
+    /// differs; or the written one; or, for an unknown definition, the name
+    /// `use:` gives. `None` when there is none (the schema reported it).
+    fn event_name(
+        &self,
+        definition: Option<&Definition>,
+        written_name: Option<EventName>,
+        use_ref: Option<&str>,
+        name_pointer: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<EventName> {
+        let name = match (definition, written_name, use_ref) {
+            (Some(def), Some(n), _) => {
+                if n.0 != def.name {
+                    diags.push(
+                        Diagnostic::error(
+                            "catalog::name-mismatch",
+                            format!(
+                                "the event is named `{}` but uses `{}`",
+                                n.0,
+                                def.label()
+                            ),
+                        )
+                        .at(Some(self.index.value(name_pointer)))
+                        .related(Some(def.at), "defined here")
+                        .hint(format!(
+                            "with `use:`, the event name comes from the definition; remove `name`, or write `name: {}`",
+                            def.name
+                        )),
+                    );
+                }
+                EventName(def.name.clone())
+            }
+            (Some(def), None, _) => EventName(def.name.clone()),
+            (None, Some(n), _) => n,
+            // An unknown definition: keep checking the rest under its name.
+            (None, None, Some(u)) => EventName(parse_use(u).0.to_string()),
+            // Neither: the schema reported it.
+            (None, None, None) => return None,
+        };
+        Some(name)
+    }
+
+    /// The event's attributes as templates, warning about empty values and
+    /// holding static ones to the definition.
+    fn attribute_templates(
+        &self,
+        attributes: Attributes,
+        attrs_pointer: &str,
+        definition: Option<&Definition>,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<AttributeTemplate> {
+        let index = self.index;
+        let mut attribute_templates = Vec::with_capacity(attributes.len());
+        for (key, value) in attributes {
+            let at = index.value(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
+            let key_at = index.key(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
+            if value.0.is_empty() {
                 diags.push(
-                    Diagnostic::error(
-                        "catalog::name-mismatch",
-                        format!(
-                            "the event is named `{}` but uses `{}`",
-                            n.0,
-                            def.label()
-                        ),
+                    Diagnostic::warning(
+                        "playbook::empty-attribute-value",
+                        format!("attribute `{key}` is empty"),
                     )
-                    .at(Some(index.value(&name_pointer)))
-                    .related(Some(def.at), "defined here")
-                    .hint(format!(
-                        "with `use:`, the event name comes from the definition; remove `name`, or write `name: {}`",
-                        def.name
-                    )),
+                    .at(Some(at))
+                    .hint("chat clients receive an empty string; remove the attribute if it is not needed"),
                 );
             }
-            EventName(def.name.clone())
+            if let Some(def) = definition {
+                check_static_attribute(def, &key, &value.0, at, key_at, diags);
+            }
+            attribute_templates.push(AttributeTemplate {
+                key,
+                template: value.0,
+                at,
+                literal: false,
+            });
         }
-        (Some(def), None, _) => EventName(def.name.clone()),
-        (None, Some(n), _) => n,
-        // An unknown definition: keep checking the rest under its name.
-        (None, None, Some(u)) => EventName(parse_use(u).0.to_string()),
-        // Neither: the schema reported it.
-        (None, None, None) => return None,
-    };
-    let to_pointer = format!("{pointer}/to");
-    let target: Target = match obj.get("to") {
-        None => Target::All,
-        Some(v) => piece(Some(v), &to_pointer, schema_errors, index, diags)?,
-    };
-    let attrs_pointer = format!("{pointer}/attributes");
-    let attributes: Attributes = match obj.get("attributes") {
-        None => Attributes::default(),
-        Some(v) => piece(Some(v), &attrs_pointer, schema_errors, index, diags)?,
-    };
-    let vars: Vars = match obj.get("vars") {
-        None => Vars::default(),
-        Some(v) => piece(
-            Some(v),
-            &format!("{pointer}/vars"),
-            schema_errors,
-            index,
-            diags,
-        )?,
-    };
-
-    let mut attribute_templates = Vec::with_capacity(attributes.len());
-    for (key, value) in attributes {
-        let at = index.value(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
-        let key_at = index.key(&format!("{attrs_pointer}/{}", escape_pointer(&key)));
-        if value.0.is_empty() {
-            diags.push(
-                Diagnostic::warning(
-                    "playbook::empty-attribute-value",
-                    format!("attribute `{key}` is empty"),
-                )
-                .at(Some(at))
-                .hint("chat clients receive an empty string; remove the attribute if it is not needed"),
-            );
-        }
-        if let Some(def) = &definition {
-            check_static_attribute(def, &key, &value.0, at, key_at, diags);
-        }
-        attribute_templates.push(AttributeTemplate {
-            key,
-            template: value.0,
-            at,
-            literal: false,
-        });
+        attribute_templates
     }
-    let contract = definition.map(|def| {
-        apply_contract(
-            def,
-            &mut attribute_templates,
-            index.value(&use_pointer),
-            diags,
-        )
-    });
-
-    let selected = select_rooms(&target, &to_pointer, index, rooms, raw, diags);
-    Some(EventSpec {
-        index: i,
-        name: name.0,
-        rooms: selected,
-        attributes: attribute_templates,
-        vars,
-        at: index.value(pointer),
-        contract,
-    })
 }
 
 /// Finds the definition a `use:` names, reporting names and versions the

@@ -23,16 +23,20 @@ pub mod typed;
 
 pub use model::{AttributeTemplate, CheckedPlaybook, EventSpec};
 
-use events::check_event;
+use events::EventCtx;
 use rooms::{RawRooms, check_rooms, collect_inventory, collect_rooms};
 use schema_rules::schema_check;
 use typed::{Doc, PLAYBOOK_VALIDATOR, piece};
 
+use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Sources};
-use crate::playbook::load::LoadedPlaybook;
+use crate::playbook::load::{LoadedInclude, LoadedPlaybook};
 use crate::playbook::model::{IncludePath, Settings, Vars};
+use crate::playbook::rooms::{Room, RoomSink};
+use crate::yaml::SpanIndex;
 use events::CatalogUse;
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::path::Path;
 
 /// Checks loaded playbooks. Every problem goes to `diags`; the returned
 /// playbooks hold every part that could be checked.
@@ -77,16 +81,7 @@ pub(super) fn check_playbook(
     let own_rooms = obj.get_mut("rooms").map(Value::take);
     let own_taken = lp.main.rooms;
 
-    let name = obj
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            lp.path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "playbook".into())
-        });
+    let name = playbook_name(obj, &lp.path);
     let settings: Settings = piece(
         obj.get("settings"),
         "/settings",
@@ -101,10 +96,68 @@ pub(super) fn check_playbook(
         piece(obj.get("include"), "/include", &schema_errors, index, diags).unwrap_or_default();
 
     // Rooms: includes first, then the playbook's own.
+    let (rooms, raw, rooms_broken) = gather_rooms(
+        lp.includes,
+        own_rooms,
+        own_taken,
+        index,
+        &schema_errors,
+        sources,
+        diags,
+    );
+    check_rooms(&rooms, diags);
+    if rooms.is_empty() && !rooms_broken {
+        no_rooms(index, diags);
+    }
+
+    let events = check_events(
+        obj,
+        lp.catalog.as_deref(),
+        index,
+        &schema_errors,
+        &rooms,
+        &raw,
+        diags,
+    );
+    let _ = sources;
+    Some(CheckedPlaybook {
+        path: lp.path,
+        file,
+        name,
+        settings,
+        vars,
+        rooms,
+        events,
+    })
+}
+
+/// The playbook's `name`, or its file's stem.
+fn playbook_name(obj: &Map<String, Value>, path: &Path) -> String {
+    obj.get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "playbook".into())
+        })
+}
+
+/// Collects the rooms of the includes, then the playbook's own; also
+/// says whether any of them could not be read.
+fn gather_rooms(
+    includes: Vec<LoadedInclude>,
+    own_rooms: Option<Value>,
+    own_taken: RoomSink,
+    index: &SpanIndex,
+    schema_errors: &[String],
+    sources: &Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> (Vec<Room>, RawRooms, bool) {
     let mut rooms = Vec::new();
     let mut rooms_broken = false;
     let mut raw = RawRooms::default();
-    for inc in lp.includes {
+    for inc in includes {
         match inc.file {
             Some(f) => rooms_broken |= !collect_inventory(f, sources, &mut rooms, &mut raw, diags),
             None => {
@@ -118,7 +171,7 @@ pub(super) fn check_playbook(
             list,
             own_taken,
             index,
-            &schema_errors,
+            schema_errors,
             &mut rooms,
             &mut raw,
             diags,
@@ -127,55 +180,54 @@ pub(super) fn check_playbook(
         rooms_broken = true;
         raw.unknown = true;
     }
-    check_rooms(&rooms, diags);
+    (rooms, raw, rooms_broken)
+}
 
-    if rooms.is_empty() && !rooms_broken {
-        let at = if index.contains("/rooms") {
-            index.value("/rooms")
-        } else {
-            index.value("")
-        };
-        diags.push(
-            Diagnostic::error("playbook::no-rooms", "the playbook has no rooms")
-                .at(Some(at))
-                .hint("list room ARNs under `rooms`, or include a room inventory with `include`"),
-        );
-    }
+/// Reports a playbook that has no rooms at all.
+fn no_rooms(index: &SpanIndex, diags: &mut Vec<Diagnostic>) {
+    let at = if index.contains("/rooms") {
+        index.value("/rooms")
+    } else {
+        index.value("")
+    };
+    diags.push(
+        Diagnostic::error("playbook::no-rooms", "the playbook has no rooms")
+            .at(Some(at))
+            .hint("list room ARNs under `rooms`, or include a room inventory with `include`"),
+    );
+}
 
-    // Events.
+/// Checks every event against the rooms and the catalog.
+fn check_events(
+    obj: &Map<String, Value>,
+    catalog: Option<&Catalog>,
+    index: &SpanIndex,
+    schema_errors: &[String],
+    rooms: &[Room],
+    raw: &RawRooms,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<EventSpec> {
     let catalog = CatalogUse {
-        catalog: lp.catalog.as_deref(),
+        catalog,
         declared: obj.contains_key("catalog"),
         strict: (obj.get("strict_catalog") == Some(&Value::Bool(true)))
             .then(|| index.value("/strict_catalog")),
+    };
+    let ctx = EventCtx {
+        index,
+        schema_errors,
+        rooms,
+        raw,
+        catalog: &catalog,
     };
     let mut events = Vec::new();
     if let Some(list) = obj.get("events").and_then(Value::as_array) {
         for (i, ev) in list.iter().enumerate() {
             let pointer = format!("/events/{i}");
-            if let Some(spec) = check_event(
-                i,
-                ev,
-                &pointer,
-                index,
-                &schema_errors,
-                &rooms,
-                &raw,
-                &catalog,
-                diags,
-            ) {
+            if let Some(spec) = ctx.check_event(i, ev, &pointer, diags) {
                 events.push(spec);
             }
         }
     }
-    let _ = sources;
-    Some(CheckedPlaybook {
-        path: lp.path,
-        file,
-        name,
-        settings,
-        vars,
-        rooms,
-        events,
-    })
+    events
 }

@@ -28,8 +28,9 @@ use crate::app::io::Io;
 use crate::diag::{DiagFormat, Sources};
 use crate::execute::retry::RetryPolicy;
 use crate::execute::{AttemptError, ChatApi, ClientOptions, SdkChatApi, SendRequest};
+use crate::service::arn::RoomArn;
 pub use args::{SendEventArgs, Skeleton};
-use input::InputError;
+use input::{Gathered, InputError};
 use output::{Format, Query};
 
 const USAGE: Exit = Exit::AwsCli(AwsCliExit::Usage);
@@ -58,30 +59,72 @@ async fn run(a: &SendEventArgs, io: &mut Io<'_>) -> anyhow::Result<Exit> {
         Ok(q) => q,
         Err(e) => return param(io, &e),
     };
-    match a.generate_cli_skeleton {
+    if print_input_skeleton(a.generate_cli_skeleton, io)? {
+        return Ok(Exit::Ok);
+    }
+    let (gathered, arn) = match checked_input(a, io)? {
+        Ok(checked) => checked,
+        Err(exit) => return Ok(exit),
+    };
+
+    if a.generate_cli_skeleton == Some(Skeleton::Output) {
+        return print_response(&output::output_skeleton(), query.as_ref(), format, io);
+    }
+
+    let api = match connect(a, &arn, io).await? {
+        Ok(api) => api,
+        Err(exit) => return Ok(exit),
+    };
+    let request = SendRequest {
+        region: arn.region.clone(),
+        room_arn: gathered.room_identifier,
+        event_name: gathered.event_name,
+        attributes: gathered.attributes,
+    };
+    let policy = RetryPolicy::new(
+        // Neither --max-attempts nor AWS_MAX_ATTEMPTS: as many as `run`.
+        a.max_attempts.unwrap_or(crate::plan::DEFAULT_MAX_ATTEMPTS),
+    );
+    match send(&api, request, policy, seconds(a.cli_read_timeout)).await {
+        Ok(id) => print_response(&json!({ "id": id }), query.as_ref(), format, io),
+        Err((err, attempts)) => print_failure(&err, attempts, io),
+    }
+}
+
+/// Prints the input skeleton `--generate-cli-skeleton` asks for, if it
+/// asks for one; returns whether it did.
+fn print_input_skeleton(skeleton: Option<Skeleton>, io: &mut Io<'_>) -> anyhow::Result<bool> {
+    match skeleton {
         Some(Skeleton::Input) => {
             output::write_json(&output::input_skeleton(), io.out)?;
-            return Ok(Exit::Ok);
+            Ok(true)
         }
         Some(Skeleton::YamlInput) => {
             io.out.write_all(output::YAML_INPUT_SKELETON.as_bytes())?;
-            return Ok(Exit::Ok);
+            Ok(true)
         }
-        Some(Skeleton::Output) | None => {}
+        Some(Skeleton::Output) | None => Ok(false),
     }
+}
 
+/// Gathers the input and checks it with the playbook rules, printing what
+/// the checks find. `Err` is the exit when there is nothing to send.
+fn checked_input(
+    a: &SendEventArgs,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Result<(Gathered, RoomArn), Exit>> {
     let cwd = std::env::current_dir()?;
     let gathered = match input::gather(a, &cwd) {
         Ok(g) => g,
-        Err(InputError::Usage(m)) => return usage(io, &m),
-        Err(InputError::Param(m)) => return param(io, &m),
+        Err(InputError::Usage(m)) => return usage(io, &m).map(Err),
+        Err(InputError::Param(m)) => return param(io, &m).map(Err),
         Err(InputError::Yaml(sources, diags)) => {
             io.err.write_all(
                 sources
                     .render(&diags, DiagFormat::Human, io.color)
                     .as_bytes(),
             )?;
-            return Ok(USAGE);
+            return Ok(Err(USAGE));
         }
     };
     let (arn, diags) = crate::service::request::check(
@@ -96,13 +139,18 @@ async fn run(a: &SendEventArgs, io: &mut Io<'_>) -> anyhow::Result<Exit> {
     )?;
     let Some(arn) = arn else {
         writeln!(io.err, "nothing sent")?;
-        return Ok(USAGE);
+        return Ok(Err(USAGE));
     };
+    Ok(Ok((gathered, arn)))
+}
 
-    if a.generate_cli_skeleton == Some(Skeleton::Output) {
-        return print_response(&output::output_skeleton(), query.as_ref(), format, io);
-    }
-
+/// The client for the room's region, once credentials are found. `Err` is
+/// the exit when they are not.
+async fn connect(
+    a: &SendEventArgs,
+    arn: &RoomArn,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Result<SdkChatApi, Exit>> {
     let options = ClientOptions {
         profile: a.profile.clone(),
         region: a.region.clone(),
@@ -126,33 +174,22 @@ async fn run(a: &SendEventArgs, io: &mut Io<'_>) -> anyhow::Result<Exit> {
             io.err,
             "\nUnable to locate credentials. You can configure credentials by running \"aws configure\". ({e})\n"
         )?;
-        return Ok(CONFIG);
+        return Ok(Err(CONFIG));
     }
-    let request = SendRequest {
-        region: arn.region.clone(),
-        room_arn: gathered.room_identifier,
-        event_name: gathered.event_name,
-        attributes: gathered.attributes,
-    };
-    let policy = RetryPolicy::new(
-        // Neither --max-attempts nor AWS_MAX_ATTEMPTS: as many as `run`.
-        a.max_attempts.unwrap_or(crate::plan::DEFAULT_MAX_ATTEMPTS),
-    );
-    match send(&api, request, policy, seconds(a.cli_read_timeout)).await {
-        Ok(id) => print_response(&json!({ "id": id }), query.as_ref(), format, io),
-        Err((err, attempts)) => {
-            let code = exit_code(&err);
-            if code == SERVICE {
-                let retries = err.is_retryable().then(|| attempts - 1);
-                io.err.write_all(
-                    output::service_error(err.code(), err.message(), retries).as_bytes(),
-                )?;
-            } else {
-                write!(io.err, "\n{}\n", err.message())?;
-            }
-            Ok(code)
-        }
+    Ok(Ok(api))
+}
+
+/// Prints the final error as the AWS CLI does; returns its exit code.
+fn print_failure(err: &AttemptError, attempts: u32, io: &mut Io<'_>) -> anyhow::Result<Exit> {
+    let code = exit_code(err);
+    if code == SERVICE {
+        let retries = err.is_retryable().then(|| attempts - 1);
+        io.err
+            .write_all(output::service_error(err.code(), err.message(), retries).as_bytes())?;
+    } else {
+        write!(io.err, "\n{}\n", err.message())?;
     }
+    Ok(code)
 }
 
 /// One send with retries: throttling, 5xx and connections that could not be
