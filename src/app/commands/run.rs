@@ -247,29 +247,10 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     };
     let recorded = resume.as_ref().and_then(|r| r.header.as_ref());
     let vars = effective_vars(a, recorded);
-    // Validate and plan; nothing is sent from an invalid playbook.
-    let mut tally = ResumeTally::default();
-    let mut scanned = pipeline::scan_files(
-        &a.input.paths,
-        reach.as_ref(),
-        &vars,
-        &effective_overrides(a, recorded),
-        |send| tally.add(resume.as_ref(), a.resend_unknown, &send.id),
-    );
-    if let Some(rate) = a.unchecked_rate {
-        scanned.plan.overview.settings.rate = rate;
-    }
-    io.diagnostics(&scanned.sources, &scanned.diagnostics, a.diagnostics, false)?;
-    if scanned.has_errors() {
-        let line = summary_line(&scanned.diagnostics, scanned.files);
-        return io.end(Exit::Invalid, format_args!("nothing sent: {line}"));
-    }
-    let plan = scanned.plan;
-    if let Some(st) = &resume
-        && let Err(exit) = check_resume(a, st, &plan, io)?
-    {
-        return Ok(exit);
-    }
+    let (plan, tally) = match plan_run(a, reach.as_ref(), resume.as_ref(), &vars, io)? {
+        Ok(p) => p,
+        Err(exit) => return Ok(exit),
+    };
     let target = match choose_target(a, recorded, &plan) {
         Ok(t) => t,
         Err(e) => return io.refuse(e),
@@ -298,23 +279,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     };
     let OpenJournal { journal, offset } =
         open_journal(a, &plan, resume.as_ref(), header, &path).await?;
-    let of = if resume.is_some() {
-        format!(
-            "{} of {} events ({} already sent, {} with an unknown outcome held back)",
-            tally.to_send, plan.overview.summary.sends, tally.sent, tally.held
-        )
-    } else {
-        format!("{} events", plan.overview.summary.sends)
-    };
-    writeln!(
-        io.err,
-        "sending {of} to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
-        plan.overview.summary.rooms,
-        plan.overview.summary.regions.len(),
-        plan.overview.settings.rate,
-        path.display()
-    )
-    .or_exit(Exit::RecordFailed)?;
+    announce(&plan, &tally, resume.is_some(), &path, io).or_exit(Exit::RecordFailed)?;
     // From here on, sends go out: no failure is "invalid input".
     let sent = deliver(
         a,
@@ -336,6 +301,72 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
             p = path.display()
         )))
     })
+}
+
+/// Validates and plans with the run's variables and settings (nothing is
+/// sent from an invalid playbook), counts what a resume skips, and checks a
+/// resume against the plan. `Err(exit)` is a refusal already written.
+fn plan_run(
+    a: &RunArgs,
+    reach: Option<&crate::fs::Reach>,
+    resume: Option<&ResumeState>,
+    vars: &IndexMap<String, String>,
+    io: &mut Io<'_>,
+) -> Result<Result<(ScannedPlan, ResumeTally), Exit>, Failure> {
+    let recorded = resume.and_then(|r| r.header.as_ref());
+    let mut tally = ResumeTally::default();
+    let mut scanned = pipeline::scan_files(
+        &a.input.paths,
+        reach,
+        vars,
+        &effective_overrides(a, recorded),
+        |send| tally.add(resume, a.resend_unknown, &send.id),
+    );
+    if let Some(rate) = a.unchecked_rate {
+        scanned.plan.overview.settings.rate = rate;
+    }
+    io.diagnostics(&scanned.sources, &scanned.diagnostics, a.diagnostics, false)?;
+    if scanned.has_errors() {
+        let line = summary_line(&scanned.diagnostics, scanned.files);
+        return io
+            .end(Exit::Invalid, format_args!("nothing sent: {line}"))
+            .map(Err);
+    }
+    let plan = scanned.plan;
+    if let Some(st) = resume
+        && let Err(exit) = check_resume(a, st, &plan, io)?
+    {
+        return Ok(Err(exit));
+    }
+    Ok(Ok((plan, tally)))
+}
+
+/// The line that starts the sending: how many, where, at what rate, and the
+/// journal.
+fn announce(
+    plan: &ScannedPlan,
+    tally: &ResumeTally,
+    resuming: bool,
+    path: &Path,
+    io: &mut Io<'_>,
+) -> std::io::Result<()> {
+    let s = &plan.overview.summary;
+    let of = if resuming {
+        format!(
+            "{} of {} events ({} already sent, {} with an unknown outcome held back)",
+            tally.to_send, s.sends, tally.sent, tally.held
+        )
+    } else {
+        format!("{} events", s.sends)
+    };
+    writeln!(
+        io.err,
+        "sending {of} to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
+        s.rooms,
+        s.regions.len(),
+        plan.overview.settings.rate,
+        path.display()
+    )
 }
 
 /// What can be refused before reading a playbook: report file names, and
