@@ -54,6 +54,20 @@ pub struct SettingsOverrides {
     pub timeout_ms: Option<u64>,
 }
 
+impl SettingsOverrides {
+    /// These overrides, each one not given taken from `settings` (what an
+    /// earlier run recorded): the run is made again with the same settings.
+    pub fn or_from(self, settings: &EffectiveSettings) -> SettingsOverrides {
+        SettingsOverrides {
+            rate: self.rate.or(Some(settings.rate)),
+            burst: self.burst.or(Some(settings.burst)),
+            concurrency: self.concurrency.or(Some(settings.concurrency)),
+            max_attempts: self.max_attempts.or(Some(settings.max_attempts)),
+            timeout_ms: self.timeout_ms.or(Some(settings.timeout_ms)),
+        }
+    }
+}
+
 /// The burst that keeps every one-second window within the quota: after an
 /// idle moment a burst of `b` goes out at once and the rate `r` follows, so
 /// one second can hold `r + b` sends. The burst is cut so that `r + b` is at

@@ -163,14 +163,7 @@ fn list_unreached(head: &mut ReportHead, io: &mut Io<'_>) -> std::io::Result<()>
         .iter()
         .map(|p| PathBuf::from(&p.path))
         .collect();
-    let s = &head.settings;
-    let overrides = SettingsOverrides {
-        rate: Some(s.rate),
-        burst: Some(s.burst),
-        concurrency: Some(s.concurrency),
-        max_attempts: Some(s.max_attempts),
-        timeout_ms: Some(s.timeout_ms),
-    };
+    let overrides = SettingsOverrides::default().or_from(&head.settings);
     let planned = pipeline::plan_files(&paths, None, &head.vars, &overrides, true);
     match planned.plan {
         Some(plan) if plan.plan_hash == head.plan_hash => {

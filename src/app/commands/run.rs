@@ -413,16 +413,9 @@ fn effective_vars(a: &RunArgs, recorded: Option<&RunHeader>) -> IndexMap<String,
 /// settings the journal recorded.
 fn effective_overrides(a: &RunArgs, recorded: Option<&RunHeader>) -> SettingsOverrides {
     let flags = a.settings.overrides();
-    let Some(h) = recorded else {
-        return flags;
-    };
-    let r = &h.settings;
-    SettingsOverrides {
-        rate: flags.rate.or(Some(r.rate)),
-        burst: flags.burst.or(Some(r.burst)),
-        concurrency: flags.concurrency.or(Some(r.concurrency)),
-        max_attempts: flags.max_attempts.or(Some(r.max_attempts)),
-        timeout_ms: flags.timeout_ms.or(Some(r.timeout_ms)),
+    match recorded {
+        Some(h) => flags.or_from(&h.settings),
+        None => flags,
     }
 }
 

@@ -131,7 +131,7 @@ async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
     super::wait_for_ends(&dir.path().join("j.jsonl"), 5).await;
     super::signal(&child, libc::SIGINT);
     let out = child.wait_with_output().await.unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text_of(&out));
+    assert_eq!(out.status.code(), Some(130), "{}", super::text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let hint = stderr
         .lines()
@@ -157,7 +157,7 @@ async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
         .output()
         .await
         .unwrap();
-    assert_eq!(other.status.code(), Some(2), "{}", text_of(&other));
+    assert_eq!(other.status.code(), Some(2), "{}", super::text(&other));
     assert!(String::from_utf8_lossy(&other.stderr).contains("--retarget"));
     // A dry run of the resume shows exactly what it would send.
     let sent_before = super::journal_state(&dir.path().join("j.jsonl")).1.len();
@@ -174,14 +174,14 @@ async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
         .output()
         .await
         .unwrap();
-    assert_eq!(dry.status.code(), Some(0), "{}", text_of(&dry));
+    assert_eq!(dry.status.code(), Some(0), "{}", super::text(&dry));
     let plan: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
     let remaining = plan["sends"].as_array().unwrap().len();
-    assert_eq!(remaining, 40 - sent_before, "{}", text_of(&dry));
+    assert_eq!(remaining, 40 - sent_before, "{}", super::text(&dry));
     assert!(
         String::from_utf8_lossy(&dry.stderr).contains(&format!("would send {remaining} of 40")),
         "{}",
-        text_of(&dry)
+        super::text(&dry)
     );
     // No target and no --var: the rest goes where the journal sent, with
     // its variables (a different x would change the plan and be refused).
@@ -190,11 +190,11 @@ async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
         .output()
         .await
         .unwrap();
-    assert_eq!(rest.status.code(), Some(0), "{}", text_of(&rest));
+    assert_eq!(rest.status.code(), Some(0), "{}", super::text(&rest));
     assert!(
         String::from_utf8_lossy(&rest.stderr).contains("target: the local emulator"),
         "{}",
-        text_of(&rest)
+        super::text(&rest)
     );
     // It counts what this run does.
     assert!(
@@ -202,18 +202,10 @@ async fn a_resume_sends_the_rest_where_the_journal_sent_it() {
             "sending {remaining} of 40 events ({sent_before} already sent, 0 with an unknown outcome held back)"
         )),
         "{}",
-        text_of(&rest)
+        super::text(&rest)
     );
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Sent) + count(&r, Status::Skipped), 40);
-}
-
-fn text_of(o: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// An unknown outcome is not forgotten when a retry of it fails, and is no
