@@ -1,0 +1,94 @@
+//! `run`'s flags and what it prints on stdout.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::app::args::{InputArgs, SettingsArgs};
+use crate::diag::DiagFormat;
+
+/// `run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Playbooks and variables.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Settings that override the playbooks'.
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    /// Print the plan and send nothing (needs no credentials or network).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What to print on stdout: with --dry-run the plan (table or json);
+    /// otherwise the report (json, markdown or junit), or nothing (table,
+    /// the default: a summary goes to stderr either way).
+    #[arg(long, value_enum, default_value_t = RunFormat::Table)]
+    pub format: RunFormat,
+    /// Write the report to FILE, in the format its extension names: .json,
+    /// .md (markdown) or .xml (junit). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// The journal (JSON lines, appended and made durable as sends start and
+    /// end). Default: ivschat-playbook-<time>.journal.jsonl here, or the
+    /// journal being resumed.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Skip what an earlier run (its journal or JSON report) records as sent.
+    #[arg(long, value_name = "JOURNAL_OR_REPORT")]
+    pub resume: Option<PathBuf>,
+    /// Resume even though the plan changed since the earlier run.
+    #[arg(long, requires = "resume")]
+    pub force: bool,
+    /// Also re-send sends whose earlier outcome is unknown (they may have
+    /// been delivered: chat users may see them twice).
+    #[arg(long, requires = "resume")]
+    pub resend_unknown: bool,
+    /// Send to an emulator started inside this process (rooms created on
+    /// first use): a rehearsal that needs no AWS account.
+    #[arg(long, conflicts_with_all = ["endpoint_url", "profile"])]
+    pub local: bool,
+    /// AWS profile from the shared config files.
+    #[arg(long, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region for the SDK's own configuration; rooms are always sent through
+    /// the region in their ARN.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Send to this endpoint instead of AWS (AWS_ENDPOINT_URL_IVSCHAT and
+    /// AWS_ENDPOINT_URL are honoured too).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Send to AWS without asking first (at a terminal, a run against AWS
+    /// says where it sends and asks; runs against --local or an endpoint
+    /// never ask).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Resume, sending the rest somewhere else than the journal recorded
+    /// (for example a rehearsal's journal, now against AWS).
+    #[arg(long, requires = "resume")]
+    pub retarget: bool,
+    /// Do not fsync the journal (faster; a power loss may lose its last
+    /// lines, a process crash does not).
+    #[arg(long)]
+    pub no_fsync: bool,
+    /// Format of diagnostics, written to stderr.
+    #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
+    pub diagnostics: DiagFormat,
+    /// Benchmarks only: a rate not capped at the SendEvent quota. Allowed
+    /// only with --local or --endpoint-url (an emulator), never against AWS.
+    #[arg(long, hide = true, value_name = "PER_SECOND")]
+    pub unchecked_rate: Option<f64>,
+}
+
+/// What `run` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunFormat {
+    /// Dry run: the plan table. Real run: nothing (summary on stderr).
+    Table,
+    /// Dry run: the plan document. Real run: the JSON report.
+    Json,
+    /// The report as Markdown (for $GITHUB_STEP_SUMMARY).
+    Markdown,
+    /// The report as JUnit XML.
+    Junit,
+}

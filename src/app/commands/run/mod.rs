@@ -1,0 +1,229 @@
+//! `run`: the stages of a real send, each a function: refuse what cannot
+//! work (preflight), validate and plan ([`pipeline::scan_files`]), check a
+//! resume against the plan, connect (one client per region, or the embedded
+//! emulator), open the journal, send, then write the report from the
+//! journal. Anything that fails after the journal's run header was written
+//! ends with [`Exit::RecordFailed`], never "invalid input": sends may have
+//! gone out.
+
+mod args;
+mod connect;
+mod deliver;
+mod resume;
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use tokio::sync::watch;
+
+pub use args::{RunArgs, RunFormat};
+use connect::{choose_target, connect, say_where};
+use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
+use resume::{
+    ResumeTally, check_resume, effective_overrides, effective_vars, load_resume, resume_dry_run,
+};
+
+use super::plan::{PlanFormat, print_plan};
+use super::report::ReportFile;
+use crate::app::exit::{CmdResult, Exit, Failure, OrExit};
+use crate::app::io::{Io, summary_line};
+use crate::app::signal::shutdown_signal;
+use crate::journal::resume::ResumeState;
+use crate::pipeline;
+use crate::plan::ScannedPlan;
+
+/// Runs `run`: a dry run prints the plan; otherwise sends until done, or
+/// until Ctrl-C or SIGTERM (a second one quits at once).
+pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
+    if a.dry_run {
+        let format = match a.format {
+            RunFormat::Table => PlanFormat::Table,
+            RunFormat::Json => PlanFormat::Json,
+            other => {
+                return io.refuse(format_args!(
+                    "--dry-run prints a plan: --format table or json, not {other:?}"
+                ));
+            }
+        };
+        if a.resume.is_some() {
+            return resume_dry_run(a, format, io);
+        }
+        return print_plan(&a.input, &a.settings, format, a.diagnostics, io);
+    }
+    send(a, io).await
+}
+
+/// Ctrl-C and SIGTERM from now on: the first stops new sends (`stop`
+/// turns true), a second quits at once. Installed only once the playbooks
+/// are read, so until then either signal ends the process as usual.
+fn stop_on_signal() -> watch::Receiver<bool> {
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!(
+            "stopping: no new sends start; waiting for those in flight (Ctrl-C again to quit at once)"
+        );
+        let _ = stop_tx.send(true);
+        shutdown_signal().await;
+        eprintln!("quitting; the journal has every outcome so far");
+        std::process::exit(i32::from(Exit::Interrupted.code()));
+    });
+    stop
+}
+
+/// Everything after the dry-run check.
+async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
+    let reports = match preflight(a) {
+        Ok(r) => r,
+        Err(e) => return io.refuse(e),
+    };
+    let reach = match a.input.reach() {
+        Ok(r) => r,
+        Err(e) => return io.refuse(e),
+    };
+    // An earlier run comes first: a resume sends the rest with its
+    // variables, settings and target.
+    let resume = match load_resume(a, io)? {
+        Ok(r) => r,
+        Err(exit) => return Ok(exit),
+    };
+    let recorded = resume.as_ref().and_then(|r| r.header.as_ref());
+    let vars = effective_vars(a, recorded);
+    let (plan, tally) = match plan_run(a, reach.as_ref(), resume.as_ref(), &vars, io)? {
+        Ok(p) => p,
+        Err(exit) => return Ok(exit),
+    };
+    let target = match choose_target(a, recorded, &plan) {
+        Ok(t) => t,
+        Err(e) => return io.refuse(e),
+    };
+    if let Err(exit) = say_where(a, &target, &plan, io)? {
+        return Ok(exit);
+    }
+    let stop = stop_on_signal();
+    let (api, emulator) = match connect(a, &target, &plan, io).await? {
+        Ok(c) => c,
+        Err(exit) => return Ok(exit),
+    };
+    let path = journal_path(a, resume.as_ref());
+    // Resuming from one journal into another: the one read from must not
+    // be resumed by a second run meanwhile either.
+    let _source_lock = match resume
+        .as_ref()
+        .filter(|st| st.is_journal && st.source != path)
+    {
+        Some(st) => Some(crate::journal::lock(&st.source)?),
+        None => None,
+    };
+    let header = Recorded {
+        target: &target,
+        vars: &vars,
+    };
+    let OpenJournal { journal, offset } =
+        open_journal(a, &plan, resume.as_ref(), header, &path).await?;
+    announce(&plan, &tally, resume.is_some(), &path, io).or_exit(Exit::RecordFailed)?;
+    // From here on, sends go out: no failure is "invalid input".
+    let sent = deliver(
+        a,
+        &plan,
+        tally.to_send,
+        api,
+        resume.as_ref(),
+        journal,
+        &path,
+        stop,
+    )
+    .await;
+    if let Some(h) = emulator {
+        let _ = h.shutdown().await;
+    }
+    finish(a, (&path, offset), sent, &reports, io).map_err(|e| {
+        Failure::after_send(e.context(format!(
+            "the sends went out and the journal {p} has every outcome; rebuild the report with `ivschat-playbook report {p}` (add --report FILE), and continue with `run --resume {p}`, not a fresh run",
+            p = path.display()
+        )))
+    })
+}
+
+/// Validates and plans with the run's variables and settings (nothing is
+/// sent from an invalid playbook), counts what a resume skips, and checks a
+/// resume against the plan. `Err(exit)` is a refusal already written.
+fn plan_run(
+    a: &RunArgs,
+    reach: Option<&crate::fs::Reach>,
+    resume: Option<&ResumeState>,
+    vars: &IndexMap<String, String>,
+    io: &mut Io<'_>,
+) -> Result<Result<(ScannedPlan, ResumeTally), Exit>, Failure> {
+    let recorded = resume.and_then(|r| r.header.as_ref());
+    let mut tally = ResumeTally::default();
+    let mut scanned = pipeline::scan_files(
+        &a.input.paths,
+        reach,
+        vars,
+        &effective_overrides(a, recorded),
+        |send| tally.add(resume, a.resend_unknown, &send.id),
+    );
+    if let Some(rate) = a.unchecked_rate {
+        scanned.plan.overview.settings.rate = rate;
+    }
+    io.diagnostics(&scanned.sources, &scanned.diagnostics, a.diagnostics, false)?;
+    if scanned.has_errors() {
+        let line = summary_line(&scanned.diagnostics, scanned.files);
+        return io
+            .end(Exit::Invalid, format_args!("nothing sent: {line}"))
+            .map(Err);
+    }
+    let plan = scanned.plan;
+    if let Some(st) = resume
+        && let Err(exit) = check_resume(a, st, &plan, io)?
+    {
+        return Ok(Err(exit));
+    }
+    Ok(Ok((plan, tally)))
+}
+
+/// The line that starts the sending: how many, where, at what rate, and the
+/// journal.
+fn announce(
+    plan: &ScannedPlan,
+    tally: &ResumeTally,
+    resuming: bool,
+    path: &Path,
+    io: &mut Io<'_>,
+) -> std::io::Result<()> {
+    let s = &plan.overview.summary;
+    let of = if resuming {
+        format!(
+            "{} of {} events ({} already sent, {} with an unknown outcome held back)",
+            tally.to_send, s.sends, tally.sent, tally.held
+        )
+    } else {
+        format!("{} events", s.sends)
+    };
+    writeln!(
+        io.err,
+        "sending {of} to {} rooms in {} account/region(s) at up to {}/s each; journal: {}",
+        s.rooms,
+        s.regions.len(),
+        plan.overview.settings.rate,
+        path.display()
+    )
+}
+
+/// What can be refused before reading a playbook: report file names, and
+/// `--unchecked-rate` anywhere but an emulator.
+fn preflight(a: &RunArgs) -> anyhow::Result<Vec<ReportFile>> {
+    let reports = ReportFile::all(&a.report)?;
+    // A report that cannot be written is found now, not after every event
+    // went out.
+    for r in &reports {
+        r.check_writable()?;
+    }
+    if a.unchecked_rate.is_some() && !a.local && a.endpoint_url.is_none() {
+        anyhow::bail!(
+            "--unchecked-rate is for benchmarks against an emulator: give --local or --endpoint-url"
+        );
+    }
+    Ok(reports)
+}
