@@ -481,3 +481,29 @@ fn every_broken_attribute_is_reported_with_a_hint() {
     assert!(hints[0].1.unwrap().contains("use a filter"), "{hints:?}");
     assert_eq!(hints[1].1, Some("did you mean the filter `upper`?"));
 }
+
+/// A value the schema rejects hides nothing else of its event: the other
+/// attributes' templates are checked in the same pass, and a definition
+/// does not call the rejected attribute missing.
+#[test]
+fn a_rejected_attribute_value_does_not_hide_the_events_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    std::fs::write(
+        &pb,
+        "version: 1\nrooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456\nevents:\n  - name: Hello\n    attributes:\n      count: [1, 2]\n      msg: \"{{ nope }}\"\n      other: \"{{ room.name | uper }}\"\n",
+    )
+    .unwrap();
+    let planned = run(&pb);
+    let codes: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        [
+            "playbook::attribute-not-string",
+            "playbook::undefined-variable",
+            "playbook::template-error"
+        ],
+        "{:?}",
+        planned.diagnostics
+    );
+}
