@@ -72,7 +72,9 @@ fn charge(size: usize) {
         return;
     }
     let left = LEFT.try_with(|l| {
-        let left = l.get().saturating_sub(isize::try_from(size).unwrap_or(isize::MAX));
+        let left = l
+            .get()
+            .saturating_sub(isize::try_from(size).unwrap_or(isize::MAX));
         l.set(left);
         left
     });

@@ -2,9 +2,7 @@
 
 use super::PlannedSend;
 use super::ids::{content_hash, send_id};
-use super::planner::{
-    PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message, room_scope,
-};
+use super::planner::{PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message, room_scope};
 use crate::catalog::contract::{Violation, check_value};
 use crate::diag::Diagnostic;
 use crate::playbook::rooms::Room;

@@ -76,7 +76,8 @@ impl EventCtx<'_> {
             .optional(obj.get("to"), &to_pointer, diags)?
             .unwrap_or(Target::All);
         let attrs_pointer = format!("{pointer}/attributes");
-        let (attributes, rejected) = self.attributes(obj.get("attributes"), &attrs_pointer, diags)?;
+        let (attributes, rejected) =
+            self.attributes(obj.get("attributes"), &attrs_pointer, diags)?;
         let vars: Vars = self
             .optional(obj.get("vars"), &format!("{pointer}/vars"), diags)?
             .unwrap_or_default();

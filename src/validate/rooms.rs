@@ -25,7 +25,6 @@ pub(super) fn collect_inventory(
         raw.unknown = true;
         return false;
     };
-    let _ = sources;
     if parsed.value.is_null() {
         diags.push(
             Diagnostic::error("playbook::empty", "the room inventory is empty")
@@ -37,7 +36,7 @@ pub(super) fn collect_inventory(
     let errors = schema_check(
         &INVENTORY_VALIDATOR,
         &parsed.value,
-        &parsed.index,
+        (&parsed.index, sources),
         Doc::Inventory,
         diags,
     );

@@ -18,9 +18,13 @@ fn child() {
             std::hint::black_box(vec![1u8; 512 << 10]);
         }
     });
-    budget::within(1 << 20, "playbook.yaml:7:10: the template of attribute `a`", || {
-        std::hint::black_box(vec![1u8; 64 << 20]);
-    });
+    budget::within(
+        1 << 20,
+        "playbook.yaml:7:10: the template of attribute `a`",
+        || {
+            std::hint::black_box(vec![1u8; 64 << 20]);
+        },
+    );
     // Not reached when the budget holds.
     std::process::exit(0);
 }

@@ -320,7 +320,10 @@ fn template_playbook(dir: &Path, rooms: usize, tpl: &str) {
 /// builds) with the template's line, instead of growing without bound.
 #[tokio::test]
 async fn template_memory_bombs_stop_with_an_error() {
-    let doubling = format!("{{% set x = 'ab' %}}{}{{{{ x }}}}", "{% set x = x ~ x %}".repeat(40));
+    let doubling = format!(
+        "{{% set x = 'ab' %}}{}{{{{ x }}}}",
+        "{% set x = x ~ x %}".repeat(40)
+    );
     let bombs = [
         doubling.as_str(),
         "{% set ns = namespace(x='ab') %}{% for i in range(60) %}{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x }}",
