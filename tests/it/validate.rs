@@ -507,3 +507,36 @@ fn a_rejected_attribute_value_does_not_hide_the_events_templates() {
         planned.diagnostics
     );
 }
+
+/// A file with CRLF line endings gets the same lines and columns as with
+/// LF, and no span takes in a `\r`.
+#[test]
+fn crlf_files_get_the_same_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for path in fixtures("tests/fixtures/invalid") {
+        let text = std::fs::read_to_string(root().join(&path)).unwrap();
+        if text.contains("include") || text.contains('\r') {
+            continue;
+        }
+        let crlf = dir.path().join(path.file_name().unwrap());
+        std::fs::write(&crlf, text.replace('\n', "\r\n")).unwrap();
+        let places = |planned: &Planned| -> Vec<(&str, (usize, usize), (usize, usize))> {
+            planned
+                .diagnostics
+                .iter()
+                .filter_map(|d| {
+                    let at = d.location?;
+                    let f = planned.sources.get(at.file);
+                    let span = &f.text[at.start..at.end];
+                    assert!(!span.contains('\r'), "{}: {span:?}", path.display());
+                    Some((d.code, f.line_col(at.start), f.line_col(at.end)))
+                })
+                .collect()
+        };
+        let (lf, cr) = (run(&root().join(&path)), run(&crlf));
+        assert_eq!(places(&lf), places(&cr), "{}", path.display());
+        compared += 1;
+    }
+    assert!(compared >= 30, "only {compared} fixtures compared");
+}
