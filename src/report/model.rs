@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use crate::journal::Status;
+pub use crate::journal::{Outcome, Status};
 use crate::plan::{EffectiveSettings, PlanPlaybook};
 
 /// The tool that wrote a report.
@@ -91,24 +91,9 @@ pub struct SendRecord {
     pub attributes: IndexMap<String, String>,
     /// UTF-8 bytes of keys plus values.
     pub bytes: usize,
-    /// Outcome.
-    pub status: Status,
-    /// Event id returned by the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    /// Request id of the last attempt that got an answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Attempts made.
-    pub attempts: u32,
-    /// Attempts answered with ThrottlingException.
-    pub throttles: u32,
-    /// Error code of the last failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    /// Error message of the last failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
+    /// What became of it.
+    #[serde(flatten)]
+    pub outcome: Outcome,
     /// Why the send was skipped or not attempted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

@@ -45,7 +45,7 @@ fn from_report(path: &Path) -> io::Result<ResumeState> {
         ..Default::default()
     };
     for s in report.sends {
-        st.apply(&s.id, s.status, s.message_id);
+        st.apply(&s.id, s.outcome.status, s.outcome.message_id);
     }
     Ok(st)
 }

@@ -74,7 +74,7 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     assert_eq!(
         r0.sends
             .iter()
-            .filter(|s| s.error_code.as_deref() == Some("InFlight"))
+            .filter(|s| s.outcome.error_code.as_deref() == Some("InFlight"))
             .count(),
         in_flight.len()
     );
@@ -100,10 +100,14 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     let unknown_rooms: HashSet<&str> = r1
         .sends
         .iter()
-        .filter(|s| s.status == Status::Unknown)
+        .filter(|s| s.outcome.status == Status::Unknown)
         .map(|s| s.room_arn.as_str())
         .collect();
-    for s in r1.sends.iter().filter(|s| s.status == Status::Planned) {
+    for s in r1
+        .sends
+        .iter()
+        .filter(|s| s.outcome.status == Status::Planned)
+    {
         assert!(
             unknown_rooms.contains(s.room_arn.as_str()),
             "{} held back for no reason",
@@ -116,7 +120,11 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
         "{}",
         text(&out)
     );
-    for s in r1.sends.iter().filter(|s| s.status == Status::Unknown) {
+    for s in r1
+        .sends
+        .iter()
+        .filter(|s| s.outcome.status == Status::Unknown)
+    {
         assert!(in_flight.contains(&s.id));
         assert!(s.note.as_deref().unwrap().contains("--resend-unknown"));
     }

@@ -53,7 +53,7 @@ async fn every_send_arrives_once_in_order_across_three_regions() {
         let d = &by_key[&key(&s.room_arn, &s.event_name)];
         assert_eq!(d.len(), 1, "{} delivered {} times", s.id, d.len());
         assert_eq!(
-            s.message_id.as_deref(),
+            s.outcome.message_id.as_deref(),
             Some(d[0].id.as_str()),
             "report carries the emulator's id"
         );
@@ -101,8 +101,8 @@ async fn throttles_and_server_errors_are_retried_and_counted() {
     let injected_throttles = log.iter().filter(|f| f.fault == "throttle").count() as u64;
     let injected_errors = log.iter().filter(|f| f.fault.starts_with("error")).count() as u64;
     assert!(injected_throttles > 0 && injected_errors > 0);
-    let report_attempts: u64 = r.sends.iter().map(|s| u64::from(s.attempts)).sum();
-    let report_throttles: u64 = r.sends.iter().map(|s| u64::from(s.throttles)).sum();
+    let report_attempts: u64 = r.sends.iter().map(|s| u64::from(s.outcome.attempts)).sum();
+    let report_throttles: u64 = r.sends.iter().map(|s| u64::from(s.outcome.throttles)).sum();
     assert_eq!(
         report_throttles, injected_throttles,
         "throttles in the report = throttles injected"
@@ -188,14 +188,17 @@ async fn non_retryable_errors_fail_after_one_attempt() {
     assert_eq!(count(&r, Status::Failed), 3);
     assert_eq!(count(&r, Status::Planned), 3);
     for s in &r.sends {
-        if s.status == Status::Failed {
+        if s.outcome.status == Status::Failed {
             assert_eq!(s.event_name, "E0");
-            assert_eq!(s.attempts, 1);
-            assert_eq!(s.error_code.as_deref(), Some("ResourceNotFoundException"));
-            assert!(s.request_id.is_some());
+            assert_eq!(s.outcome.attempts, 1);
+            assert_eq!(
+                s.outcome.error_code.as_deref(),
+                Some("ResourceNotFoundException")
+            );
+            assert!(s.outcome.request_id.is_some());
         } else {
             assert_eq!(s.event_name, "E1");
-            assert_eq!(s.attempts, 0);
+            assert_eq!(s.outcome.attempts, 0);
             assert!(s.note.as_deref().unwrap().contains("keep their order"));
         }
     }
@@ -272,8 +275,8 @@ async fn a_reply_that_never_comes_is_unknown_and_not_retried() {
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Unknown), 2);
     for s in &r.sends {
-        assert_eq!(s.attempts, 1, "an unknown outcome is never retried");
-        assert_eq!(s.error_code.as_deref(), Some("NoResponse"));
+        assert_eq!(s.outcome.attempts, 1, "an unknown outcome is never retried");
+        assert_eq!(s.outcome.error_code.as_deref(), Some("NoResponse"));
     }
 }
 
@@ -312,7 +315,7 @@ async fn local_runs_against_the_embedded_emulator_with_no_aws_configuration() {
     assert!(
         r.sends
             .iter()
-            .all(|s| s.message_id.as_ref().is_some_and(|m| m.len() == 12))
+            .all(|s| s.outcome.message_id.as_ref().is_some_and(|m| m.len() == 12))
     );
 }
 
@@ -400,7 +403,7 @@ async fn errors_name_the_endpoint_and_the_missing_profile() {
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
-    let message = r.sends[0].error_message.clone().unwrap_or_default();
+    let message = r.sends[0].outcome.error_message.clone().unwrap_or_default();
     assert!(
         message.starts_with("cannot connect to http://127.0.0.1:9: "),
         "{message}"
