@@ -10,51 +10,11 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
+pub use super::model::ReportHead;
 use super::model::{Latency, Outcome, RegionRun, RunSummary, SendRecord, Status, ToolInfo};
 use crate::journal::{EndRecord, JournalRecord, RunHeader, StartRecord, for_each_from};
-use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
-
-/// Everything in a report but the per-send records.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReportHead {
-    /// See [`super::model::Report`].
-    pub format_version: u32,
-    /// The tool.
-    pub tool: ToolInfo,
-    /// Plan hash.
-    pub plan_hash: String,
-    /// Playbooks.
-    pub playbooks: Vec<PlanPlaybook>,
-    /// Settings.
-    pub settings: EffectiveSettings,
-    /// Start.
-    pub started_at: DateTime<Utc>,
-    /// End.
-    pub ended_at: DateTime<Utc>,
-    /// Interrupted.
-    pub interrupted: bool,
-    /// Resumed from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resumed_from: Option<String>,
-    /// Where it sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<crate::journal::Target>,
-    /// The `--var` values.
-    #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
-    pub vars: indexmap::IndexMap<String, String>,
-    /// Totals.
-    pub summary: RunSummary,
-    /// How many planned sends the journal has no record of: the run was
-    /// killed before it reached them (they count as not attempted).
-    #[serde(skip)]
-    pub unreached: usize,
-    /// Those sends, when the plan could be made again to list them (see
-    /// [`ReportHead::list_unreached`]); listed after the journal's own.
-    #[serde(skip)]
-    pub unreached_sends: Vec<PlannedSend>,
-}
+use crate::plan::PlannedSend;
 
 impl ReportHead {
     /// Lists the sends the journal has no record of, from the plan made

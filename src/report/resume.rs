@@ -41,7 +41,7 @@ fn from_report(path: &Path) -> io::Result<ResumeState> {
     })?;
     let mut st = ResumeState {
         source: path.to_path_buf(),
-        plan_hash: report.plan_hash,
+        plan_hash: report.head.plan_hash,
         ..Default::default()
     };
     for s in report.sends {

@@ -57,20 +57,23 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no finish record"));
     let r0 = report(&dir.path().join("r0.json"));
-    assert!(r0.interrupted);
+    assert!(r0.head.interrupted);
     assert_eq!(count(&r0, Status::Unknown), in_flight.len());
     // The sends the killed run never reached are counted too: not
     // attempted, and every count adds up to the plan's total.
-    let counted: usize = r0.summary.counts.values().sum();
-    assert_eq!(counted, r0.summary.total, "every planned send is counted");
+    let counted: usize = r0.head.summary.counts.values().sum();
+    assert_eq!(
+        counted, r0.head.summary.total,
+        "every planned send is counted"
+    );
     assert_eq!(
         count(&r0, Status::Planned),
-        r0.summary.total - ended.len() - in_flight.len()
+        r0.head.summary.total - ended.len() - in_flight.len()
     );
     // ...and listed, each once: the report has every send of the plan.
-    assert_eq!(r0.sends.len(), r0.summary.total);
+    assert_eq!(r0.sends.len(), r0.head.summary.total);
     let ids: HashSet<&str> = r0.sends.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids.len(), r0.summary.total);
+    assert_eq!(ids.len(), r0.head.summary.total);
     assert_eq!(
         r0.sends
             .iter()
@@ -89,7 +92,7 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     )
     .await;
     let r1 = report(&dir.path().join("r1.json"));
-    assert_eq!(r1.summary.total, 60);
+    assert_eq!(r1.head.summary.total, 60);
     assert_eq!(count(&r1, Status::Skipped), ended.len(), "{}", text(&out));
     assert_eq!(count(&r1, Status::Unknown), in_flight.len());
     assert_eq!(

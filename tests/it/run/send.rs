@@ -44,7 +44,7 @@ async fn every_send_arrives_once_in_order_across_three_regions() {
     .await;
     assert!(out.status.success(), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
-    assert_eq!(r.summary.total, 400);
+    assert_eq!(r.head.summary.total, 400);
     assert_eq!(count(&r, Status::Sent), 400);
     let events = emu.events();
     assert_eq!(events.len(), 400, "each send delivered once");
@@ -70,7 +70,7 @@ async fn every_send_arrives_once_in_order_across_three_regions() {
         let e1 = by_key[&key(&arn, "E1")][0].seq;
         assert!(e0 < e1, "room {arn}: E1 arrived before E0");
     }
-    assert_eq!(r.summary.regions.len(), 3);
+    assert_eq!(r.head.summary.regions.len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,7 +112,7 @@ async fn throttles_and_server_errors_are_retried_and_counted() {
         80 + injected_throttles + injected_errors,
         "every attempt is counted"
     );
-    assert_eq!(r.summary.throttles, report_throttles);
+    assert_eq!(r.head.summary.throttles, report_throttles);
     let stats = emu.stats();
     assert_eq!(stats.operations["SendEvent"].requests, report_attempts);
 }
@@ -160,11 +160,11 @@ async fn the_rate_limit_holds_in_every_second() {
         "{peak}: far below the rate; the limiter is too slow"
     );
     let r = report(&dir.path().join("r.json"));
-    assert!(r.summary.regions[0].peak_per_second <= 25);
+    assert!(r.head.summary.regions[0].peak_per_second <= 25);
     assert!(
-        r.summary.duration_seconds >= 3.5,
+        r.head.summary.duration_seconds >= 3.5,
         "100 sends at 20/s took {}s",
-        r.summary.duration_seconds
+        r.head.summary.duration_seconds
     );
 }
 
@@ -202,7 +202,7 @@ async fn non_retryable_errors_fail_after_one_attempt() {
             assert!(s.note.as_deref().unwrap().contains("keep their order"));
         }
     }
-    assert_eq!(r.summary.errors["ResourceNotFoundException"], 3);
+    assert_eq!(r.head.summary.errors["ResourceNotFoundException"], 3);
     assert_eq!(emu.stats().operations["SendEvent"].requests, 3);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("ResourceNotFoundException"), "{stderr}");
@@ -311,7 +311,7 @@ async fn local_runs_against_the_embedded_emulator_with_no_aws_configuration() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
-    assert_eq!(count(&r, Status::Sent), r.summary.total);
+    assert_eq!(count(&r, Status::Sent), r.head.summary.total);
     assert!(
         r.sends
             .iter()
@@ -378,11 +378,14 @@ async fn rate_plus_burst_never_exceeds_the_quota() {
     .await;
     assert!(out.status.success(), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
-    assert_eq!(r.settings.burst, 1, "the burst is cut to fit the quota");
+    assert_eq!(
+        r.head.settings.burst, 1,
+        "the burst is cut to fit the quota"
+    );
     assert!(
-        r.summary.regions[0].peak_per_second <= 100,
+        r.head.summary.regions[0].peak_per_second <= 100,
         "{} attempts in one second",
-        r.summary.regions[0].peak_per_second
+        r.head.summary.regions[0].peak_per_second
     );
     assert_eq!(emu.events().len(), 300);
 }
