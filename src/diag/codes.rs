@@ -85,5 +85,6 @@ pub const ALL: &[&str] = &[
     "yaml::duplicate-key",
     "yaml::multiple-documents",
     "yaml::syntax",
+    "yaml::too-deep",
     "yaml::unsupported-value",
 ];
