@@ -76,6 +76,9 @@ pub enum Command {
     /// Send the events: concurrently, rate-limited per account and region,
     /// retrying what is safe to retry, journaled so a later run can resume.
     Run(commands::run::RunArgs),
+    /// List the service's rooms across regions, filtered by tags and name:
+    /// a table, JSON, or a room inventory for `include:`.
+    Rooms(commands::rooms::RoomsArgs),
     /// Rebuild a run's report from its journal (after a crash, or in another
     /// format).
     Report(commands::report::ReportArgs),
@@ -157,6 +160,7 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Init(a) => commands::init::exec(&a, io),
         Command::Report(a) => commands::report::exec(&a, io),
         Command::Emulator(a) => runtime()?.block_on(commands::emulator::exec(a, io)),
+        Command::Rooms(a) => runtime()?.block_on(commands::rooms::exec(&a, io)),
         Command::Run(a) => runtime()?.block_on(commands::run::exec(&a, io)),
         Command::SendEvent(a) => runtime()?.block_on(commands::send_event::exec(&a, io)),
     }

@@ -116,3 +116,9 @@ pub(crate) fn room(entry: RoomEntry, arn: RoomArn, at: Location) -> Room {
         at,
     }
 }
+
+/// How a service tag (a key and a value) reads as a playbook tag, which
+/// `to: {tags: [...]}` and `--limit tag:...` select by: `KEY=VALUE`.
+pub fn service_tag(key: &str, value: &str) -> String {
+    format!("{key}={value}")
+}

@@ -4,8 +4,10 @@
 pub mod catalog;
 pub mod emulator;
 pub mod init;
+pub mod listing;
 pub mod plan;
 pub mod report;
+pub mod rooms;
 pub mod run;
 pub mod schema;
 pub mod send_event;
