@@ -79,6 +79,9 @@ pub enum Command {
     /// List the service's rooms across regions, filtered by tags and name:
     /// a table, JSON, or a room inventory for `include:`.
     Rooms(commands::rooms::RoomsArgs),
+    /// Resolve the playbooks' `discover:` selectors against the service
+    /// and write each playbook's lock file (`NAME.lock.yaml`) beside it.
+    Lock(commands::lock::LockArgs),
     /// Rebuild a run's report from its journal (after a crash, or in another
     /// format).
     Report(commands::report::ReportArgs),
@@ -160,6 +163,7 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Init(a) => commands::init::exec(&a, io),
         Command::Report(a) => commands::report::exec(&a, io),
         Command::Emulator(a) => runtime()?.block_on(commands::emulator::exec(a, io)),
+        Command::Lock(a) => runtime()?.block_on(commands::lock::exec(&a, io)),
         Command::Rooms(a) => runtime()?.block_on(commands::rooms::exec(&a, io)),
         Command::Run(a) => runtime()?.block_on(commands::run::exec(&a, io)),
         Command::SendEvent(a) => runtime()?.block_on(commands::send_event::exec(&a, io)),

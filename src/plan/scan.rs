@@ -66,6 +66,12 @@ impl Planner {
     ) -> (PlanOverview, Vec<Diagnostic>) {
         let mut diags = std::mem::take(&mut self.compile_diagnostics);
         let mut hasher = PlanHasher::new();
+        // What a lock pins is part of the plan, even where it adds no send.
+        for pb in &self.playbooks {
+            if let Some(d) = &pb.lock_digest {
+                hasher.add(d);
+            }
+        }
         let mut summary = SummaryBuilder::default();
         let mut per_playbook = vec![0usize; self.playbooks.len()];
         let mut problems = Problems::default();

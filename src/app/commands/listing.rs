@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 
 use crate::clients::{ClientOptions, Clients};
 use crate::discover::{self, FoundRoom, Query, Seen};
+use crate::execute::limiter::Limiters;
 use crate::service::arn::{IVS_CHAT_REGIONS, is_ivs_chat_region};
 
 /// Where to list rooms, and as whom.
@@ -77,10 +78,10 @@ pub fn limiter_key(service: &ServiceArgs) -> String {
 /// is a terminal.
 pub async fn list(
     clients: &Clients,
+    limiters: &Limiters,
     service: &ServiceArgs,
     query: &Query,
 ) -> Result<Vec<FoundRoom>, discover::ListError> {
-    let limiters = discover::room_limiters();
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new_spinner();
         b.enable_steady_tick(Duration::from_millis(200));
@@ -101,7 +102,7 @@ pub async fn list(
             query.regions.len()
         ));
     };
-    let result = discover::discover(clients, &limiters, &limiter_key(service), query, &seen).await;
+    let result = discover::discover(clients, limiters, &limiter_key(service), query, &seen).await;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

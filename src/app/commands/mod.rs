@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod emulator;
 pub mod init;
 pub mod listing;
+pub mod lock;
 pub mod plan;
 pub mod report;
 pub mod rooms;

@@ -74,7 +74,7 @@ pub async fn exec(a: &RoomsArgs, io: &mut Io<'_>) -> CmdResult {
         Err(e) => return io.refuse(e),
     };
     let query = Query { regions, filter };
-    let rooms = match listing::list(&clients, &a.service, &query).await {
+    let rooms = match listing::list(&clients, &crate::discover::room_limiters(), &a.service, &query).await {
         Ok(r) => r,
         Err(e) => return io.end(Exit::Failed, format_args!("error: {e}")),
     };
