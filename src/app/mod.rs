@@ -149,7 +149,7 @@ fn exit_for_lost_output(exit: Exit) -> Exit {
     match exit {
         Exit::Failed | Exit::Interrupted | Exit::RecordFailed => Exit::RecordFailed,
         Exit::AwsCli(_) => Exit::AwsCli(exit::AwsCliExit::Other),
-        Exit::Ok | Exit::Invalid => Exit::Invalid,
+        Exit::Ok | Exit::Invalid | Exit::StaleLock => Exit::Invalid,
     }
 }
 

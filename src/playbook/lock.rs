@@ -159,7 +159,10 @@ pub fn load(playbook: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>)
                     format!("the lock file cannot be read: {e}"),
                 )
                 .at(Some(Location { file, start, end: start }))
-                .hint("write it again with `ivschat-playbook lock PLAYBOOK`; do not edit it by hand"),
+                .hint(format!(
+                    "write it again with `ivschat-playbook lock {}`; do not edit it by hand",
+                    playbook.display()
+                )),
             );
             None
         }

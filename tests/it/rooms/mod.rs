@@ -4,6 +4,7 @@
 //! the real SDK.
 
 mod list;
+mod lock;
 
 use std::path::Path;
 use std::process::Output;

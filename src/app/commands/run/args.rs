@@ -67,6 +67,11 @@ pub struct RunArgs {
     /// (for example a rehearsal's journal, now against AWS).
     #[arg(long, requires = "resume")]
     pub retarget: bool,
+    /// When the rooms the playbooks' `discover:` selectors find now differ
+    /// from their lock files, write the locks again and send to the rooms
+    /// found now (without it, such a run is refused with exit status 4).
+    #[arg(long)]
+    pub refresh: bool,
     /// Do not fsync the journal (faster; a power loss may lose its last
     /// lines, a process crash does not).
     #[arg(long)]

@@ -1,5 +1,6 @@
 //! `run`: the stages of a real send, each a function: refuse what cannot
-//! work (preflight), validate and plan ([`pipeline::scan_files`]), check a
+//! work (preflight), check the lock files of `discover:` selectors against
+//! the service ([`locks`]), validate and plan ([`pipeline::scan_files`]), check a
 //! resume against the plan, connect (one client per region, or the embedded
 //! emulator), open the journal, send, then write the report from the
 //! journal. Anything that fails after the journal's run header was written
@@ -9,6 +10,7 @@
 mod args;
 mod connect;
 mod deliver;
+mod locks;
 mod resume;
 
 use std::path::Path;
@@ -18,6 +20,7 @@ use tokio::sync::watch;
 
 pub use args::{RunArgs, RunFormat};
 use connect::{choose_target, connect, say_where};
+use locks::check_locks;
 use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
 use resume::{
     ResumeTally, check_resume, effective_overrides, effective_vars, load_resume, resume_dry_run,
@@ -81,6 +84,11 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
+    // Discovered rooms: what the locks pin must still be what the service
+    // has, before anything else.
+    if let Err(exit) = check_locks(a, reach.as_ref(), io).await? {
+        return Ok(exit);
+    }
     // An earlier run comes first: a resume sends the rest with its
     // variables, settings and target.
     let resume = match load_resume(a, io)? {
