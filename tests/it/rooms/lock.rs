@@ -170,3 +170,41 @@ async fn a_selector_that_finds_nothing_is_an_error_at_its_line() {
     assert!(err.contains("error[playbook::not-locked]") && err.contains("announce.yaml:4:7"), "{err}");
     assert!(err.contains("run `ivschat-playbook lock announce.yaml`"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recipes_lock_is_what_lock_writes_against_its_rooms() {
+    let root = crate::support::fixtures::root();
+    let recipe = root.join("docs/recipes/prod");
+    let seeds = ivschat_playbook::emulator::config::load_rooms_file(&recipe.join("service/rooms.yaml"))
+        .unwrap();
+    let emu = ivschat_playbook::emulator::spawn(ivschat_playbook::emulator::EmulatorConfig {
+        rooms: seeds,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(recipe.join("announce.yaml"), dir.path().join("announce.yaml")).unwrap();
+    let out = tool(
+        dir.path(),
+        &["lock", "--endpoint-url", &emu.endpoint_url(), "announce.yaml"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let committed: LockFile =
+        serde_yaml::from_str(&std::fs::read_to_string(recipe.join("announce.lock.yaml")).unwrap())
+            .unwrap();
+    let written = lock_of(dir.path());
+    let pins = |l: &LockFile| -> Vec<(String, String, Vec<(String, String)>)> {
+        l.selectors
+            .iter()
+            .flat_map(|s| &s.rooms)
+            .map(|r| {
+                let tags = r.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                (r.arn.clone(), r.name.clone(), tags)
+            })
+            .collect()
+    };
+    assert_eq!(pins(&written), pins(&committed));
+    assert_eq!(written.selectors[0].asked, committed.selectors[0].asked);
+}
