@@ -2,7 +2,7 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::app::args::{InputArgs, SettingsArgs};
+use crate::app::args::{InputArgs, LimitArgs, SettingsArgs};
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, summary_line};
 use crate::diag::DiagFormat;
@@ -18,6 +18,9 @@ pub struct PlanArgs {
     /// Settings that override the playbooks'.
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// A subset of the rooms.
+    #[command(flatten)]
+    pub limit: LimitArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
     pub format: PlanFormat,
@@ -37,13 +40,14 @@ pub enum PlanFormat {
 
 /// Runs `plan`.
 pub fn exec(a: &PlanArgs, io: &mut Io<'_>) -> CmdResult {
-    print_plan(&a.input, &a.settings, a.format, a.diagnostics, io)
+    print_plan(&a.input, &a.settings, &a.limit, a.format, a.diagnostics, io)
 }
 
 /// Plans and prints the plan: `plan` and `run --dry-run`.
 pub fn print_plan(
     input: &InputArgs,
     settings: &SettingsArgs,
+    limit: &LimitArgs,
     format: PlanFormat,
     diagnostics: DiagFormat,
     io: &mut Io<'_>,
@@ -52,6 +56,9 @@ pub fn print_plan(
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
+    if !limit.limit.is_empty() {
+        return print_limited(input, reach.as_ref(), settings, limit, (format, diagnostics), io);
+    }
     let planned = pipeline::plan_files(
         &input.paths,
         reach.as_ref(),
@@ -69,4 +76,67 @@ pub fn print_plan(
         PlanFormat::Json => plan::write_json(p, io.out)?,
     }
     Ok(Exit::Ok)
+}
+
+/// The plan with `--limit`: the sends to the rooms it keeps, their
+/// summary, and the whole playbook's hash.
+fn print_limited(
+    input: &InputArgs,
+    reach: Option<&crate::fs::Reach>,
+    settings: &SettingsArgs,
+    limit: &LimitArgs,
+    (format, diagnostics): (PlanFormat, DiagFormat),
+    io: &mut Io<'_>,
+) -> CmdResult {
+    let parsed = match plan::Limit::parse(&limit.limit) {
+        Ok(l) => l,
+        Err(e) => return io.refuse(e),
+    };
+    let scanned = pipeline::scan_files(
+        &input.paths,
+        reach,
+        &input.var_map(),
+        &settings.overrides(),
+        |_| {},
+    );
+    io.diagnostics(&scanned.sources, &scanned.diagnostics, diagnostics, false)?;
+    if scanned.has_errors() {
+        let line = summary_line(&scanned.diagnostics, scanned.files);
+        return io.end(Exit::Invalid, format_args!("no plan: {line}"));
+    }
+    let arns = match limited_rooms(&parsed, &scanned.plan) {
+        Ok(a) => a,
+        Err(e) => return io.refuse(e),
+    };
+    let (summary, sends) = scanned.plan.limited(&arns, true);
+    let mut overview = scanned.plan.overview.clone();
+    overview.summary = summary;
+    let p = plan::Plan::from_parts(overview, sends);
+    match format {
+        PlanFormat::Table => plan::render_table(&p, io.out)?,
+        PlanFormat::Json => plan::write_json(&p, io.out)?,
+    }
+    writeln!(
+        io.err,
+        "--limit {}: {} of the playbooks' {} rooms; the plan hash is the whole playbook's",
+        parsed.asked().join(","),
+        arns.len(),
+        scanned.plan.rooms().len()
+    )?;
+    Ok(Exit::Ok)
+}
+
+/// The rooms of the plan a limit keeps; `Err` when it keeps none.
+pub fn limited_rooms(
+    limit: &plan::Limit,
+    plan: &plan::ScannedPlan,
+) -> Result<std::collections::HashSet<String>, String> {
+    let arns = limit.select(plan);
+    if arns.is_empty() {
+        return Err(format!(
+            "--limit {} matches no room of the playbooks (names, ARNs, `tag:TAG` or `@FILE` of ARNs)",
+            limit.asked().join(",")
+        ));
+    }
+    Ok(arns)
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::app::args::{InputArgs, SettingsArgs};
+use crate::app::args::{InputArgs, LimitArgs, SettingsArgs};
 use crate::diag::DiagFormat;
 
 /// `run` options.
@@ -16,6 +16,9 @@ pub struct RunArgs {
     /// Settings that override the playbooks'.
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// A subset of the rooms.
+    #[command(flatten)]
+    pub limit: LimitArgs,
     /// Print the plan and send nothing (needs no credentials or network).
     #[arg(long)]
     pub dry_run: bool,

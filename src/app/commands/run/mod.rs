@@ -10,6 +10,7 @@
 mod args;
 mod connect;
 mod deliver;
+mod limit;
 mod locks;
 mod resume;
 
@@ -20,6 +21,7 @@ use tokio::sync::watch;
 
 pub use args::{RunArgs, RunFormat};
 use connect::{choose_target, connect, say_where};
+use limit::{Limited, apply_limit};
 use locks::check_locks;
 use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
 use resume::{
@@ -51,7 +53,7 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         if a.resume.is_some() {
             return resume_dry_run(a, format, io);
         }
-        return print_plan(&a.input, &a.settings, format, a.diagnostics, io);
+        return print_plan(&a.input, &a.settings, &a.limit, format, a.diagnostics, io);
     }
     send(a, io).await
 }
@@ -97,7 +99,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     };
     let recorded = resume.as_ref().and_then(|r| r.header.as_ref());
     let vars = effective_vars(a, recorded);
-    let (plan, tally) = match plan_run(a, reach.as_ref(), resume.as_ref(), &vars, io)? {
+    let (plan, tally, limited) = match plan_run(a, reach.as_ref(), resume.as_ref(), &vars, io)? {
         Ok(p) => p,
         Err(exit) => return Ok(exit),
     };
@@ -126,6 +128,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let header = Recorded {
         target: &target,
         vars: &vars,
+        limit: limited.as_ref().map(|l| &l.record),
     };
     let OpenJournal { journal, offset } =
         open_journal(a, &plan, resume.as_ref(), header, &path).await?;
@@ -139,7 +142,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         resume.as_ref(),
         journal,
         &path,
-        stop,
+        (stop, limited.as_ref().map(|l| &l.arns)),
     )
     .await;
     if let Some(h) = emulator {
@@ -162,7 +165,7 @@ fn plan_run(
     resume: Option<&ResumeState>,
     vars: &IndexMap<String, String>,
     io: &mut Io<'_>,
-) -> Result<Result<(ScannedPlan, ResumeTally), Exit>, Failure> {
+) -> Result<Result<(ScannedPlan, ResumeTally, Option<Limited>), Exit>, Failure> {
     let recorded = resume.and_then(|r| r.header.as_ref());
     let mut tally = ResumeTally::default();
     let mut scanned = pipeline::scan_files(
@@ -188,7 +191,11 @@ fn plan_run(
     {
         return Ok(Err(exit));
     }
-    Ok(Ok((plan, tally)))
+    let limited = match apply_limit(a, &plan, resume, &mut tally, io)? {
+        Ok(l) => l,
+        Err(exit) => return Ok(Err(exit)),
+    };
+    Ok(Ok((plan, tally, limited)))
 }
 
 /// The line that starts the sending: how many, where, at what rate, and the
