@@ -71,6 +71,8 @@ pub const ALL: &[&str] = &[
     "playbook::not-utf8",
     "playbook::outside-root",
     "playbook::rate-over-quota",
+    "playbook::room-inactive",
+    "playbook::room-not-found",
     "playbook::schema-violation",
     "playbook::selects-no-rooms",
     "playbook::template-error",

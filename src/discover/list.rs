@@ -3,7 +3,6 @@
 //! 5 TPS), throttles and server errors retried with backoff.
 
 use aws_sdk_ivschat::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ivschat::operation::list_rooms::ListRoomsError;
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 
@@ -55,13 +54,18 @@ pub struct ListError {
 
 /// Whether a failed request may be tried again, and whether it was a
 /// throttle.
-enum Failed {
+pub(super) enum Failed {
     Throttled(String),
     Transient(String),
     Final(String),
 }
 
-fn sort_failure(e: &SdkError<ListRoomsError, aws_smithy_runtime_api::http::Response>) -> Failed {
+/// Sorts a failed read (ListRooms, GetRoom): reads can always be asked
+/// again, so a lost answer is transient too.
+pub(super) fn sort_failure<E>(e: &SdkError<E, aws_smithy_runtime_api::http::Response>) -> Failed
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     let message = error_chain(e);
     match e {
         SdkError::ServiceError(se) => {
@@ -84,7 +88,7 @@ fn sort_failure(e: &SdkError<ListRoomsError, aws_smithy_runtime_api::http::Respo
     }
 }
 
-fn found(region: &str, s: &aws_sdk_ivschat::types::RoomSummary) -> Option<FoundRoom> {
+pub(super) fn found(region: &str, s: &aws_sdk_ivschat::types::RoomSummary) -> Option<FoundRoom> {
     let arn = s.arn()?.to_string();
     let account = arn.split(':').nth(4).unwrap_or_default().to_string();
     let t = s.update_time()?;
@@ -107,7 +111,7 @@ fn found(region: &str, s: &aws_sdk_ivschat::types::RoomSummary) -> Option<FoundR
 }
 
 /// One page, retried as the policy allows.
-async fn page(
+pub(super) async fn page(
     client: &aws_sdk_ivschat::Client,
     limiter: &RegionLimiter,
     retry: RetryPolicy,

@@ -11,9 +11,11 @@
 //!
 //! - [`filter`]: which listed rooms are kept (tags, name glob).
 //! - [`list`]: paging one region.
+//! - [`preflight`]: do named rooms exist, and when were they updated.
 
 pub mod filter;
 pub mod list;
+pub mod preflight;
 
 use futures::future::try_join_all;
 

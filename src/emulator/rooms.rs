@@ -88,6 +88,13 @@ impl Room {
         }
     }
 
+    /// Where the room is in ListRooms, which lists the greatest first: its
+    /// update time (milliseconds, as the service shows it), then the order
+    /// of updates among rooms updated in the same millisecond.
+    pub fn list_key(&self) -> (i64, u64) {
+        (self.update_time.timestamp_millis(), self.update_seq)
+    }
+
     /// The JSON of CreateRoom/GetRoom/UpdateRoom responses.
     pub fn to_json(&self) -> Value {
         let mut v = json!({
@@ -214,7 +221,7 @@ impl RoomStore {
     }
 
     /// Rooms of `account` in `region` that pass `keep`, most recently
-    /// updated first.
+    /// updated first ([`Room::list_key`]).
     pub fn list(&self, region: &str, account: &str, keep: impl Fn(&Room) -> bool) -> Vec<Room> {
         let regions = self.regions.read().unwrap_or_else(|e| e.into_inner());
         let mut rooms: Vec<Room> = regions
@@ -226,7 +233,7 @@ impl RoomStore {
                     .collect()
             })
             .unwrap_or_default();
-        rooms.sort_by_key(|r| std::cmp::Reverse(r.update_seq));
+        rooms.sort_by_key(|r| std::cmp::Reverse(r.list_key()));
         rooms
     }
 

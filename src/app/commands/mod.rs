@@ -7,6 +7,7 @@ pub mod init;
 pub mod listing;
 pub mod lock;
 pub mod plan;
+pub mod preflight;
 pub mod report;
 pub mod rooms;
 pub mod run;

@@ -2,6 +2,7 @@
 
 use clap::{Args, ValueEnum};
 
+use super::preflight::{self, RemoteArgs};
 use crate::app::args::{InputArgs, LimitArgs, SettingsArgs};
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, summary_line};
@@ -27,6 +28,9 @@ pub struct PlanArgs {
     /// Format of diagnostics, written to stderr.
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub diagnostics: DiagFormat,
+    /// Check the rooms with the service too.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// How a plan is printed.
@@ -40,14 +44,27 @@ pub enum PlanFormat {
 
 /// Runs `plan`.
 pub fn exec(a: &PlanArgs, io: &mut Io<'_>) -> CmdResult {
-    print_plan(&a.input, &a.settings, &a.limit, a.format, a.diagnostics, io)
+    let choice = Choice {
+        limit: &a.limit,
+        remote: &a.remote,
+    };
+    print_plan(&a.input, &a.settings, choice, a.format, a.diagnostics, io)
+}
+
+/// What `plan` narrows or adds: `--limit`, `--remote`.
+#[derive(Clone, Copy)]
+pub struct Choice<'a> {
+    /// `--limit`.
+    pub limit: &'a LimitArgs,
+    /// `--remote`.
+    pub remote: &'a RemoteArgs,
 }
 
 /// Plans and prints the plan: `plan` and `run --dry-run`.
 pub fn print_plan(
     input: &InputArgs,
     settings: &SettingsArgs,
-    limit: &LimitArgs,
+    choice: Choice<'_>,
     format: PlanFormat,
     diagnostics: DiagFormat,
     io: &mut Io<'_>,
@@ -56,17 +73,25 @@ pub fn print_plan(
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
-    if !limit.limit.is_empty() {
-        return print_limited(input, reach.as_ref(), settings, limit, (format, diagnostics), io);
+    if !choice.limit.limit.is_empty() {
+        return print_limited(input, reach.as_ref(), settings, choice, (format, diagnostics), io);
     }
-    let planned = pipeline::plan_files(
+    let mut failed = None;
+    let planned = pipeline::plan_files_checked(
         &input.paths,
         reach.as_ref(),
         &input.var_map(),
         &settings.overrides(),
         true,
+        &mut preflight::check(choice.remote, &mut failed),
     );
     io.diagnostics(&planned.sources, &planned.diagnostics, diagnostics, false)?;
+    if let Some(e) = failed {
+        return io.end(
+            Exit::Failed,
+            format_args!("error: the rooms could not be checked with the service: {e}"),
+        );
+    }
     let Some(p) = &planned.plan else {
         let line = summary_line(&planned.diagnostics, planned.files);
         return io.end(Exit::Invalid, format_args!("no plan: {line}"));
@@ -84,22 +109,34 @@ fn print_limited(
     input: &InputArgs,
     reach: Option<&crate::fs::Reach>,
     settings: &SettingsArgs,
-    limit: &LimitArgs,
+    choice: Choice<'_>,
     (format, diagnostics): (PlanFormat, DiagFormat),
     io: &mut Io<'_>,
 ) -> CmdResult {
-    let parsed = match plan::Limit::parse(&limit.limit) {
+    let parsed = match plan::Limit::parse(&choice.limit.limit) {
         Ok(l) => l,
         Err(e) => return io.refuse(e),
     };
-    let scanned = pipeline::scan_files(
+    let mut scanned = pipeline::scan_files(
         &input.paths,
         reach,
         &input.var_map(),
         &settings.overrides(),
         |_| {},
     );
+    let mut failed = None;
+    if !scanned.has_errors() {
+        let more = preflight::check(choice.remote, &mut failed)(&scanned.plan);
+        scanned.diagnostics.extend(more);
+        crate::diag::sort(&mut scanned.diagnostics);
+    }
     io.diagnostics(&scanned.sources, &scanned.diagnostics, diagnostics, false)?;
+    if let Some(e) = failed {
+        return io.end(
+            Exit::Failed,
+            format_args!("error: the rooms could not be checked with the service: {e}"),
+        );
+    }
     if scanned.has_errors() {
         let line = summary_line(&scanned.diagnostics, scanned.files);
         return io.end(Exit::Invalid, format_args!("no plan: {line}"));

@@ -5,6 +5,7 @@
 
 mod list;
 mod lock;
+mod preflight;
 
 use std::path::Path;
 use std::process::Output;
@@ -36,6 +37,7 @@ pub fn seed(i: usize, regions: &[&str]) -> RoomSeedSpec {
         tags,
         maximum_message_rate_per_second: None,
         maximum_message_length: None,
+        update_time: None,
     }
 }
 

@@ -28,7 +28,7 @@ use resume::{
     ResumeTally, check_resume, effective_overrides, effective_vars, load_resume, resume_dry_run,
 };
 
-use super::plan::{PlanFormat, print_plan};
+use super::plan::{Choice, PlanFormat, print_plan};
 use super::report::ReportFile;
 use crate::app::exit::{CmdResult, Exit, Failure, OrExit};
 use crate::app::io::{Io, summary_line};
@@ -53,7 +53,12 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         if a.resume.is_some() {
             return resume_dry_run(a, format, io);
         }
-        return print_plan(&a.input, &a.settings, &a.limit, format, a.diagnostics, io);
+        let remote = super::preflight::RemoteArgs::default();
+        let choice = Choice {
+            limit: &a.limit,
+            remote: &remote,
+        };
+        return print_plan(&a.input, &a.settings, choice, format, a.diagnostics, io);
     }
     send(a, io).await
 }
