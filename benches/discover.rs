@@ -49,10 +49,16 @@ fn options() -> Options {
 /// `GET path` on the emulator, the body.
 fn get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
-    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
 }
 
 fn main() {
@@ -112,6 +118,9 @@ fn main() {
     println!("  wall time:           {wall:.2} s");
     println!("  quota floor N/50/5:  {floor:.2} s");
     println!("  ratio to the floor:  {:.3}", wall / floor);
-    println!("  peak RSS of `rooms`: {:.1} MB", measured.max_rss as f64 / 1e6);
+    println!(
+        "  peak RSS of `rooms`: {:.1} MB",
+        measured.max_rss as f64 / 1e6
+    );
     assert_eq!(found, o.rooms, "every room listed");
 }

@@ -189,7 +189,10 @@ pub async fn list_region(
         }
         count.pages += 1;
         seen(count);
-        token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
         if token.is_none() {
             return Ok(out);
         }

@@ -68,7 +68,11 @@ pub async fn discover(
         let report = |s: Seen| seen(region, s);
         list::list_region(client, &limiter, retry, region, &query.filter, &report).await
     });
-    let mut rooms: Vec<FoundRoom> = try_join_all(listings).await?.into_iter().flatten().collect();
+    let mut rooms: Vec<FoundRoom> = try_join_all(listings)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     rooms.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
     Ok(rooms)
 }

@@ -17,8 +17,8 @@ use aws_sdk_ivschat::operation::get_room::GetRoomError;
 use chrono::{DateTime, Utc};
 use futures::future::try_join_all;
 
-use super::list::{Failed, FoundRoom, ListError, sort_failure};
 use super::LIST_ATTEMPTS;
+use super::list::{Failed, FoundRoom, ListError, sort_failure};
 use crate::clients::Clients;
 use crate::execute::limiter::{Limiters, RegionLimiter};
 use crate::execute::retry::RetryPolicy;
@@ -98,7 +98,10 @@ async fn check_region(
                     out.rooms.insert(r.arn.clone(), exists(&r));
                 }
             }
-            token = page.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            token = page
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
             if token.is_none() {
                 // Listed in full: what was not seen does not exist.
                 for arn in wanted.drain() {
@@ -143,7 +146,9 @@ async fn get(
         limiter.depart().await;
         let e = match client.get_room().identifier(arn).send().await {
             Ok(out) => {
-                let t = out.update_time().and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+                let t = out
+                    .update_time()
+                    .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
                 return Ok(match t {
                     Some(update_time) => Found::Exists { update_time },
                     None => Found::Exists {

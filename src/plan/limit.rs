@@ -121,7 +121,8 @@ mod tests {
 
     fn room(id: &str, name: Option<&str>, tags: &[&str]) -> Room {
         Room {
-            arn: RoomArn::parse(&format!("arn:aws:ivschat:us-west-2:123456789012:room/{id}")).unwrap(),
+            arn: RoomArn::parse(&format!("arn:aws:ivschat:us-west-2:123456789012:room/{id}"))
+                .unwrap(),
             name: name.map(str::to_string),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             vars: Default::default(),

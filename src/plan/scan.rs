@@ -3,7 +3,6 @@
 //! is what a run sends.
 
 use super::ids::PlanHasher;
-use std::collections::HashSet;
 use super::planner::Planner;
 use super::render::{RenderProblem, undefined_diagnostic};
 use super::*;
@@ -12,6 +11,7 @@ use crate::diag::Diagnostic;
 use crate::playbook::model::Settings;
 use crate::validate::CheckedPlaybook;
 use indexmap::IndexMap;
+use std::collections::HashSet;
 
 /// Contract violations found while planning, keyed by (playbook, event,
 /// attribute, definition attribute, code): how many rooms, the room named,

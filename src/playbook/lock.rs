@@ -81,7 +81,11 @@ impl LockFile {
     pub fn digest(&self) -> String {
         let mut h = Sha256::new();
         for s in &self.selectors {
-            h.update(serde_json::to_string(&s.asked).unwrap_or_default().as_bytes());
+            h.update(
+                serde_json::to_string(&s.asked)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
             h.update([0]);
             for r in &s.rooms {
                 h.update(r.arn.as_bytes());
@@ -130,7 +134,11 @@ pub struct LoadedLock {
 
 /// Reads the lock beside `playbook`, if there is one. A lock that cannot
 /// be read or parsed is a diagnostic at it.
-pub fn load(playbook: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>) -> Option<LoadedLock> {
+pub fn load(
+    playbook: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<LoadedLock> {
     let path = crate::fs::lock_path(playbook);
     if path.symlink_metadata().is_err() {
         return None;
@@ -142,8 +150,11 @@ pub fn load(playbook: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>)
         Ok(t) => t,
         Err(e) => {
             diags.push(
-                Diagnostic::error("playbook::invalid-lock", format!("cannot read the lock file: {e}"))
-                    .in_file(&path),
+                Diagnostic::error(
+                    "playbook::invalid-lock",
+                    format!("cannot read the lock file: {e}"),
+                )
+                .in_file(&path),
             );
             return None;
         }
@@ -158,7 +169,11 @@ pub fn load(playbook: &Path, sources: &mut Sources, diags: &mut Vec<Diagnostic>)
                     "playbook::invalid-lock",
                     format!("the lock file cannot be read: {e}"),
                 )
-                .at(Some(Location { file, start, end: start }))
+                .at(Some(Location {
+                    file,
+                    start,
+                    end: start,
+                }))
                 .hint(format!(
                     "write it again with `ivschat-playbook lock {}`; do not edit it by hand",
                     playbook.display()
@@ -189,12 +204,7 @@ pub fn diff(old: &LockFile, new: &LockFile) -> Vec<String> {
         if added.is_empty() && gone.is_empty() {
             continue;
         }
-        let list = |v: &[&String]| {
-            v.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
         let mut line = format!("selector {asked}:");
         if !added.is_empty() {
             line.push_str(&format!(" {} added ({})", added.len(), list(&added)));
@@ -245,8 +255,14 @@ mod tests {
         assert!(diff(&lock(&[a, b]), &lock(&[b, a])).is_empty());
         let d = diff(&lock(&[a]), &lock(&[b]));
         assert_eq!(d.len(), 1);
-        assert!(d[0].contains("1 added (") && d[0].contains("room/b"), "{d:?}");
-        assert!(d[0].contains("1 gone (") && d[0].contains("room/a"), "{d:?}");
+        assert!(
+            d[0].contains("1 added (") && d[0].contains("room/b"),
+            "{d:?}"
+        );
+        assert!(
+            d[0].contains("1 gone (") && d[0].contains("room/a"),
+            "{d:?}"
+        );
         assert_ne!(lock(&[a]).digest(), lock(&[b]).digest());
         let text = lock(&[a]).to_text();
         let back: LockFile = serde_yaml::from_str(&text).unwrap();

@@ -59,9 +59,10 @@ pub async fn connect(service: &ServiceArgs, regions: &[String]) -> Result<Client
         connect_timeout: Duration::from_secs(3),
     };
     let clients = Clients::connect(regions, &options).await;
-    clients.check_credentials().await.map_err(|e| {
-        format!("no AWS credentials could be loaded, so no room was listed: {e}")
-    })?;
+    clients
+        .check_credentials()
+        .await
+        .map_err(|e| format!("no AWS credentials could be loaded, so no room was listed: {e}"))?;
     Ok(clients)
 }
 

@@ -11,7 +11,7 @@ use clap::Args;
 use super::listing::{self, ServiceArgs};
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, plural};
-use crate::diag::{Diagnostic, DiagFormat, Sources};
+use crate::diag::{DiagFormat, Diagnostic, Sources};
 use crate::discover::{FoundRoom, Query, RoomFilter, TagPair};
 use crate::playbook::load::{self, LoadedPlaybook};
 use crate::playbook::lock::{LockFile, LockedRoom, LockedSelector};
@@ -38,12 +38,7 @@ pub struct LockArgs {
 
 /// Runs `lock`.
 pub async fn exec(a: &LockArgs, io: &mut Io<'_>) -> CmdResult {
-    let reach = match a
-        .root
-        .as_deref()
-        .map(crate::fs::Reach::within)
-        .transpose()
-    {
+    let reach = match a.root.as_deref().map(crate::fs::Reach::within).transpose() {
         Ok(r) => r,
         Err(e) => return io.refuse(format_args!("--root: {e}")),
     };
@@ -52,7 +47,10 @@ pub async fn exec(a: &LockArgs, io: &mut Io<'_>) -> CmdResult {
     let loaded = load::load(&a.paths, reach.as_ref(), &mut sources, &mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         io.diagnostics(&sources, &diags, a.diagnostics, false)?;
-        return io.end(Exit::Invalid, "nothing written: the playbooks could not be read");
+        return io.end(
+            Exit::Invalid,
+            "nothing written: the playbooks could not be read",
+        );
     }
     let locks = match resolve(&loaded, &a.service, &mut diags).await {
         Ok(l) => l,
@@ -82,7 +80,10 @@ pub async fn exec(a: &LockArgs, io: &mut Io<'_>) -> CmdResult {
         written += 1;
     }
     if written == 0 {
-        writeln!(io.err, "no playbook has a `discover:` selector; nothing to lock")?;
+        writeln!(
+            io.err,
+            "no playbook has a `discover:` selector; nothing to lock"
+        )?;
     }
     Ok(Exit::Ok)
 }
@@ -135,7 +136,10 @@ pub async fn resolve(
         }
         let mut selectors: Vec<LockedSelector> = Vec::new();
         for w in sels {
-            let k = unique.iter().position(|u| **u == w.selector).expect("listed");
+            let k = unique
+                .iter()
+                .position(|u| **u == w.selector)
+                .expect("listed");
             if found[k].is_empty() {
                 diags.push(
                     Diagnostic::error(

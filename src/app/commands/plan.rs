@@ -74,7 +74,14 @@ pub fn print_plan(
         Err(e) => return io.refuse(e),
     };
     if !choice.limit.limit.is_empty() {
-        return print_limited(input, reach.as_ref(), settings, choice, (format, diagnostics), io);
+        return print_limited(
+            input,
+            reach.as_ref(),
+            settings,
+            choice,
+            (format, diagnostics),
+            io,
+        );
     }
     let mut failed = None;
     let planned = pipeline::plan_files_checked(

@@ -74,7 +74,14 @@ pub async fn exec(a: &RoomsArgs, io: &mut Io<'_>) -> CmdResult {
         Err(e) => return io.refuse(e),
     };
     let query = Query { regions, filter };
-    let rooms = match listing::list(&clients, &crate::discover::room_limiters(), &a.service, &query).await {
+    let rooms = match listing::list(
+        &clients,
+        &crate::discover::room_limiters(),
+        &a.service,
+        &query,
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => return io.end(Exit::Failed, format_args!("error: {e}")),
     };
@@ -126,7 +133,10 @@ fn describe(a: &RoomsArgs) -> String {
     if parts.is_empty() {
         "Every room, listed by `ivschat-playbook rooms`.".to_string()
     } else {
-        format!("Rooms {}, listed by `ivschat-playbook rooms`.", parts.join(", "))
+        format!(
+            "Rooms {}, listed by `ivschat-playbook rooms`.",
+            parts.join(", ")
+        )
     }
 }
 
@@ -143,7 +153,10 @@ fn modeline(a: &RoomsArgs) -> anyhow::Result<String> {
     let abs = absolute(&dir)?;
     let here = absolute(Path::new("."))?;
     let schema = find_schema_dir(&abs).unwrap_or_else(|| here.join(super::init::SCHEMA_DIR));
-    Ok(relative(&abs, &schema.join(SchemaKind::Inventory.file_name())))
+    Ok(relative(
+        &abs,
+        &schema.join(SchemaKind::Inventory.file_name()),
+    ))
 }
 
 /// One room as JSON.
@@ -166,7 +179,11 @@ fn table(rooms: &[FoundRoom]) -> String {
             let tags: Vec<String> = r.tags.iter().map(|(k, v)| service_tag(k, v)).collect();
             [
                 r.region.clone(),
-                if r.name.is_empty() { "-".into() } else { r.name.clone() },
+                if r.name.is_empty() {
+                    "-".into()
+                } else {
+                    r.name.clone()
+                },
                 r.arn.clone(),
                 r.update_time.format("%Y-%m-%d").to_string(),
                 tags.join(","),

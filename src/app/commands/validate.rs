@@ -43,7 +43,12 @@ pub fn exec(a: &ValidateArgs, io: &mut Io<'_>) -> CmdResult {
         &mut preflight::check(&a.remote, &mut failed),
     );
     if let Some(e) = failed {
-        io.diagnostics(&planned.sources, &planned.diagnostics, a.format, a.format != DiagFormat::Human)?;
+        io.diagnostics(
+            &planned.sources,
+            &planned.diagnostics,
+            a.format,
+            a.format != DiagFormat::Human,
+        )?;
         return io.end(
             Exit::Failed,
             format_args!("error: the rooms could not be checked with the service: {e}"),

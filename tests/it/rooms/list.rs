@@ -29,8 +29,21 @@ async fn tagged_rooms_in_two_regions_are_found_exactly_across_pages() {
     let out = tool(
         dir.path(),
         &[
-            "rooms", "--endpoint-url", &url, "--region", "us-west-2", "--region", "eu-west-1",
-            "--tag", "env=prod", "--tag", "team=chat", "--name", "lobby-*", "--format", "json",
+            "rooms",
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-west-2",
+            "--region",
+            "eu-west-1",
+            "--tag",
+            "env=prod",
+            "--tag",
+            "team=chat",
+            "--name",
+            "lobby-*",
+            "--format",
+            "json",
         ],
     )
     .await;
@@ -41,7 +54,10 @@ async fn tagged_rooms_in_two_regions_are_found_exactly_across_pages() {
         .filter(|s| s.tags["env"] == "prod" && s.name.as_deref().unwrap().starts_with("lobby-"))
         .map(|s| s.arn.clone())
         .collect();
-    assert!(expected.len() > 100, "the filter leaves rooms on every page");
+    assert!(
+        expected.len() > 100,
+        "the filter leaves rooms on every page"
+    );
     assert_eq!(arns(&json), expected);
     let first = &json["rooms"][0];
     assert_eq!(first["region"], "eu-west-1", "sorted by region: {first}");
@@ -69,7 +85,15 @@ async fn throttles_are_retried_and_nothing_is_lost() {
     let url = emu.endpoint_url();
     let out = tool(
         dir.path(),
-        &["rooms", "--endpoint-url", &url, "--region", "us-west-2", "--format", "json"],
+        &[
+            "rooms",
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-west-2",
+            "--format",
+            "json",
+        ],
     )
     .await;
     assert!(out.status.success(), "{}", text(&out));
@@ -87,7 +111,15 @@ async fn an_exact_name_is_filtered_by_the_service() {
     let url = emu.endpoint_url();
     let out = tool(
         dir.path(),
-        &["rooms", "--endpoint-url", &url, "--region", "us-west-2", "--name", "lobby-5"],
+        &[
+            "rooms",
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-west-2",
+            "--name",
+            "lobby-5",
+        ],
     )
     .await;
     assert!(out.status.success(), "{}", text(&out));
@@ -108,8 +140,19 @@ async fn the_inventory_validates_and_round_trips_through_include() {
     let out = tool(
         dir.path(),
         &[
-            "rooms", "--endpoint-url", &url, "--region", "us-west-2", "--region", "eu-west-1",
-            "--tag", "env=prod", "--format", "inventory", "-o", "rooms/prod.yaml",
+            "rooms",
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-west-2",
+            "--region",
+            "eu-west-1",
+            "--tag",
+            "env=prod",
+            "--format",
+            "inventory",
+            "-o",
+            "rooms/prod.yaml",
         ],
     )
     .await;
@@ -165,14 +208,24 @@ async fn the_inventory_validates_and_round_trips_through_include() {
 async fn bad_flags_are_refused_before_anything_is_listed() {
     let dir = tempfile::tempdir().unwrap();
     let cases: [(&[&str], &str); 3] = [
-        (&["rooms", "--region", "us-east-2"], "IVS Chat is not offered in `us-east-2`"),
-        (&["rooms", "--name", "lobby-[", "--region", "us-west-2"], "the name pattern `lobby-[` is invalid"),
+        (
+            &["rooms", "--region", "us-east-2"],
+            "IVS Chat is not offered in `us-east-2`",
+        ),
+        (
+            &["rooms", "--name", "lobby-[", "--region", "us-west-2"],
+            "the name pattern `lobby-[` is invalid",
+        ),
         (&["rooms", "--tag", "env"], "`env` is not a tag KEY=VALUE"),
     ];
     for (args, says) in cases {
         let out = tool(dir.path(), args).await;
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
-        assert!(String::from_utf8_lossy(&out.stderr).contains(says), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{}",
+            text(&out)
+        );
     }
 }
 
@@ -181,7 +234,13 @@ async fn an_unreachable_service_is_a_failure_not_an_empty_list() {
     let dir = tempfile::tempdir().unwrap();
     let out = tool(
         dir.path(),
-        &["rooms", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-west-2"],
+        &[
+            "rooms",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-west-2",
+        ],
     )
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));

@@ -40,8 +40,7 @@ fn planned_rooms(out: &std::process::Output) -> BTreeSet<String> {
 }
 
 fn lock_of(dir: &Path) -> LockFile {
-    serde_yaml::from_str(&std::fs::read_to_string(dir.join("announce.lock.yaml")).unwrap())
-        .unwrap()
+    serde_yaml::from_str(&std::fs::read_to_string(dir.join("announce.lock.yaml")).unwrap()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +49,11 @@ async fn lock_then_plan_offline() {
     let (emu, seeds) = seeded(130, &REGIONS).await;
     let url = emu.endpoint_url();
     write(dir.path(), "announce.yaml", PLAYBOOK);
-    let out = tool(dir.path(), &["lock", "--endpoint-url", &url, "announce.yaml"]).await;
+    let out = tool(
+        dir.path(),
+        &["lock", "--endpoint-url", &url, "announce.yaml"],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("wrote announce.lock.yaml: 1 selector"));
     let expected: BTreeSet<String> = seeds
@@ -60,10 +63,16 @@ async fn lock_then_plan_offline() {
         .collect();
     let lock = lock_of(dir.path());
     assert_eq!(lock.playbook, "announce.yaml");
-    let pinned: BTreeSet<String> = lock.selectors[0].rooms.iter().map(|r| r.arn.clone()).collect();
+    let pinned: BTreeSet<String> = lock.selectors[0]
+        .rooms
+        .iter()
+        .map(|r| r.arn.clone())
+        .collect();
     assert_eq!(pinned, expected);
     let r = &lock.selectors[0].rooms[0];
-    assert!(r.name.starts_with("lobby-") && r.tags["team"] == "chat" && r.update_time.ends_with('Z'));
+    assert!(
+        r.name.starts_with("lobby-") && r.tags["team"] == "chat" && r.update_time.ends_with('Z')
+    );
     emu.shutdown().await.unwrap();
 
     // The service is gone: validate and plan need only the lock.
@@ -79,12 +88,19 @@ async fn lock_then_plan_offline() {
         .iter()
         .map(|s| s["attributes"]["text"].as_str().unwrap())
         .collect();
-    assert!(texts.contains(&"hello lobby-1"), "discovered names render: {texts:?}");
+    assert!(
+        texts.contains(&"hello lobby-1"),
+        "discovered names render: {texts:?}"
+    );
 
     // A folder of playbooks does not take the lock for one.
     let out = tool(dir.path(), &["validate", "."]).await;
     assert!(out.status.success(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 playbook"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 playbook"),
+        "{}",
+        text(&out)
+    );
 
     // The lock is part of the plan hash: the same rooms pinned for another
     // selector make another plan.
@@ -107,7 +123,11 @@ async fn a_stale_lock_is_refused_with_nothing_sent_unless_refresh() {
     let (emu, seeds) = seeded(60, &REGIONS).await;
     let url = emu.endpoint_url();
     write(dir.path(), "announce.yaml", PLAYBOOK);
-    let out = tool(dir.path(), &["lock", "--endpoint-url", &url, "announce.yaml"]).await;
+    let out = tool(
+        dir.path(),
+        &["lock", "--endpoint-url", &url, "announce.yaml"],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out));
     let before = lock_of(dir.path());
 
@@ -117,12 +137,22 @@ async fn a_stale_lock_is_refused_with_nothing_sent_unless_refresh() {
     emu.add_room(RoomSeed::Room(added.clone())).unwrap();
     let out = tool(
         dir.path(),
-        &["run", "--endpoint-url", &url, "--journal", "j.jsonl", "announce.yaml"],
+        &[
+            "run",
+            "--endpoint-url",
+            &url,
+            "--journal",
+            "j.jsonl",
+            "announce.yaml",
+        ],
     )
     .await;
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("the service no longer matches announce.lock.yaml"), "{err}");
+    assert!(
+        err.contains("the service no longer matches announce.lock.yaml"),
+        "{err}"
+    );
     assert!(err.contains(&format!("1 added ({})", added.arn)), "{err}");
     assert!(err.contains("nothing sent"), "{err}");
     assert!(emu.events().is_empty(), "nothing was sent");
@@ -132,7 +162,15 @@ async fn a_stale_lock_is_refused_with_nothing_sent_unless_refresh() {
     // --refresh writes the lock again and sends to the rooms found now.
     let out = tool(
         dir.path(),
-        &["run", "--endpoint-url", &url, "--refresh", "--journal", "j.jsonl", "announce.yaml"],
+        &[
+            "run",
+            "--endpoint-url",
+            &url,
+            "--refresh",
+            "--journal",
+            "j.jsonl",
+            "announce.yaml",
+        ],
     )
     .await;
     assert!(out.status.success(), "{}", text(&out));
@@ -157,26 +195,40 @@ async fn a_selector_that_finds_nothing_is_an_error_at_its_line() {
         "announce.yaml",
         &PLAYBOOK.replace("env: prod", "env: nowhere"),
     );
-    let out = tool(dir.path(), &["lock", "--endpoint-url", &url, "announce.yaml"]).await;
+    let out = tool(
+        dir.path(),
+        &["lock", "--endpoint-url", &url, "announce.yaml"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("error[playbook::discovers-no-rooms]"), "{err}");
     assert!(err.contains("announce.yaml:4:7"), "{err}");
-    assert!(!dir.path().join("announce.lock.yaml").exists(), "nothing written");
+    assert!(
+        !dir.path().join("announce.lock.yaml").exists(),
+        "nothing written"
+    );
     // Without a lock, validate says to run `lock`, at the selector.
     let out = tool(dir.path(), &["validate", "announce.yaml"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("error[playbook::not-locked]") && err.contains("announce.yaml:4:7"), "{err}");
-    assert!(err.contains("run `ivschat-playbook lock announce.yaml`"), "{err}");
+    assert!(
+        err.contains("error[playbook::not-locked]") && err.contains("announce.yaml:4:7"),
+        "{err}"
+    );
+    assert!(
+        err.contains("run `ivschat-playbook lock announce.yaml`"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_recipes_lock_is_what_lock_writes_against_its_rooms() {
     let root = crate::support::fixtures::root();
     let recipe = root.join("docs/recipes/prod");
-    let seeds = ivschat_playbook::emulator::config::load_rooms_file(&recipe.join("service/rooms.yaml"))
-        .unwrap();
+    let seeds =
+        ivschat_playbook::emulator::config::load_rooms_file(&recipe.join("service/rooms.yaml"))
+            .unwrap();
     let emu = ivschat_playbook::emulator::spawn(ivschat_playbook::emulator::EmulatorConfig {
         rooms: seeds,
         ..Default::default()
@@ -184,10 +236,19 @@ async fn the_recipes_lock_is_what_lock_writes_against_its_rooms() {
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(recipe.join("announce.yaml"), dir.path().join("announce.yaml")).unwrap();
+    std::fs::copy(
+        recipe.join("announce.yaml"),
+        dir.path().join("announce.yaml"),
+    )
+    .unwrap();
     let out = tool(
         dir.path(),
-        &["lock", "--endpoint-url", &emu.endpoint_url(), "announce.yaml"],
+        &[
+            "lock",
+            "--endpoint-url",
+            &emu.endpoint_url(),
+            "announce.yaml",
+        ],
     )
     .await;
     assert!(out.status.success(), "{}", text(&out));

@@ -55,11 +55,7 @@ pub async fn seeded(n: usize, regions: &[&str]) -> (EmulatorHandle, Vec<RoomSeed
 
 /// The binary in `dir` with a clean AWS environment and `args`.
 pub async fn tool(dir: &Path, args: &[&str]) -> Output {
-    clean_command(bin(), dir)
-        .args(args)
-        .output()
-        .await
-        .unwrap()
+    clean_command(bin(), dir).args(args).output().await.unwrap()
 }
 
 /// Status, stdout and stderr, for assertion messages.

@@ -27,15 +27,29 @@ async fn missing_rooms_are_errors_at_their_line_and_idle_rooms_warnings() {
     // The playbook names 55 of the us-west-2 rooms, two that do not exist
     // (lines 5 and 7), and the eu-west-1 room.
     let mut pb = String::from("version: 1\nrooms:\n");
-    pb.push_str(&format!("  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00000\n"));
-    pb.push_str(&format!("  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00001\n"));
-    pb.push_str(&format!("  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/gone1\n"));
-    pb.push_str(&format!("  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00002\n"));
-    pb.push_str(&format!("  - {{ arn: \"arn:aws:ivschat:us-west-2:{ACCOUNT}:room/gone2\", name: old-lobby }}\n"));
+    pb.push_str(&format!(
+        "  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00000\n"
+    ));
+    pb.push_str(&format!(
+        "  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00001\n"
+    ));
+    pb.push_str(&format!(
+        "  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/gone1\n"
+    ));
+    pb.push_str(&format!(
+        "  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00002\n"
+    ));
+    pb.push_str(&format!(
+        "  - {{ arn: \"arn:aws:ivschat:us-west-2:{ACCOUNT}:room/gone2\", name: old-lobby }}\n"
+    ));
     for i in 3..55 {
-        pb.push_str(&format!("  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r{i:05}\n"));
+        pb.push_str(&format!(
+            "  - arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r{i:05}\n"
+        ));
     }
-    pb.push_str(&format!("  - arn:aws:ivschat:eu-west-1:{ACCOUNT}:room/r00100\n"));
+    pb.push_str(&format!(
+        "  - arn:aws:ivschat:eu-west-1:{ACCOUNT}:room/r00100\n"
+    ));
     pb.push_str("events:\n  - name: notice\n");
     std::fs::write(dir.path().join("pb.yaml"), pb).unwrap();
 
@@ -46,7 +60,15 @@ async fn missing_rooms_are_errors_at_their_line_and_idle_rooms_warnings() {
     let url = emu.endpoint_url();
     let out = tool(
         dir.path(),
-        &["validate", "--remote", "--endpoint-url", &url, "--format", "json", "pb.yaml"],
+        &[
+            "validate",
+            "--remote",
+            "--endpoint-url",
+            &url,
+            "--format",
+            "json",
+            "pb.yaml",
+        ],
     )
     .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -73,17 +95,35 @@ async fn missing_rooms_are_errors_at_their_line_and_idle_rooms_warnings() {
         ],
         "{diags:#}"
     );
-    assert!(diags[2]["message"].as_str().unwrap().contains("room `old-lobby` does not exist in us-west-2"));
+    assert!(
+        diags[2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("room `old-lobby` does not exist in us-west-2")
+    );
     let stats = emu.stats();
-    assert_eq!(stats.operations["ListRooms"].requests, 2, "60 rooms: two pages, not 57 GetRoom");
-    assert_eq!(stats.operations["GetRoom"].requests, 1, "the lone eu-west-1 room");
+    assert_eq!(
+        stats.operations["ListRooms"].requests, 2,
+        "60 rooms: two pages, not 57 GetRoom"
+    );
+    assert_eq!(
+        stats.operations["GetRoom"].requests, 1,
+        "the lone eu-west-1 room"
+    );
     assert_eq!(stats.quota_throttled, 0);
 
     // plan --remote refuses the same way, with no plan.
-    let out = tool(dir.path(), &["plan", "--remote", "--endpoint-url", &url, "pb.yaml"]).await;
+    let out = tool(
+        dir.path(),
+        &["plan", "--remote", "--endpoint-url", &url, "pb.yaml"],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("error[playbook::room-not-found]") && err.contains("pb.yaml:5:5"), "{err}");
+    assert!(
+        err.contains("error[playbook::room-not-found]") && err.contains("pb.yaml:5:5"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -97,9 +137,18 @@ async fn a_check_that_cannot_be_made_is_a_failure() {
     .unwrap();
     let out = tool(
         dir.path(),
-        &["validate", "--remote", "--endpoint-url", "http://127.0.0.1:9", "pb.yaml"],
+        &[
+            "validate",
+            "--remote",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "pb.yaml",
+        ],
     )
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("the rooms could not be checked with the service"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the rooms could not be checked with the service")
+    );
 }

@@ -18,13 +18,21 @@ async fn a_canary_then_resume_sends_exactly_the_rest() {
     let out = run_to(
         dir.path(),
         &url,
-        &["--limit", "r1", "--journal", "j.jsonl", "--report", "canary.json"],
+        &[
+            "--limit",
+            "r1",
+            "--journal",
+            "j.jsonl",
+            "--report",
+            "canary.json",
+        ],
         &pb,
     )
     .await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--limit r1: 1 room and 2 sends of the plan's 12"),
+        String::from_utf8_lossy(&out.stderr)
+            .contains("--limit r1: 1 room and 2 sends of the plan's 12"),
         "{}",
         text(&out)
     );
@@ -35,7 +43,10 @@ async fn a_canary_then_resume_sends_exactly_the_rest() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("canary.json")).unwrap())
             .unwrap();
-    assert_eq!(report["summary"]["total"], 2, "the canary's report is the canary's");
+    assert_eq!(
+        report["summary"]["total"], 2,
+        "the canary's report is the canary's"
+    );
     let header = journal::read(&dir.path().join("j.jsonl"))
         .unwrap()
         .into_iter()
@@ -45,7 +56,10 @@ async fn a_canary_then_resume_sends_exactly_the_rest() {
         })
         .unwrap();
     let limit = header.limit.expect("the journal records the limit");
-    assert_eq!((limit.asked, limit.rooms, limit.sends), (vec!["r1".to_string()], 1, 2));
+    assert_eq!(
+        (limit.asked, limit.rooms, limit.sends),
+        (vec!["r1".to_string()], 1, 2)
+    );
     assert_eq!(header.sends, 12, "the plan is the whole playbook's");
 
     // The rest, without --limit: every other send once, the canary's not again.
@@ -55,7 +69,8 @@ async fn a_canary_then_resume_sends_exactly_the_rest() {
     assert_eq!(events.len(), 12, "{}", text(&out));
     let mut per: HashMap<(String, String), usize> = HashMap::new();
     for e in &events {
-        *per.entry((e.room_arn.clone(), e.event_name.clone())).or_default() += 1;
+        *per.entry((e.room_arn.clone(), e.event_name.clone()))
+            .or_default() += 1;
     }
     assert!(per.values().all(|n| *n == 1), "each send once: {per:?}");
 }
@@ -100,7 +115,11 @@ async fn plan_limit_keeps_the_hash_and_a_limit_that_keeps_nothing_is_refused() {
     for args in [&["--limit", "nosuchroom"][..], &["--limit", "tag:nope"][..]] {
         let out = run_to(dir.path(), &emu.endpoint_url(), args, &pb).await;
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("matches no room"), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("matches no room"),
+            "{}",
+            text(&out)
+        );
     }
     let out = plan(&["--limit", "@missing.txt"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));

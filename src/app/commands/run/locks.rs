@@ -53,7 +53,10 @@ pub(super) async fn check_locks(
     if found.iter().any(Diagnostic::is_error) {
         io.diagnostics(&sources, &found, a.diagnostics, false)?;
         return io
-            .end(Exit::Invalid, "nothing sent: a selector finds no room in the service now")
+            .end(
+                Exit::Invalid,
+                "nothing sent: a selector finds no room in the service now",
+            )
             .map(Err);
     }
     let mut stale = false;
@@ -76,18 +79,19 @@ pub(super) async fn check_locks(
             writeln!(io.err, "--refresh: wrote {} again:", path.display())?;
         } else {
             stale = true;
-            writeln!(
-                io.err,
-                "the service no longer matches {}:",
-                path.display()
-            )?;
+            writeln!(io.err, "the service no longer matches {}:", path.display())?;
         }
         for c in changes {
             writeln!(io.err, "  {c}")?;
         }
     }
     if stale {
-        let paths: Vec<String> = a.input.paths.iter().map(|p| p.display().to_string()).collect();
+        let paths: Vec<String> = a
+            .input
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         return io
             .end(
                 Exit::StaleLock,

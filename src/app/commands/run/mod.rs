@@ -21,9 +21,9 @@ use tokio::sync::watch;
 
 pub use args::{RunArgs, RunFormat};
 use connect::{choose_target, connect, say_where};
+use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
 use limit::{Limited, apply_limit};
 use locks::check_locks;
-use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
 use resume::{
     ResumeTally, check_resume, effective_overrides, effective_vars, load_resume, resume_dry_run,
 };
