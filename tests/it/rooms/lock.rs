@@ -256,7 +256,8 @@ async fn the_recipes_lock_is_what_lock_writes_against_its_rooms() {
         serde_yaml::from_str(&std::fs::read_to_string(recipe.join("announce.lock.yaml")).unwrap())
             .unwrap();
     let written = lock_of(dir.path());
-    let pins = |l: &LockFile| -> Vec<(String, String, Vec<(String, String)>)> {
+    type Pins = Vec<(String, String, Vec<(String, String)>)>;
+    let pins = |l: &LockFile| -> Pins {
         l.selectors
             .iter()
             .flat_map(|s| &s.rooms)

@@ -24,10 +24,14 @@ pub fn seed(i: usize, regions: &[&str]) -> RoomSeedSpec {
     let mut tags = IndexMap::new();
     tags.insert(
         "env".to_string(),
-        if i % 3 == 0 { "dev" } else { "prod" }.to_string(),
+        if i.is_multiple_of(3) { "dev" } else { "prod" }.to_string(),
     );
     tags.insert("team".to_string(), "chat".to_string());
-    let kind = if i % 7 == 0 { "stage" } else { "lobby" };
+    let kind = if i.is_multiple_of(7) {
+        "stage"
+    } else {
+        "lobby"
+    };
     RoomSeedSpec {
         arn: format!(
             "arn:aws:ivschat:{}:{ACCOUNT}:room/r{i:05}",

@@ -161,6 +161,10 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     })
 }
 
+/// What [`plan_run`] gives: the plan, what a resume skips of it, and the
+/// rooms of a `--limit`.
+type PlannedRun = (ScannedPlan, ResumeTally, Option<Limited>);
+
 /// Validates and plans with the run's variables and settings (nothing is
 /// sent from an invalid playbook), counts what a resume skips, and checks a
 /// resume against the plan. `Err(exit)` is a refusal already written.
@@ -170,7 +174,7 @@ fn plan_run(
     resume: Option<&ResumeState>,
     vars: &IndexMap<String, String>,
     io: &mut Io<'_>,
-) -> Result<Result<(ScannedPlan, ResumeTally, Option<Limited>), Exit>, Failure> {
+) -> Result<Result<PlannedRun, Exit>, Failure> {
     let recorded = resume.and_then(|r| r.header.as_ref());
     let mut tally = ResumeTally::default();
     let mut scanned = pipeline::scan_files(
