@@ -58,6 +58,7 @@ pub const ALL: &[&str] = &[
     "playbook::invalid",
     "playbook::invalid-arn",
     "playbook::invalid-lock",
+    "playbook::invalid-selector",
     "playbook::invalid-setting",
     "playbook::invalid-tag",
     "playbook::invalid-target",

@@ -137,6 +137,11 @@ pub(super) fn collect_rooms(
         let arn_pointer = match &entry {
             RoomEntry::Discover(d) => {
                 let at = index.value(&format!("{pointer}/discover"));
+                if !selector_regions(&d.discover, &pointer, index, diags) {
+                    g.raw.unknown = true;
+                    all = false;
+                    continue;
+                }
                 all &= discovered(&d.discover, at, g, diags);
                 continue;
             }
@@ -157,6 +162,51 @@ pub(super) fn collect_rooms(
         rooms.push(room(entry, arn, at));
     }
     all
+}
+
+/// Every region a selector lists must be one IVS Chat is offered in (it
+/// would be listed), and its name a valid glob: false, with an error at
+/// each problem, when not.
+fn selector_regions(
+    sel: &Selector,
+    pointer: &str,
+    index: &SpanIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut ok = true;
+    for (k, r) in sel.regions.iter().enumerate() {
+        if crate::service::arn::is_ivs_chat_region(&r.0) {
+            continue;
+        }
+        ok = false;
+        diags.push(
+            Diagnostic::error(
+                "playbook::invalid-selector",
+                format!("IVS Chat is not offered in `{}`", r.0),
+            )
+            .at(Some(
+                index.value(&format!("{pointer}/discover/regions/{k}")),
+            ))
+            .hint(format!(
+                "a selector lists regions IVS Chat is offered in: {}",
+                crate::service::arn::IVS_CHAT_REGIONS.join(", ")
+            )),
+        );
+    }
+    if let Some(n) = &sel.name
+        && let Err(e) = glob::Pattern::new(n)
+    {
+        ok = false;
+        diags.push(
+            Diagnostic::error(
+                "playbook::invalid-selector",
+                format!("`{n}` is not a valid name pattern: {e}"),
+            )
+            .at(Some(index.value(&format!("{pointer}/discover/name"))))
+            .hint("`*` matches any characters, `?` one, `[abc]` one of a set"),
+        );
+    }
+    ok
 }
 
 /// Adds the rooms the lock pins for a selector written at `at`; a selector

@@ -109,9 +109,22 @@ pub async fn resolve(
     let mut regions: BTreeSet<String> = BTreeSet::new();
     let mut queries = Vec::new();
     for sel in &unique {
-        let query = query_of(sel)?;
-        regions.extend(query.regions.iter().cloned());
-        queries.push(query);
+        match query_of(sel) {
+            Ok(query) => {
+                regions.extend(query.regions.iter().cloned());
+                queries.push(query);
+            }
+            Err(e) => {
+                // Bad input: said at the selector, nothing listed.
+                let at = written
+                    .iter()
+                    .flatten()
+                    .find(|w| w.selector == **sel)
+                    .map(|w| w.at);
+                diags.push(Diagnostic::error("playbook::invalid-selector", e).at(at));
+                return Ok(vec![None; loaded.len()]);
+            }
+        }
     }
     let regions: Vec<String> = regions.into_iter().collect();
     let clients = listing::connect(service, &regions).await?;
