@@ -102,12 +102,7 @@ pub(super) fn check_playbook(
         piece(obj.get("include"), "/include", &schema_errors, index, diags).unwrap_or_default();
 
     // Rooms: includes first, then the playbook's own.
-    let gathered = Gathered {
-        lock_path: crate::fs::lock_path(&lp.path),
-        playbook_path: lp.path.clone(),
-        lock: lp.lock,
-        ..Default::default()
-    };
+    let gathered = Gathered::new(&lp.path, lp.lock);
     let (gathered, rooms_broken) = gather_rooms(
         lp.includes,
         (own_rooms, own_taken),
@@ -117,12 +112,7 @@ pub(super) fn check_playbook(
         sources,
         diags,
     );
-    let lock_digest = gathered
-        .lock
-        .as_ref()
-        .and_then(|l| l.lock.as_ref())
-        .filter(|_| gathered.lock_used)
-        .map(|l| l.digest());
+    let lock_digest = gathered.lock_digest();
     let (rooms, raw) = (gathered.rooms, gathered.raw);
     check_rooms(&rooms, diags);
     if rooms.is_empty() && !rooms_broken {

@@ -31,6 +31,28 @@ pub(super) struct Gathered {
     pub(super) lock_used: bool,
 }
 
+impl Gathered {
+    /// Nothing gathered yet for the playbook at `path`, whose lock is `lock`.
+    pub(super) fn new(path: &std::path::Path, lock: Option<LoadedLock>) -> Self {
+        Gathered {
+            lock_path: crate::fs::lock_path(path),
+            playbook_path: path.to_path_buf(),
+            lock,
+            ..Default::default()
+        }
+    }
+
+    /// What the lock pins, when selectors were read from it (for the plan
+    /// hash).
+    pub(super) fn lock_digest(&self) -> Option<String> {
+        self.lock
+            .as_ref()
+            .and_then(|l| l.lock.as_ref())
+            .filter(|_| self.lock_used)
+            .map(|l| l.digest())
+    }
+}
+
 /// Reads an included inventory's rooms. Returns false when it had problems.
 pub(super) fn collect_inventory(
     f: LoadedFile,

@@ -106,83 +106,109 @@ pub async fn resolve(
     if unique.is_empty() {
         return Ok(vec![None; loaded.len()]);
     }
+    let Some(found) = list_each(&unique, &written, service, diags).await? else {
+        return Ok(vec![None; loaded.len()]);
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Ok(loaded
+        .iter()
+        .zip(&written)
+        .map(|(lp, sels)| {
+            (!sels.is_empty()).then(|| lock_of(lp, sels, (&unique, &found), &now, diags))
+        })
+        .collect())
+}
+
+/// The rooms each selector finds, in `unique`'s order. `Ok(None)`: a
+/// selector is bad input, said in `diags`, and nothing was listed.
+async fn list_each(
+    unique: &[&Selector],
+    written: &[Vec<WrittenSelector>],
+    service: &ServiceArgs,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Vec<Vec<FoundRoom>>>, String> {
     let mut regions: BTreeSet<String> = BTreeSet::new();
     let mut queries = Vec::new();
-    for sel in &unique {
+    for sel in unique {
         match query_of(sel) {
             Ok(query) => {
                 regions.extend(query.regions.iter().cloned());
                 queries.push(query);
             }
             Err(e) => {
-                // Bad input: said at the selector, nothing listed.
                 let at = written
                     .iter()
                     .flatten()
                     .find(|w| w.selector == **sel)
                     .map(|w| w.at);
                 diags.push(Diagnostic::error("playbook::invalid-selector", e).at(at));
-                return Ok(vec![None; loaded.len()]);
+                return Ok(None);
             }
         }
     }
     let regions: Vec<String> = regions.into_iter().collect();
     let clients = listing::connect(service, &regions).await?;
     let limiters = crate::discover::room_limiters();
-    let mut found: Vec<Vec<FoundRoom>> = Vec::new();
+    let mut found = Vec::new();
     for (sel, query) in unique.iter().zip(&queries) {
         let rooms = listing::list(&clients, &limiters, service, query)
             .await
             .map_err(|e| e.to_string())?;
-        let rooms = rooms
-            .into_iter()
-            .filter(|r| sel.accounts.is_empty() || sel.accounts.iter().any(|a| a.0 == r.account))
-            .collect();
-        found.push(rooms);
+        found.push(
+            rooms
+                .into_iter()
+                .filter(|r| {
+                    sel.accounts.is_empty() || sel.accounts.iter().any(|a| a.0 == r.account)
+                })
+                .collect(),
+        );
     }
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut out = Vec::new();
-    for (lp, sels) in loaded.iter().zip(&written) {
-        if sels.is_empty() {
-            out.push(None);
+    Ok(Some(found))
+}
+
+/// One playbook's lock, from what its selectors found; a selector that
+/// found nothing is an error at it.
+fn lock_of(
+    lp: &LoadedPlaybook,
+    sels: &[WrittenSelector],
+    (unique, found): (&[&Selector], &[Vec<FoundRoom>]),
+    now: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> LockFile {
+    let mut selectors: Vec<LockedSelector> = Vec::new();
+    for w in sels {
+        let k = unique
+            .iter()
+            .position(|u| **u == w.selector)
+            .expect("listed");
+        if found[k].is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    "playbook::discovers-no-rooms",
+                    "this selector finds no room in the service",
+                )
+                .at(Some(w.at))
+                .hint("check its regions, tags and name against `ivschat-playbook rooms`"),
+            );
+        }
+        if selectors.iter().any(|s| s.asked == w.selector) {
             continue;
         }
-        let mut selectors: Vec<LockedSelector> = Vec::new();
-        for w in sels {
-            let k = unique
-                .iter()
-                .position(|u| **u == w.selector)
-                .expect("listed");
-            if found[k].is_empty() {
-                diags.push(
-                    Diagnostic::error(
-                        "playbook::discovers-no-rooms",
-                        "this selector finds no room in the service",
-                    )
-                    .at(Some(w.at))
-                    .hint("check its regions, tags and name against `ivschat-playbook rooms`"),
-                );
-            }
-            if selectors.iter().any(|s| s.asked == w.selector) {
-                continue;
-            }
-            selectors.push(LockedSelector {
-                asked: w.selector.clone(),
-                rooms: found[k].iter().map(locked).collect(),
-            });
-        }
-        out.push(Some(LockFile {
-            version: Version,
-            playbook: lp
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            locked_at: now.clone(),
-            selectors,
-        }));
+        selectors.push(LockedSelector {
+            asked: w.selector.clone(),
+            rooms: found[k].iter().map(locked).collect(),
+        });
     }
-    Ok(out)
+    LockFile {
+        version: Version,
+        playbook: lp
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        locked_at: now.to_string(),
+        selectors,
+    }
 }
 
 /// The listing a selector asks for.

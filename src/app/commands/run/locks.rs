@@ -55,10 +55,40 @@ pub(super) async fn check_locks(
         return io
             .end(
                 Exit::Invalid,
-                "nothing sent: a selector finds no room in the service now",
+                "nothing sent: the `discover:` selectors cannot be resolved now",
             )
             .map(Err);
     }
+    let stale = compare(a, &loaded, locks, io)?;
+    if stale {
+        let paths: Vec<String> = a
+            .input
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return io
+            .end(
+                Exit::StaleLock,
+                format_args!(
+                    "nothing sent: review the change with `ivschat-playbook lock {}` (then plan), or send to the rooms found now with `run --refresh`",
+                    paths.join(" ")
+                ),
+            )
+            .map(Err);
+    }
+    Ok(Ok(()))
+}
+
+/// Compares each playbook's lock with what the service has now, saying
+/// what changed; with `--refresh`, writes the locks again. True when a
+/// lock is stale and was left as it is.
+fn compare(
+    a: &RunArgs,
+    loaded: &[crate::playbook::load::LoadedPlaybook],
+    locks: Vec<Option<crate::playbook::lock::LockFile>>,
+    io: &mut Io<'_>,
+) -> Result<bool, Failure> {
     let mut stale = false;
     for (lp, now) in loaded.iter().zip(locks) {
         let Some(now) = now else { continue };
@@ -85,22 +115,5 @@ pub(super) async fn check_locks(
             writeln!(io.err, "  {c}")?;
         }
     }
-    if stale {
-        let paths: Vec<String> = a
-            .input
-            .paths
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect();
-        return io
-            .end(
-                Exit::StaleLock,
-                format_args!(
-                    "nothing sent: review the change with `ivschat-playbook lock {}` (then plan), or send to the rooms found now with `run --refresh`",
-                    paths.join(" ")
-                ),
-            )
-            .map(Err);
-    }
-    Ok(Ok(()))
+    Ok(stale)
 }
