@@ -277,6 +277,23 @@ mod tests {
     }
 
     #[test]
+    fn list_order_is_newest_update_time_first() {
+        let store = RoomStore::new();
+        let now = Utc::now();
+        let old = RoomArn::parse("arn:aws:ivschat:us-east-1:1:room/old").unwrap();
+        let new = RoomArn::parse("arn:aws:ivschat:us-east-1:1:room/new").unwrap();
+        store.insert(Room::new(&new, now));
+        // Inserted later, but updated two years ago: listed after.
+        store.insert(Room::new(&old, now - chrono::Duration::days(730)));
+        let ids: Vec<String> = store
+            .list("us-east-1", "1", |_| true)
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, ["new", "old"]);
+    }
+
+    #[test]
     fn times_have_millis() {
         let t = DateTime::parse_from_rfc3339("2024-05-01T10:00:00.5Z")
             .unwrap()

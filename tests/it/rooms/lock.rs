@@ -270,3 +270,24 @@ async fn the_recipes_lock_is_what_lock_writes_against_its_rooms() {
     assert_eq!(pins(&written), pins(&committed));
     assert_eq!(written.selectors[0].asked, committed.selectors[0].asked);
 }
+
+#[tokio::test]
+async fn a_local_rehearsal_sends_to_the_locked_rooms_as_they_are() {
+    let root = crate::support::fixtures::root();
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["announce.yaml", "announce.lock.yaml"] {
+        std::fs::copy(root.join("docs/recipes/prod").join(f), dir.path().join(f)).unwrap();
+    }
+    let out = tool(
+        dir.path(),
+        &["run", "--local", "--journal", "j.jsonl", "announce.yaml"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--local: discovered rooms are taken from the lock files as they are"),
+        "{err}"
+    );
+    assert!(err.contains("5 events to 3 rooms"), "{err}");
+}
