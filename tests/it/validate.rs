@@ -508,6 +508,9 @@ fn a_rejected_attribute_value_does_not_hide_the_events_templates() {
     );
 }
 
+/// A diagnostic's code, and the line and column of its start and end.
+type Place<'a> = (&'a str, (usize, usize), (usize, usize));
+
 /// A file with CRLF line endings gets the same lines and columns as with
 /// LF, and no span takes in a `\r`.
 #[test]
@@ -527,8 +530,7 @@ fn crlf_files_get_the_same_places() {
             let to = ivschat_playbook::fs::lock_path(&crlf);
             std::fs::write(to, l.replace('\n', "\r\n")).unwrap();
         }
-        type Places<'a> = Vec<(&'a str, (usize, usize), (usize, usize))>;
-        let places = |planned: &Planned| -> Places<'_> {
+        let places = |planned: &Planned| -> Vec<Place<'_>> {
             planned
                 .diagnostics
                 .iter()
