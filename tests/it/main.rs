@@ -18,6 +18,7 @@ mod hostile;
 mod init;
 mod layers;
 mod plan;
+mod rooms;
 mod run;
 mod schema;
 mod send_event;
