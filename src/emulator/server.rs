@@ -1,6 +1,10 @@
 //! The HTTP side of the emulator: the accept loop (hyper HTTP/1.1 with
-//! keep-alive and graceful shutdown), the axum router, and the pipeline every
-//! API request goes through.
+//! keep-alive, WebSocket upgrades and graceful shutdown), the axum router,
+//! and the pipeline every API request goes through.
+//!
+//! A request asking for a WebSocket upgrade goes to the chat edge
+//! ([`super::chat::upgrade`]) whatever its path, before any of the API
+//! pipeline: the chat token it offers is its credential.
 //!
 //! The pipeline, in order: route (method + path, else
 //! `UnknownOperationException`), read the body under a size cap and a
@@ -31,6 +35,8 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use super::app::App;
+use super::chat::hub::{Ending, reasons};
+use super::chat::upgrade;
 use super::config::EmulatorConfig;
 use super::control;
 use super::errors::ApiError;
@@ -70,6 +76,7 @@ pub(crate) async fn serve_app(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let router = router(app.clone());
+    let chat = chat_router(app.clone());
     let (close_tx, close_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     let flusher = {
@@ -100,14 +107,17 @@ pub(crate) async fn serve_app(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let chat = chat.clone();
         let mut close_rx = close_rx.clone();
         connections.spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(router.clone(), req));
+            let service =
+                hyper::service::service_fn(move |req| handle(router.clone(), chat.clone(), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             tokio::pin!(conn);
             let closing = async move {
                 let _ = close_rx.wait_for(|closing| *closing).await;
@@ -126,6 +136,7 @@ pub(crate) async fn serve_app(
     }
     drop(listener);
     let _ = close_tx.send(true);
+    app.chat.end_all(Ending::Close(1001, reasons::SHUTDOWN));
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while connections.join_next().await.is_some() {}
     })
@@ -161,8 +172,14 @@ impl std::error::Error for ConnectionDropped {}
 
 async fn handle(
     router: Router,
+    chat: Router,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<Response, ConnectionDropped> {
+    let router = if upgrade::is_upgrade(req.headers()) {
+        chat
+    } else {
+        router
+    };
     let mut resp = match router.oneshot(req).await {
         Ok(resp) => resp,
         Err(e) => match e {},
@@ -174,6 +191,11 @@ async fn handle(
         set_request_id(&mut resp, &new_request_id());
     }
     Ok(resp)
+}
+
+/// Every WebSocket upgrade, whatever the path, is a chat handshake.
+fn chat_router(app: Arc<App>) -> Router {
+    Router::new().fallback(upgrade::upgrade).with_state(app)
 }
 
 fn router(app: Arc<App>) -> Router {
@@ -338,6 +360,14 @@ impl Call<'_> {
             })
         };
         match sigv4::verify(signed, lookup, is_ivs_chat_region, now, app.max_skew) {
+            Ok(auth) if !app.may_call(&auth.access_key_id, self.op.name()) => {
+                let account = app.account_of(&auth.access_key_id);
+                Err(ApiError::AccessDenied(format!(
+                    "User: arn:aws:iam::{account}:user/{} is not authorized to perform: ivschat:{}",
+                    auth.access_key_id,
+                    self.op.name()
+                )))
+            }
             Ok(auth) => Ok(Caller {
                 account: app.account_of(&auth.access_key_id).to_string(),
                 region: auth.region,
@@ -398,7 +428,7 @@ impl Call<'_> {
                 self.app.stats.outcome(self.op, Outcome::Dropped);
                 Some(dropped())
             }
-            Some(Fault::DropAfterDelivery) | None => None,
+            Some(Fault::DropAfterDelivery | Fault::ChatDrop) | None => None,
         }
     }
 
@@ -435,7 +465,12 @@ impl Call<'_> {
         let ctx = Context {
             caller,
             rooms: &app.rooms,
+            logging: &app.logging,
+            quotas: app.resource_quotas,
+            chat_minute: app.chat_minute,
             record: &app.record,
+            chat: &app.chat,
+            tokens: &app.chat_tokens,
             auto_create: app.auto_create,
             request_id: self.request_id,
             now,
