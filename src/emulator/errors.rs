@@ -220,6 +220,14 @@ impl ApiError {
         }
     }
 
+    /// Whether the reply goes out before the body was read (too large, too
+    /// slow): the connection cannot carry another request, so the reply says
+    /// `Connection: close` and hyper closes it after writing. Without that a
+    /// keep-alive client would write its next request into a closed socket.
+    pub fn ends_connection(&self) -> bool {
+        matches!(self, Self::RequestEntityTooLarge(_) | Self::RequestTimeout)
+    }
+
     /// Whether this is one of the signature/credential errors.
     pub fn is_auth(&self) -> bool {
         self.status() == StatusCode::FORBIDDEN && !matches!(self, Self::AccessDenied(_))
@@ -307,6 +315,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(ERROR_TYPE_HEADER, HeaderValue::from_static(self.code()));
+        if self.ends_connection() {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         resp
     }
 }

@@ -6,6 +6,7 @@
 mod chat;
 mod control;
 mod faults;
+mod keepalive;
 mod quotas;
 mod rooms;
 mod sdk;
