@@ -7,6 +7,7 @@ mod chat;
 mod control;
 mod faults;
 mod keepalive;
+mod logging;
 mod quotas;
 mod rooms;
 mod sdk;
