@@ -10,6 +10,7 @@ mod engine;
 mod fuzz;
 mod hostile;
 mod init;
+mod js;
 mod layers;
 mod plan;
 mod run;

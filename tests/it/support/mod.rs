@@ -7,6 +7,7 @@
 
 pub mod chat;
 pub mod fixtures;
+pub mod node;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
