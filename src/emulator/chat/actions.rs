@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 
-use super::super::rooms::{RoomStore, format_time, random_id};
+use super::super::rooms::{Room, RoomStore, format_time, random_id};
 use super::frames::{
     Action, DELETE_MESSAGE_EVENT, DISCONNECT_USER_EVENT, ErrorCode, EventFrame, MessageFrame,
     Request, Sender, error_text, to_text,
@@ -135,56 +135,7 @@ pub fn serve(
         Action::SendMessage {
             content,
             attributes,
-        } => {
-            if !grant.can(Capability::SendMessage) {
-                return Some(refuse(
-                    rid,
-                    ErrorCode::Forbidden,
-                    &missing(Capability::SendMessage),
-                ));
-            }
-            if content.is_empty() {
-                return Some(refuse(
-                    rid,
-                    ErrorCode::BadRequest,
-                    "Content must not be empty",
-                ));
-            }
-            let len = content.chars().count();
-            if len as i64 > room.maximum_message_length {
-                let m = format!(
-                    "Content is {len} characters; the room allows at most {}",
-                    room.maximum_message_length
-                );
-                return Some(refuse(rid, ErrorCode::TooLarge, &m));
-            }
-            if !edge
-                .hub
-                .take_message_token(&grant.room_arn, room.maximum_message_rate_per_second)
-            {
-                let m = format!(
-                    "The room allows {} messages per second",
-                    room.maximum_message_rate_per_second
-                );
-                return Some(refuse(rid, ErrorCode::RateLimited, &m));
-            }
-            let id = random_id(12);
-            let time = format_time(now);
-            let frame = MessageFrame {
-                kind: "MESSAGE",
-                id: &id,
-                request_id: rid,
-                attributes: attributes.as_ref(),
-                content: &content,
-                send_time: &time,
-                sender: Sender {
-                    user_id: &grant.user_id,
-                    attributes: &grant.attributes,
-                },
-            };
-            edge.hub.broadcast(&grant.room_arn, to_text(&frame));
-            None
-        }
+        } => send_message(edge, grant, &room, rid, content, attributes, now),
         Action::DeleteMessage { id, reason } => {
             if !grant.can(Capability::DeleteMessage) {
                 return Some(refuse(
@@ -217,13 +168,72 @@ pub fn serve(
     }
 }
 
+/// `SEND_MESSAGE`: capability, content length in code points, the room's
+/// rate; then the `MESSAGE` to the whole room.
+fn send_message(
+    edge: Edge<'_>,
+    grant: &Grant,
+    room: &Room,
+    rid: Option<&str>,
+    content: String,
+    attributes: Option<IndexMap<String, String>>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    if !grant.can(Capability::SendMessage) {
+        return Some(refuse(
+            rid,
+            ErrorCode::Forbidden,
+            &missing(Capability::SendMessage),
+        ));
+    }
+    if content.is_empty() {
+        return Some(refuse(
+            rid,
+            ErrorCode::BadRequest,
+            "Content must not be empty",
+        ));
+    }
+    let len = content.chars().count();
+    if len as i64 > room.maximum_message_length {
+        let m = format!(
+            "Content is {len} characters; the room allows at most {}",
+            room.maximum_message_length
+        );
+        return Some(refuse(rid, ErrorCode::TooLarge, &m));
+    }
+    if !edge
+        .hub
+        .take_message_token(&grant.room_arn, room.maximum_message_rate_per_second)
+    {
+        let m = format!(
+            "The room allows {} messages per second",
+            room.maximum_message_rate_per_second
+        );
+        return Some(refuse(rid, ErrorCode::RateLimited, &m));
+    }
+    let id = random_id(12);
+    let time = format_time(now);
+    let frame = MessageFrame {
+        kind: "MESSAGE",
+        id: &id,
+        request_id: rid,
+        attributes: attributes.as_ref(),
+        content: &content,
+        send_time: &time,
+        sender: Sender {
+            user_id: &grant.user_id,
+            attributes: &grant.attributes,
+        },
+    };
+    edge.hub.broadcast(&grant.room_arn, to_text(&frame));
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::service::arn::RoomArn;
     use serde_json::Value;
-
-    use super::super::super::rooms::Room;
 
     const ARN: &str = "arn:aws:ivschat:us-west-2:1:room/a";
 

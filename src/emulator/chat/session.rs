@@ -134,21 +134,6 @@ async fn drive(
             }
             incoming = socket.recv() => {
                 let reply = match incoming? {
-                    Ok(Message::Text(text)) => match parse_request(text.as_str()) {
-                        Ok(request) => actions::serve(edge, grant, request, Utc::now()),
-                        Err(bad) => Some(error_text(
-                            &random_id(12),
-                            bad.request_id.as_deref(),
-                            ErrorCode::BadRequest,
-                            &bad.message,
-                        )),
-                    },
-                    Ok(Message::Binary(_)) => Some(error_text(
-                        &random_id(12),
-                        None,
-                        ErrorCode::BadRequest,
-                        "Frames must be JSON text",
-                    )),
                     Ok(Message::Close(_)) => {
                         // Reading on lets the close reply go out.
                         let _ = tokio::time::timeout(CLOSE_GRACE, async {
@@ -157,7 +142,7 @@ async fn drive(
                         .await;
                         return None;
                     }
-                    Ok(Message::Ping(_) | Message::Pong(_)) => None,
+                    Ok(msg) => answer(edge, grant, msg),
                     Err(e) => {
                         tracing::debug!(error = %e, "chat connection read failed");
                         return None;
@@ -170,5 +155,21 @@ async fn drive(
                 }
             }
         }
+    }
+}
+
+/// The answer to one client frame: an `ERROR` frame, or nothing (the
+/// action's broadcast is the answer).
+fn answer(edge: Edge<'_>, grant: &Grant, msg: Message) -> Option<String> {
+    let bad = |rid: Option<&str>, m: &str| {
+        Some(error_text(&random_id(12), rid, ErrorCode::BadRequest, m))
+    };
+    match msg {
+        Message::Text(text) => match parse_request(text.as_str()) {
+            Ok(request) => actions::serve(edge, grant, request, Utc::now()),
+            Err(e) => bad(e.request_id.as_deref(), &e.message),
+        },
+        Message::Binary(_) => bad(None, "Frames must be JSON text"),
+        Message::Ping(_) | Message::Pong(_) | Message::Close(_) => None,
     }
 }
