@@ -4,4 +4,5 @@
 //! for JavaScript v3 on every operation and error of the model.
 
 mod chat;
+mod docs;
 mod sdk;

@@ -37,8 +37,16 @@ pub fn require_node_modules() -> PathBuf {
 /// `node [flags] tests/js/SCRIPT` in `dir`, with the modules on
 /// `NODE_PATH`, the emulator's key and nothing else from this machine.
 pub fn node(script: &str, flags: &[&str], dir: &Path) -> tokio::process::Command {
+    node_with_script(
+        &super::fixtures::root().join("tests/js").join(script),
+        flags,
+        dir,
+    )
+}
+
+/// [`node`] for a script anywhere.
+pub fn node_with_script(script: &Path, flags: &[&str], dir: &Path) -> tokio::process::Command {
     let modules = require_node_modules();
-    let script = super::fixtures::root().join("tests/js").join(script);
     let mut c = tokio::process::Command::new("node");
     c.args(flags)
         .arg(script)
