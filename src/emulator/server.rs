@@ -137,6 +137,14 @@ pub(crate) async fn serve_app(
     drop(listener);
     let _ = close_tx.send(true);
     app.chat.end_all(Ending::Close(1001, reasons::SHUTDOWN));
+    // Chat sessions run on their own tasks: give them time to send their
+    // close frames before the runtime goes away.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while app.chat.live() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while connections.join_next().await.is_some() {}
     })

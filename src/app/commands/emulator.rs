@@ -68,6 +68,11 @@ pub struct EmulatorArgs {
     #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub drop_rate: f64,
 
+    /// Fraction of frames to chat connections that drop the connection
+    /// instead, without a close frame (0..1); clients reconnect.
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub chat_drop_rate: f64,
+
     /// Close dropped connections before the operation runs, or after it ran
     /// (the client then cannot know the outcome).
     #[arg(long, value_enum, default_value = "before")]
@@ -137,6 +142,7 @@ impl EmulatorArgs {
             latency_ms: self.latency_ms,
             jitter_ms: self.jitter_ms,
             seed: self.seed,
+            chat_drop_rate: self.chat_drop_rate,
             ..FaultConfig::default()
         };
         faults.validate().map_err(anyhow::Error::msg)?;

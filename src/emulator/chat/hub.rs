@@ -97,6 +97,7 @@ pub struct ChatHub {
     next: AtomicU64,
     frames: AtomicU64,
     slow: AtomicU64,
+    live: AtomicU64,
 }
 
 impl Default for ChatHub {
@@ -114,6 +115,7 @@ impl ChatHub {
             next: AtomicU64::new(1),
             frames: AtomicU64::new(0),
             slow: AtomicU64::new(0),
+            live: AtomicU64::new(0),
         }
     }
 
@@ -124,6 +126,7 @@ impl ChatHub {
     /// Registers a connection of `user_id` in `room_arn`.
     pub fn join(&self, room_arn: &str, user_id: &str) -> Membership {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.live.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(self.queue);
         let (end_tx, end_rx) = watch::channel(None);
         self.lock()
@@ -147,9 +150,12 @@ impl ChatHub {
         }
     }
 
-    /// Forgets a connection (when it ended); a room with no connection left
-    /// is forgotten too.
+    /// Forgets a connection when it has ended (call once per [`join`]); a
+    /// room with no connection left is forgotten too.
+    ///
+    /// [`join`]: ChatHub::join
     pub fn leave(&self, room_arn: &str, id: u64) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
         let mut rooms = self.lock();
         if let Some(room) = rooms.get_mut(room_arn) {
             room.members.retain(|m| m.id != id);
@@ -235,7 +241,12 @@ impl ChatHub {
         }
     }
 
-    /// Connections open now.
+    /// Connections joined and not yet left, including those being closed.
+    pub fn live(&self) -> u64 {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Connections open now (in a room's fan-out).
     pub fn open(&self) -> usize {
         self.lock().values().map(|r| r.members.len()).sum()
     }
