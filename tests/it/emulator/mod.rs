@@ -3,8 +3,11 @@
 //! all members, bad input of each kind gets the service's answer, and the
 //! region, quota, fault, record and control features behave as documented.
 
+mod chat;
 mod control;
 mod faults;
+mod keepalive;
+mod logging;
 mod quotas;
 mod rooms;
 mod sdk;
