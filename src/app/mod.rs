@@ -19,7 +19,7 @@ pub mod signal;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 pub use exit::{CmdResult, Exit, Failure};
 pub use io::Io;
@@ -32,13 +32,17 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// When to colour output: auto (a terminal without NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = GLOBAL)]
     pub color: ColorChoice,
     /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG
     /// overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
 }
+
+/// The `--help` heading of the options every command takes, listed after
+/// the command's own.
+const GLOBAL: &str = "Global options";
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,6 +97,10 @@ pub enum Command {
     Catalog(commands::catalog::CatalogArgs),
     /// Write a commented starter playbook and room inventory into a folder.
     Init(commands::init::InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page, or write one per command into a folder.
+    Man(commands::man::ManArgs),
 }
 
 /// The binary's whole life: parse the command line, set up logging, run the
@@ -156,6 +164,8 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Catalog(a) => commands::catalog::exec(&a, io),
         Command::Init(a) => commands::init::exec(&a, io),
         Command::Report(a) => commands::report::exec(&a, io),
+        Command::Completions(a) => commands::completions::exec(&a, Cli::command(), io),
+        Command::Man(a) => commands::man::exec(&a, Cli::command(), io),
         Command::Emulator(a) => runtime()?.block_on(commands::emulator::exec(a, io)),
         Command::Run(a) => runtime()?.block_on(commands::run::exec(&a, io)),
         Command::SendEvent(a) => runtime()?.block_on(commands::send_event::exec(&a, io)),

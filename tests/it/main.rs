@@ -3,6 +3,7 @@
 mod catalog;
 mod cli;
 mod codes;
+mod completions;
 mod conformance;
 mod docs;
 mod emulator;

@@ -2,8 +2,10 @@
 //! it against [`super::Io`] and returns its [`super::Exit`].
 
 pub mod catalog;
+pub mod completions;
 pub mod emulator;
 pub mod init;
+pub mod man;
 pub mod plan;
 pub mod report;
 pub mod run;
