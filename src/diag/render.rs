@@ -1,5 +1,5 @@
 //! Rendering diagnostics: for people (source excerpt and caret), as JSON,
-//! or as GitHub Actions workflow commands.
+//! as GitHub Actions workflow commands, or as SARIF ([`super::sarif`]).
 
 use std::fmt::Write as _;
 
@@ -20,6 +20,8 @@ pub enum DiagFormat {
     /// GitHub Actions workflow commands (`::error file=...`), which become
     /// annotations on the pull request.
     Github,
+    /// A SARIF 2.1.0 log, for code scanning.
+    Sarif,
 }
 
 /// A diagnostic flattened for JSON output.
@@ -129,6 +131,7 @@ impl Sources {
                 s
             }
             DiagFormat::Github => self.render_github(diags),
+            DiagFormat::Sarif => super::sarif::render(self, diags),
         }
     }
 

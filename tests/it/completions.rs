@@ -80,7 +80,7 @@ fn bash_completion_loads_and_completes_commands_options_and_values() {
     );
     assert_eq!(
         bash_complete(&script, &["ivschat-playbook", "validate", "--format", ""]),
-        ["human", "json", "github"]
+        ["human", "json", "github", "sarif"]
     );
     let catalog = bash_complete(&script, &["ivschat-playbook", "catalog", ""]);
     for sub in ["list", "check", "diff"] {

@@ -14,6 +14,7 @@ mod init;
 mod layers;
 mod plan;
 mod run;
+mod sarif;
 mod schema;
 mod send_event;
 mod support;

@@ -15,7 +15,7 @@ pub struct ValidateArgs {
     /// Playbooks and variables.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: human (stderr), json or github (stdout).
+    /// Output format: human (stderr), json, github or sarif (stdout).
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub format: DiagFormat,
     /// Treat warnings as errors.
