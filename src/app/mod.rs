@@ -6,6 +6,7 @@
 //! - [`exit`]: the exit statuses ([`Exit`]) and errors that carry one.
 //! - [`io`]: the streams, refusals, diagnostics and summary lines.
 //! - [`args`]: options shared by several commands.
+//! - [`outputs`]: `--report FORMAT=FILE` and the GitHub step summary.
 //! - [`logging`], [`signal`]: tracing set-up and Ctrl-C/SIGTERM.
 //! - [`commands`]: one file per command, each `Args` + `exec`.
 
@@ -14,6 +15,7 @@ pub mod commands;
 pub mod exit;
 pub mod io;
 pub mod logging;
+pub mod outputs;
 pub mod signal;
 
 use std::io::IsTerminal;

@@ -78,6 +78,11 @@ impl Sources {
         &self.files[id]
     }
 
+    /// Every file, in the order they were read.
+    pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+
     /// The id of an already registered path.
     pub fn find(&self, path: &Path) -> Option<FileId> {
         self.files.iter().position(|f| f.path == path)

@@ -14,10 +14,11 @@
 //! - [`planner`]: templates compiled once, rooms in plan order.
 //! - [`render`]: one room's sends, and rendering problems.
 //! - [`scan`]: every send once; [`ScannedPlan`], what a run sends.
-//! - [`output`]: the plan as a table or JSON.
+//! - [`output`]: the plan as a table or JSON; [`markdown`], as Markdown.
 //! - [`vars`]: `--var` values no template reads.
 
 pub mod ids;
+pub mod markdown;
 pub mod output;
 pub mod planner;
 pub mod render;
@@ -25,6 +26,7 @@ pub mod scan;
 pub mod settings;
 pub mod vars;
 
+pub use markdown::render_markdown;
 pub use output::{render_table, write_json};
 pub use planner::{PlanRoom, Planner};
 pub use scan::ScannedPlan;

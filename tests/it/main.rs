@@ -12,6 +12,7 @@ mod fuzz;
 mod hostile;
 mod init;
 mod layers;
+mod outputs;
 mod plan;
 mod run;
 mod sarif;

@@ -33,6 +33,9 @@ pub enum PlanFormat {
     Table,
     /// The plan document (schema/plan.schema.json).
     Json,
+    /// Markdown: totals, sends per account and region, and the first 500
+    /// sends (for $GITHUB_STEP_SUMMARY).
+    Markdown,
 }
 
 /// Runs `plan`.
@@ -67,6 +70,7 @@ pub fn print_plan(
     match format {
         PlanFormat::Table => plan::render_table(p, io.out)?,
         PlanFormat::Json => plan::write_json(p, io.out)?,
+        PlanFormat::Markdown => plan::render_markdown(p, io.out)?,
     }
     Ok(Exit::Ok)
 }

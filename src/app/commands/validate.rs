@@ -5,6 +5,7 @@ use clap::Args;
 use crate::app::args::InputArgs;
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, summary_line};
+use crate::app::outputs::{self, ReportArgs, diagnostics_report};
 use crate::diag::{self, DiagFormat};
 use crate::pipeline;
 use crate::plan::SettingsOverrides;
@@ -21,6 +22,9 @@ pub struct ValidateArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Reports to write beside the output.
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 /// Runs `validate`.
@@ -40,6 +44,11 @@ pub fn exec(a: &ValidateArgs, io: &mut Io<'_>) -> CmdResult {
     io.diagnostics(&planned.sources, &planned.diagnostics, a.format, to_stdout)?;
     let (errors, warnings) = diag::counts(&planned.diagnostics);
     let failed = errors > 0 || (a.deny_warnings && warnings > 0);
+    let (sources, diags) = (&planned.sources, &planned.diagnostics);
+    a.reports.write(io, |f| {
+        diagnostics_report(f, "validate", sources, diags, failed, a.deny_warnings)
+    })?;
+    outputs::step_summary(&diag::markdown::render("validate", sources, diags, failed))?;
     if a.format == DiagFormat::Human {
         let sends = planned.plan.as_ref().map_or(0, |p| p.summary.sends);
         if failed {

@@ -14,12 +14,14 @@ use serde::Serialize;
 
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, plural};
+use crate::app::outputs::{self, ReportArgs, diagnostics_report};
 use crate::catalog::load::load_paths;
 use crate::catalog::model::{AttributeSpec, DefaultValue};
 use crate::catalog::{AttributeDef, Catalog, Definition};
 use crate::diag::{self, DiagFormat, Diagnostic, Sources};
 
 mod diff;
+mod diff_render;
 
 pub use diff::{DiffArgs, DiffFormat};
 
@@ -77,6 +79,9 @@ pub struct CheckArgs {
     /// Output format: human (stderr), json, github or sarif (stdout).
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub format: DiagFormat,
+    /// Reports to write beside the output.
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 /// Runs a `catalog` subcommand.
@@ -104,6 +109,16 @@ fn check(a: &CheckArgs, io: &mut Io<'_>) -> CmdResult {
     let to_stdout = a.format != DiagFormat::Human;
     io.diagnostics(&l.sources, &l.diagnostics, a.format, to_stdout)?;
     let failed = l.diagnostics.iter().any(Diagnostic::is_error);
+    let (sources, diags) = (&l.sources, &l.diagnostics);
+    a.reports.write(io, |f| {
+        diagnostics_report(f, "catalog check", sources, diags, failed, false)
+    })?;
+    outputs::step_summary(&diag::markdown::render(
+        "catalog check",
+        sources,
+        diags,
+        failed,
+    ))?;
     if a.format == DiagFormat::Human {
         let word = if failed { "invalid" } else { "valid" };
         writeln!(io.err, "{word}: {}", summary(&l.diagnostics, &l.catalog))?;
