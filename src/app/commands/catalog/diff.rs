@@ -1,5 +1,6 @@
-//! `catalog diff OLD NEW`: the breaking and non-breaking changes between
-//! two catalogs, for people, as JSON, as GitHub annotations or as SARIF.
+//! `catalog diff OLD NEW` and `catalog diff --against REV PATH`: the
+//! breaking and non-breaking changes between two catalogs, printed and
+//! reported in each format [`super::diff_render`] has.
 
 use clap::{Args, ValueEnum};
 
@@ -14,12 +15,22 @@ use crate::diag::{self, DiagFormat, Diagnostic, Sources};
 /// `catalog diff` options.
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The catalog before: a file, folder or glob.
+    /// The catalog before: a file, folder or glob. With --against, the
+    /// catalog (a file or folder) compared with itself at that revision.
     #[arg(value_name = "OLD")]
     pub old: String,
     /// The catalog after: a file, folder or glob.
-    #[arg(value_name = "NEW")]
-    pub new: String,
+    #[arg(
+        value_name = "NEW",
+        required_unless_present = "against",
+        conflicts_with = "against"
+    )]
+    pub new: Option<String>,
+    /// Compare the catalog at OLD with the same path at this git revision
+    /// (a branch, tag or commit, e.g. origin/main), read from the
+    /// repository without a second checkout.
+    #[arg(long, value_name = "REV")]
+    pub against: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
     pub format: DiffFormat,
@@ -47,8 +58,32 @@ pub enum DiffFormat {
 pub fn exec(a: &DiffArgs, io: &mut Io<'_>) -> CmdResult {
     let mut sources = Sources::default();
     let mut diags = Vec::new();
-    let old = load_into(std::slice::from_ref(&a.old), &mut sources, &mut diags);
-    let new = load_into(std::slice::from_ref(&a.new), &mut sources, &mut diags);
+    let (old, new) = match (&a.against, &a.new) {
+        (Some(rev), _) => {
+            let tree = match super::against::checkout(rev, &a.old) {
+                Ok(t) => t,
+                Err(e) => return io.refuse(format_args!("{e:#}")),
+            };
+            // A catalog new since REV is compared with an empty one.
+            let old = if tree.files == 0 {
+                Default::default()
+            } else {
+                let at = tree.dir.join(&a.old).to_string_lossy().into_owned();
+                let old = load_into(&[at], &mut sources, &mut diags);
+                sources.relabel(&tree.dir, &format!("{rev}:"));
+                old
+            };
+            (
+                old,
+                load_into(std::slice::from_ref(&a.old), &mut sources, &mut diags),
+            )
+        }
+        (None, new) => {
+            let new = new.clone().unwrap_or_default();
+            let old = load_into(std::slice::from_ref(&a.old), &mut sources, &mut diags);
+            (old, load_into(&[new], &mut sources, &mut diags))
+        }
+    };
     diag::sort(&mut diags);
     io.diagnostics(&sources, &diags, DiagFormat::Human, false)?;
     if diags.iter().any(Diagnostic::is_error) {

@@ -20,6 +20,7 @@ use crate::catalog::model::{AttributeSpec, DefaultValue};
 use crate::catalog::{AttributeDef, Catalog, Definition};
 use crate::diag::{self, DiagFormat, Diagnostic, Sources};
 
+mod against;
 mod diff;
 mod diff_render;
 
