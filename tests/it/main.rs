@@ -11,6 +11,7 @@ mod engine;
 mod fuzz;
 mod hostile;
 mod init;
+mod install;
 mod layers;
 mod outputs;
 mod plan;
