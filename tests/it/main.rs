@@ -15,6 +15,7 @@ mod install;
 mod layers;
 mod outputs;
 mod plan;
+mod precommit;
 mod run;
 mod sarif;
 mod schema;
