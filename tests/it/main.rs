@@ -1,5 +1,6 @@
 //! The integration tests: one binary, one module per area.
 
+mod action;
 mod catalog;
 mod cli;
 mod codes;
