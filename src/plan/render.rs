@@ -2,7 +2,7 @@
 
 use super::PlannedSend;
 use super::ids::{content_hash, send_id};
-use super::planner::{PlanRoom, Planner, Templates, render_message, room_scope};
+use super::planner::{PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message, room_scope};
 use crate::catalog::contract::{Violation, check_value};
 use crate::diag::Diagnostic;
 use crate::playbook::rooms::Room;
@@ -12,6 +12,7 @@ use crate::service::attributes_bytes;
 use crate::validate::CheckedPlaybook;
 use indexmap::IndexMap;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 /// Why one send could not be rendered.
 #[derive(Debug)]
@@ -123,11 +124,23 @@ impl Planner {
         // only the first.
         let mut problems = Vec::new();
         for (ai, (a, t)) in ev.attributes.iter().zip(templates).enumerate() {
-            let value = match t {
-                None => a.template.clone(),
-                Some(t) => match t.render(&ctx_value) {
+            let value = match (t, &compiled[ai]) {
+                (Some(_), Some(c)) if c.gave_up.load(Ordering::Relaxed) => {
+                    // Reported for the room it first spun for.
+                    problems.push(RenderProblem::Failed {
+                        attr: ai,
+                        message: String::new(),
+                    });
+                    continue;
+                }
+                (Some(t), Some(c)) => match crate::budget::within(TEMPLATE_MEMORY, &c.what, || {
+                    t.render(&ctx_value)
+                }) {
                     Ok(v) => v,
                     Err(e) => {
+                        if e.kind() == minijinja::ErrorKind::OutOfFuel {
+                            c.gave_up.store(true, Ordering::Relaxed);
+                        }
                         let names = missing(ai);
                         problems.push(
                             if e.kind() == minijinja::ErrorKind::UndefinedError && !names.is_empty()
@@ -143,6 +156,7 @@ impl Planner {
                         continue;
                     }
                 },
+                _ => a.template.clone(),
             };
             let size = a.key.len() + value.len();
             if size > largest.0 {

@@ -62,8 +62,8 @@ fn problems(
     let mut out = Vec::new();
     let mut total = 0;
     build::sends(journal, offset, head, |s| {
-        if matches!(s.status, Status::Failed | Status::Unknown)
-            || (with_planned && s.status == Status::Planned)
+        if matches!(s.outcome.status, Status::Failed | Status::Unknown)
+            || (with_planned && s.outcome.status == Status::Planned)
         {
             total += 1;
             if out.len() < limit {
@@ -126,11 +126,11 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
         let _ = writeln!(
             out,
             "  {:<7} {} -> {} ({}): {}",
-            p.status.as_str(),
+            p.outcome.status.as_str(),
             p.event_name,
             p.room_name,
             p.id,
-            match (&p.error_code, &p.error_message, &p.note) {
+            match (&p.outcome.error_code, &p.outcome.error_message, &p.note) {
                 (Some(c), Some(m), _) => format!("{c}: {m}"),
                 (Some(c), None, _) => c.clone(),
                 (None, _, Some(n)) => n.clone(),
@@ -266,7 +266,7 @@ fn md_not_sent(m: &mut String, list: &[SendRecord], total: usize) {
         "\n### Not sent\n\n| send | room | event | status | error |\n|---|---|---|---|---|"
     );
     for p in list {
-        let err = match (&p.error_code, &p.error_message) {
+        let err = match (&p.outcome.error_code, &p.outcome.error_message) {
             (Some(c), Some(msg)) => format!("`{c}` {}", md_escape(msg)),
             (Some(c), None) => format!("`{c}`"),
             _ => p.note.clone().map(|n| md_escape(&n)).unwrap_or_default(),
@@ -277,7 +277,7 @@ fn md_not_sent(m: &mut String, list: &[SendRecord], total: usize) {
             p.id,
             md_escape(&p.room_name),
             md_escape(&p.event_name),
-            p.status.as_str(),
+            p.outcome.status.as_str(),
             err
         );
     }
@@ -332,10 +332,10 @@ pub fn junit(
         let time = r.latency_ms.unwrap_or(0.0) / 1000.0;
         let err = xml_escape(&format!(
             "{}: {}",
-            r.error_code.as_deref().unwrap_or(""),
-            r.error_message.as_deref().unwrap_or("")
+            r.outcome.error_code.as_deref().unwrap_or(""),
+            r.outcome.error_message.as_deref().unwrap_or("")
         ));
-        match r.status {
+        match r.outcome.status {
             Status::Sent => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"/>"#
@@ -343,7 +343,7 @@ pub fn junit(
             Status::Failed => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"><failure type="{}" message="{err}"/></testcase>"#,
-                xml_escape(r.error_code.as_deref().unwrap_or("failed"))
+                xml_escape(r.outcome.error_code.as_deref().unwrap_or("failed"))
             ),
             Status::Unknown => writeln!(
                 out,
@@ -352,7 +352,7 @@ pub fn junit(
             Status::Skipped | Status::Planned => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}"><skipped message="{}"/></testcase>"#,
-                xml_escape(r.note.as_deref().unwrap_or(r.status.as_str()))
+                xml_escape(r.note.as_deref().unwrap_or(r.outcome.status.as_str()))
             ),
         }
     })?;

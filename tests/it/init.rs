@@ -163,3 +163,35 @@ fn never_overwrites_and_writes_nothing_when_any_file_exists() {
         before
     );
 }
+
+/// The docs' `init playbooks/team`, then `validate playbooks`: the folder
+/// has no playbooks of its own, and the error names the subfolder that has.
+#[test]
+fn a_folder_whose_playbooks_are_in_a_subfolder_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin(tmp.path())
+        .args(["init", "playbooks/team"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = bin(tmp.path())
+        .args(["validate", "playbooks"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the subfolder `playbooks/team` has YAML files: give it instead"),
+        "{err}"
+    );
+    let out = bin(tmp.path())
+        .args(["validate", "playbooks/team"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
