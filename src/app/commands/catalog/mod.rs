@@ -1,4 +1,4 @@
-//! The `catalog` command line: `list`, `check` and `diff`, and the
+//! The `catalog` command line: `list`, `check`, `diff` and `codegen`, and the
 //! catalog-specialised `schema --catalog`.
 //!
 //! Each reads catalogs the way a playbook's `catalog:` does (files, folders,
@@ -21,6 +21,7 @@ use crate::catalog::{AttributeDef, Catalog, Definition};
 use crate::diag::{self, DiagFormat, Diagnostic, Sources};
 
 mod against;
+mod codegen;
 mod diff;
 mod diff_render;
 
@@ -46,6 +47,9 @@ pub enum CatalogCommand {
     /// Report breaking and non-breaking changes from OLD to NEW. Exit 0
     /// when nothing breaks, 1 when something does, 2 for invalid input.
     Diff(DiffArgs),
+    /// Write the catalog as code for front-ends: a TypeScript module with
+    /// the event names, a type per event version and a checking decoder.
+    Codegen(codegen::CodegenArgs),
 }
 
 /// `catalog list` options.
@@ -91,6 +95,7 @@ pub fn exec(args: &CatalogArgs, io: &mut Io<'_>) -> CmdResult {
         CatalogCommand::List(a) => list(a, io),
         CatalogCommand::Check(a) => check(a, io),
         CatalogCommand::Diff(a) => diff::exec(a, io),
+        CatalogCommand::Codegen(a) => codegen::exec(a, io),
     }
 }
 
