@@ -29,8 +29,9 @@
 //! 3. [`plan`] (rooms × events → [`plan::ScannedPlan`]) and [`pipeline`]
 //! 4. [`journal`] (records, [`journal::Status`], the one reader),
 //!    [`clients`] (one SDK client per region, shared by all that call the
-//!    service) and
-//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine)
+//!    service),
+//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine) and
+//!    [`discover`] (rooms listed from the service, by tag and name)
 //! 5. [`report`]: the report built from the journal
 //! 6. [`app`]: the command line; the only place with clap, exit statuses,
 //!    stdout and stderr
@@ -60,6 +61,7 @@ pub mod plan;
 
 // Layer 4.
 pub mod clients;
+pub mod discover;
 pub mod execute;
 pub mod journal;
 

@@ -14,17 +14,21 @@ pub const MAX_ROWS: usize = 500;
 
 /// Writes the plan as Markdown.
 pub fn render_markdown(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let sm = &plan.summary;
-    let st = &plan.settings;
+    let sm = &plan.overview.summary;
+    let st = &plan.overview.settings;
     let mut m = String::from("### ivschat-playbook plan\n\n");
     let _ = writeln!(
         m,
         "Plan `{}`: **{} sends** to {} rooms from {} playbook{}; at least {} at {}/s per account and region (burst {}, concurrency {}).\n",
-        plan.plan_hash,
+        plan.overview.plan_hash,
         sm.sends,
         sm.rooms,
-        plan.playbooks.len(),
-        if plan.playbooks.len() == 1 { "" } else { "s" },
+        plan.overview.playbooks.len(),
+        if plan.overview.playbooks.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         human_seconds(sm.estimated_seconds),
         st.rate,
         st.burst,

@@ -16,8 +16,10 @@
 //! - [`scan`]: every send once; [`ScannedPlan`], what a run sends.
 //! - [`output`]: the plan as a table or JSON; [`markdown`], as Markdown.
 //! - [`vars`]: `--var` values no template reads.
+//! - [`limit`]: `--limit`, a subset of the rooms.
 
 pub mod ids;
+pub mod limit;
 pub mod markdown;
 pub mod output;
 pub mod planner;
@@ -26,6 +28,7 @@ pub mod scan;
 pub mod settings;
 pub mod vars;
 
+pub use limit::Limit;
 pub use markdown::render_markdown;
 pub use output::{render_table, write_json};
 pub use planner::{PlanRoom, Planner};
@@ -46,15 +49,9 @@ use serde::{Deserialize, Serialize};
 pub struct Plan {
     /// Format version of this document.
     pub format_version: u32,
-    /// `sha256:` of the ordered send ids. A run resumed from a report or
-    /// journal checks it to make sure it continues the same plan.
-    pub plan_hash: String,
-    /// The playbooks in the plan, in the order given.
-    pub playbooks: Vec<PlanPlaybook>,
-    /// Settings in effect: playbook settings, overridden by flags.
-    pub settings: EffectiveSettings,
-    /// Totals.
-    pub summary: PlanSummary,
+    /// Everything but the sends.
+    #[serde(flatten)]
+    pub overview: PlanOverview,
     /// Every send, in order. Sends to one room keep this order.
     pub sends: Vec<PlannedSend>,
 }
@@ -157,15 +154,16 @@ pub struct PlannedSend {
 }
 
 /// A plan without its sends: what a run needs up front.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanOverview {
-    /// See [`Plan::plan_hash`].
+    /// `sha256:` of the ordered send ids. A run resumed from a report or
+    /// journal checks it to make sure it continues the same plan.
     pub plan_hash: String,
-    /// See [`Plan::playbooks`].
+    /// The playbooks in the plan, in the order given.
     pub playbooks: Vec<PlanPlaybook>,
-    /// See [`Plan::settings`].
+    /// Settings in effect: playbook settings, overridden by flags.
     pub settings: EffectiveSettings,
-    /// See [`Plan::summary`].
+    /// Totals.
     pub summary: PlanSummary,
 }
 
@@ -174,10 +172,7 @@ impl Plan {
     pub fn from_parts(o: PlanOverview, sends: Vec<PlannedSend>) -> Plan {
         Plan {
             format_version: 1,
-            plan_hash: o.plan_hash,
-            playbooks: o.playbooks,
-            settings: o.settings,
-            summary: o.summary,
+            overview: o,
             sends,
         }
     }

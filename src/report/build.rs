@@ -135,9 +135,11 @@ pub fn head(
             "the journal has no run header at the given place",
         )
     })?;
-    let unreached = tally.add_unreached(header.sends);
+    // A run limited to some rooms answers for their sends only.
+    let total = header.limit.as_ref().map_or(header.sends, |l| l.sends);
+    let unreached = tally.add_unreached(total);
     let limit = header.settings.rate + f64::from(header.settings.burst);
-    let summary = tally.summary(header.sends, limit);
+    let summary = tally.summary(total, limit);
     Ok(ReportHead {
         format_version: 1,
         tool: ToolInfo::current(),

@@ -78,6 +78,53 @@ fn problems(
 
 /// A few lines for people, written to stderr at the end of a run.
 pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<String> {
+    let mut out = totals(head);
+    let (list, total) = problems(head, journal, offset, 10, false)?;
+    for p in &list {
+        let _ = writeln!(
+            out,
+            "  {:<7} {} -> {} ({}): {}",
+            p.outcome.status.as_str(),
+            p.event_name,
+            p.room_name,
+            p.id,
+            match (&p.outcome.error_code, &p.outcome.error_message, &p.note) {
+                (Some(c), Some(m), _) => format!("{c}: {m}"),
+                (Some(c), None, _) => c.clone(),
+                (None, _, Some(n)) => n.clone(),
+                _ => String::new(),
+            }
+        );
+    }
+    if total > list.len() {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (see the report)",
+            total - list.len()
+        );
+    }
+    let unknown = count(head, Status::Unknown);
+    if unknown > 0 {
+        let _ = writeln!(
+            out,
+            "{unknown} with an unknown outcome may have arrived: check the chat, then record it with `ivschat-playbook report resolve {j} --delivered ID...` or `--not-delivered ID...` (a resume then sends those), or resume with --resend-unknown to send them all again.",
+            j = shell_word(&journal.display().to_string())
+        );
+    }
+    let retry = count(head, Status::Failed) + count(head, Status::Planned);
+    if retry > 0 {
+        let _ = writeln!(
+            out,
+            "To send the {retry} failed or not attempted: {}",
+            resume_command(head, journal)
+        );
+    }
+    Ok(out)
+}
+
+/// The summary's first lines: counts, attempts, latency and the peak
+/// per second against the quota.
+fn totals(head: &ReportHead) -> String {
     let s = &head.summary;
     let mut out = String::new();
     let _ = writeln!(
@@ -121,47 +168,7 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             head.settings.rate + f64::from(head.settings.burst),
         );
     }
-    let (list, total) = problems(head, journal, offset, 10, false)?;
-    for p in &list {
-        let _ = writeln!(
-            out,
-            "  {:<7} {} -> {} ({}): {}",
-            p.outcome.status.as_str(),
-            p.event_name,
-            p.room_name,
-            p.id,
-            match (&p.outcome.error_code, &p.outcome.error_message, &p.note) {
-                (Some(c), Some(m), _) => format!("{c}: {m}"),
-                (Some(c), None, _) => c.clone(),
-                (None, _, Some(n)) => n.clone(),
-                _ => String::new(),
-            }
-        );
-    }
-    if total > list.len() {
-        let _ = writeln!(
-            out,
-            "  ... and {} more (see the report)",
-            total - list.len()
-        );
-    }
-    let unknown = count(head, Status::Unknown);
-    if unknown > 0 {
-        let _ = writeln!(
-            out,
-            "{unknown} with an unknown outcome may have arrived: check the chat, then record it with `ivschat-playbook report resolve {j} --delivered ID...` or `--not-delivered ID...` (a resume then sends those), or resume with --resend-unknown to send them all again.",
-            j = shell_word(&journal.display().to_string())
-        );
-    }
-    let retry = count(head, Status::Failed) + count(head, Status::Planned);
-    if retry > 0 {
-        let _ = writeln!(
-            out,
-            "To send the {retry} failed or not attempted: {}",
-            resume_command(head, journal)
-        );
-    }
-    Ok(out)
+    out
 }
 
 /// The command that sends exactly the rest: the same journal, target,

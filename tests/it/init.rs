@@ -75,8 +75,8 @@ fn writes_a_starter_that_validates_and_runs_locally() {
         planned.diagnostics
     );
     let plan = planned.plan.expect("a plan");
-    assert_eq!(plan.summary.rooms, 3);
-    assert_eq!(plan.summary.sends, 5);
+    assert_eq!(plan.overview.summary.rooms, 3);
+    assert_eq!(plan.overview.summary.sends, 5);
 
     // A rehearsal against the embedded emulator sends all of it.
     let out = bin(&dir)

@@ -23,6 +23,7 @@ mod layers;
 mod outputs;
 mod plan;
 mod precommit;
+mod rooms;
 mod run;
 mod sarif;
 mod schema;

@@ -43,14 +43,15 @@ fn journal_of(playbook: &str, runs: usize, finish: bool, target: Option<Target>)
             &JournalRecord::Run(RunHeader {
                 tool: "ivschat-playbook".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
-                plan_hash: plan.plan_hash.clone(),
+                plan_hash: plan.overview.plan_hash.clone(),
                 started_at: started,
-                playbooks: plan.playbooks.clone(),
-                settings: plan.settings.clone(),
+                playbooks: plan.overview.playbooks.clone(),
+                settings: plan.overview.settings.clone(),
                 sends: plan.sends.len(),
                 resumed_from: (run > 0).then(|| "j.jsonl".to_string()),
                 target: target.clone(),
                 vars: IndexMap::from([("feature".to_string(), "x".to_string())]),
+                limit: None,
             }),
         );
         for (i, send) in plan.sends.iter().enumerate() {

@@ -2,6 +2,7 @@
 //! send through the engine with progress, then write the reports from the
 //! journal and choose the exit status from what it records.
 
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::app::io::Io;
 use crate::execute::progress::ProgressReporter;
 use crate::execute::{ChatApi, Engine};
 use crate::journal::resume::ResumeState;
-use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, Status, Target};
+use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, RunLimit, Status, Target};
 use crate::plan::ScannedPlan;
 use crate::report::build;
 use crate::report::model::ToolInfo;
@@ -30,6 +31,7 @@ use crate::report::render::{self, Format};
 pub(super) struct Recorded<'a> {
     pub(super) target: &'a Target,
     pub(super) vars: &'a IndexMap<String, String>,
+    pub(super) limit: Option<&'a RunLimit>,
 }
 
 /// The journal being written, and where this run's part of it starts.
@@ -77,6 +79,7 @@ pub(super) async fn open_journal(
             resumed_from: resume.map(|r| r.source.display().to_string()),
             target: Some(recorded.target.clone()),
             vars: recorded.vars.clone(),
+            limit: recorded.limit.cloned(),
         }))
         .await
         .with_context(|| format!("cannot write the journal {}", path.display()))?;
@@ -103,7 +106,7 @@ pub(super) async fn deliver(
     resume: Option<&ResumeState>,
     journal: Journal,
     path: &Path,
-    stop: watch::Receiver<bool>,
+    (stop, limit): (watch::Receiver<bool>, Option<&HashSet<String>>),
 ) -> Sent {
     let o = &plan.overview;
     let progress = ProgressReporter::new(
@@ -120,6 +123,7 @@ pub(super) async fn deliver(
         journal: &journal,
         stop,
         progress: &progress,
+        limit,
     };
     let result = engine.run(plan).await;
     progress.finish();
