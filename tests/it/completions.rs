@@ -11,6 +11,8 @@ fn tool(args: &[&str]) -> std::process::Output {
         .args(args)
         .current_dir(root())
         .env_remove("COLUMNS")
+        // --help shows the value of options read from the environment.
+        .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
     assert!(
