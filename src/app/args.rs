@@ -124,11 +124,16 @@ fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("`{s}` is not a duration such as 10s, 1500ms or 2m"))
 }
 
-/// `--format human|json|github` for diagnostics: the command line's view of
+/// `--format human|json|github|sarif` for diagnostics: the command line's view of
 /// [`DiagFormat`], kept here so the diagnostics layer knows nothing of clap.
 impl clap::ValueEnum for DiagFormat {
     fn value_variants<'a>() -> &'a [Self] {
-        &[DiagFormat::Human, DiagFormat::Json, DiagFormat::Github]
+        &[
+            DiagFormat::Human,
+            DiagFormat::Json,
+            DiagFormat::Github,
+            DiagFormat::Sarif,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
@@ -141,6 +146,8 @@ impl clap::ValueEnum for DiagFormat {
             DiagFormat::Github => PossibleValue::new("github").help(
                 "GitHub Actions workflow commands (`::error file=...`), which become annotations on the pull request",
             ),
+            DiagFormat::Sarif => PossibleValue::new("sarif")
+                .help("A SARIF 2.1.0 log, for GitHub code scanning and other SARIF viewers"),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! - [`exit`]: the exit statuses ([`Exit`]) and errors that carry one.
 //! - [`io`]: the streams, refusals, diagnostics and summary lines.
 //! - [`args`]: options shared by several commands.
+//! - [`outputs`]: `--report FORMAT=FILE` and the GitHub step summary.
 //! - [`logging`], [`signal`]: tracing set-up and Ctrl-C/SIGTERM.
 //! - [`commands`]: one file per command, each `Args` + `exec`.
 
@@ -14,12 +15,13 @@ pub mod commands;
 pub mod exit;
 pub mod io;
 pub mod logging;
+pub mod outputs;
 pub mod signal;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 pub use exit::{CmdResult, Exit, Failure};
 pub use io::Io;
@@ -32,13 +34,17 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// When to colour output: auto (a terminal without NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, help_heading = GLOBAL)]
     pub color: ColorChoice,
     /// More log output on stderr (-v info, -vv debug, -vvv trace). RUST_LOG
     /// overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
 }
+
+/// The `--help` heading of the options every command takes, listed after
+/// the command's own.
+const GLOBAL: &str = "Global options";
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,6 +105,10 @@ pub enum Command {
     Catalog(commands::catalog::CatalogArgs),
     /// Write a commented starter playbook and room inventory into a folder.
     Init(commands::init::InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(commands::completions::CompletionsArgs),
+    /// Print the manual page, or write one per command into a folder.
+    Man(commands::man::ManArgs),
 }
 
 /// The binary's whole life: parse the command line, set up logging, run the
@@ -163,6 +173,8 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Catalog(a) => commands::catalog::exec(&a, io),
         Command::Init(a) => commands::init::exec(&a, io),
         Command::Report(a) => commands::report::exec(&a, io),
+        Command::Completions(a) => commands::completions::exec(&a, Cli::command(), io),
+        Command::Man(a) => commands::man::exec(&a, Cli::command(), io),
         Command::Emulator(a) => runtime()?.block_on(commands::emulator::exec(a, io)),
         Command::Lock(a) => runtime()?.block_on(commands::lock::exec(&a, io)),
         Command::Rooms(a) => runtime()?.block_on(commands::rooms::exec(&a, io)),

@@ -246,6 +246,11 @@ fn build(
         attributes.insert(key, def);
     }
     let allow_ptr = format!("{ptr}/allow_unknown_attributes");
+    if crate::service::request::event_name_reserved(&d.name.0) {
+        let at = Some(index.value(&format!("{ptr}/name")));
+        let code = "catalog::reserved-event-name";
+        diags.push(crate::service::request::reserved_event_name(code, &d.name.0).at(at));
+    }
     Some(Definition {
         name: d.name.0,
         version: d.version.unwrap_or(1),

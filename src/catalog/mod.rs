@@ -15,8 +15,10 @@
 //! - [`check`]: rules about definitions themselves (`catalog check`).
 //! - [`contract`]: holding attribute values to a definition.
 //! - [`diff`]: breaking and non-breaking changes between two catalogs.
+//! - [`codegen`]: the catalog as a TypeScript module for front-ends.
 
 pub mod check;
+pub mod codegen;
 pub mod contract;
 pub mod diff;
 pub mod load;

@@ -10,11 +10,16 @@
 //! - [`render`]: human (source excerpt with a caret, via codespan-reporting,
 //!   coloured only when asked), JSON, and GitHub Actions annotations.
 //! - [`github`]: the workflow-command escaping GitHub annotations need.
+//! - [`sarif`]: SARIF 2.1.0 logs, with our codes as rules.
+//! - [`junit`], [`markdown`]: test reports and step summaries.
 //! - [`suggest`]: "did you mean" and candidate previews for hints.
 
 pub mod codes;
 pub mod github;
+pub mod junit;
+pub mod markdown;
 pub mod render;
+pub mod sarif;
 pub mod sources;
 pub mod suggest;
 

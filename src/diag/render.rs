@@ -1,5 +1,5 @@
 //! Rendering diagnostics: for people (source excerpt and caret), as JSON,
-//! or as GitHub Actions workflow commands.
+//! as GitHub Actions workflow commands, or as SARIF ([`super::sarif`]).
 
 use std::fmt::Write as _;
 
@@ -7,7 +7,7 @@ use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term;
 use serde::Serialize;
 
-use super::github::{data as gh_data, property as gh_property};
+use super::github::{Cap, Level, data as gh_data, property as gh_property};
 use super::{Diagnostic, FileId, Location, Severity, Sources};
 
 /// Output format for diagnostics.
@@ -20,6 +20,8 @@ pub enum DiagFormat {
     /// GitHub Actions workflow commands (`::error file=...`), which become
     /// annotations on the pull request.
     Github,
+    /// A SARIF 2.1.0 log, for code scanning.
+    Sarif,
 }
 
 /// A diagnostic flattened for JSON output.
@@ -129,6 +131,7 @@ impl Sources {
                 s
             }
             DiagFormat::Github => self.render_github(diags),
+            DiagFormat::Sarif => super::sarif::render(self, diags),
         }
     }
 
@@ -185,37 +188,78 @@ impl Sources {
         diag
     }
 
+    /// Annotations, at most [`super::github::ANNOTATIONS_PER_LEVEL`] of each level (what
+    /// GitHub shows per step); the rest as plain lines, then a notice
+    /// saying how many.
     fn render_github(&self, diags: &[Diagnostic]) -> String {
+        let (errors, warnings) = super::counts(diags);
+        let mut cap = Cap::new([errors, warnings, 0]);
         let mut out = String::new();
         for d in diags {
-            let kind = match d.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
+            let level = match d.severity {
+                Severity::Error => Level::Error,
+                Severity::Warning => Level::Warning,
             };
-            let mut props = Vec::new();
-            if let Some(loc) = d.location {
-                let (file, line, col) = self.position(loc);
-                let (el, ec) = self.get(loc.file).line_col(loc.end);
-                props.push(format!("file={}", gh_property(&file)));
-                props.push(format!("line={line}"));
-                props.push(format!("col={col}"));
-                if el == line {
-                    props.push(format!("endColumn={ec}"));
-                } else {
-                    props.push(format!("endLine={el}"));
-                }
-            } else if let Some(p) = &d.path {
-                props.push(format!("file={}", gh_property(&p.display().to_string())));
-            }
-            props.push(format!("title={}", gh_property(d.code)));
             let mut msg = d.message.clone();
             if let Some(h) = &d.hint {
                 let _ = write!(msg, "\nhint: {h}");
             }
-            let _ = writeln!(out, "::{kind} {}::{}", props.join(","), gh_data(&msg));
+            let place = self.github_place(d);
+            if cap.admit(level) {
+                let mut props = place.props;
+                props.push(format!("title={}", gh_property(d.code)));
+                let _ = writeln!(
+                    out,
+                    "::{} {}::{}",
+                    level.command(),
+                    props.join(","),
+                    gh_data(&msg)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{}{}[{}]: {}",
+                    place.plain,
+                    level.command(),
+                    d.code,
+                    msg.replace('\n', "; ")
+                );
+            }
+        }
+        if let Some(notice) = cap.summary("ivschat-playbook") {
+            let _ = writeln!(out, "{notice}");
         }
         out
     }
+
+    /// A diagnostic's place as annotation properties and as `file:line:col: `.
+    fn github_place(&self, d: &Diagnostic) -> GithubPlace {
+        let mut props = Vec::new();
+        let mut plain = String::new();
+        if let Some(loc) = d.location {
+            let (file, line, col) = self.position(loc);
+            let (el, ec) = self.get(loc.file).line_col(loc.end);
+            props.push(format!("file={}", gh_property(&file)));
+            props.push(format!("line={line}"));
+            props.push(format!("col={col}"));
+            if el == line {
+                props.push(format!("endColumn={ec}"));
+            } else {
+                props.push(format!("endLine={el}"));
+            }
+            plain = format!("{file}:{line}:{col}: ");
+        } else if let Some(p) = &d.path {
+            props.push(format!("file={}", gh_property(&p.display().to_string())));
+            plain = format!("{}: ", p.display());
+        }
+        GithubPlace { props, plain }
+    }
+}
+
+/// Where an annotation points.
+struct GithubPlace {
+    props: Vec<String>,
+    plain: String,
 }
 
 fn severity_word(s: Severity) -> &'static str {

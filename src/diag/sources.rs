@@ -84,6 +84,22 @@ impl Sources {
         &self.files[id]
     }
 
+    /// Renames the files read from under `dir` to `prefix` and their path
+    /// inside it (`origin/main:events/chat.yaml`), for files read from a
+    /// private copy.
+    pub fn relabel(&mut self, dir: &Path, prefix: &str) {
+        for f in &mut self.files {
+            if let Ok(rest) = f.path.strip_prefix(dir) {
+                f.path = PathBuf::from(format!("{prefix}{}", rest.display()));
+            }
+        }
+    }
+
+    /// Every file, in the order they were read.
+    pub fn iter(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+
     /// The id of an already registered path.
     pub fn find(&self, path: &Path) -> Option<FileId> {
         self.files.iter().position(|f| f.path == path)

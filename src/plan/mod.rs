@@ -14,12 +14,13 @@
 //! - [`planner`]: templates compiled once, rooms in plan order.
 //! - [`render`]: one room's sends, and rendering problems.
 //! - [`scan`]: every send once; [`ScannedPlan`], what a run sends.
-//! - [`output`]: the plan as a table or JSON.
+//! - [`output`]: the plan as a table or JSON; [`markdown`], as Markdown.
 //! - [`vars`]: `--var` values no template reads.
 //! - [`limit`]: `--limit`, a subset of the rooms.
 
 pub mod ids;
 pub mod limit;
+pub mod markdown;
 pub mod output;
 pub mod planner;
 pub mod render;
@@ -28,6 +29,7 @@ pub mod settings;
 pub mod vars;
 
 pub use limit::Limit;
+pub use markdown::render_markdown;
 pub use output::{render_table, write_json};
 pub use planner::{PlanRoom, Planner};
 pub use scan::ScannedPlan;

@@ -3,7 +3,7 @@
 //! A playbook send and a `send-event` command line are held to the same
 //! rules, reported with the same codes and words (docs/diagnostics.md): the
 //! room identifier is a room ARN of at most 128 characters, the event name is
-//! 1 to 100 characters, and keys plus values of the attributes total at most
+//! 1 to 100 characters and does not begin with `aws:`, and keys plus values of the attributes total at most
 //! 1024 bytes of UTF-8. The playbook checks ([`crate::validate`],
 //! [`crate::plan`]) build their diagnostics with the constructors here and
 //! add where in the file the problem is; [`check`] applies all of them to a
@@ -28,6 +28,26 @@ pub fn event_name_length(chars: usize) -> Diagnostic {
         "playbook::event-name-length",
         format!("event name is {chars} characters long; it must be 1 to {EVENT_NAME_MAX_LEN}"),
     )
+}
+
+/// The prefix of the service's own system events (`aws:DELETE_MESSAGE`,
+/// `aws:DISCONNECT_USER`): a front-end cannot tell a sent event with it from
+/// the service's own.
+pub const RESERVED_PREFIX: &str = "aws:";
+
+/// Whether an event name begins with [`RESERVED_PREFIX`].
+pub fn event_name_reserved(name: &str) -> bool {
+    name.starts_with(RESERVED_PREFIX)
+}
+
+/// `code` (`playbook::reserved-event-name` or
+/// `catalog::reserved-event-name`): `name` begins with `aws:`.
+pub fn reserved_event_name(code: &'static str, name: &str) -> Diagnostic {
+    Diagnostic::error(
+        code,
+        format!("event name `{name}` begins with `{RESERVED_PREFIX}`, the prefix of the service's own system events"),
+    )
+    .hint("IVS Chat sends `aws:` events itself (such as aws:DELETE_MESSAGE); choose a name without that prefix")
 }
 
 /// `playbook::attributes-too-large`: the attributes of `event` come to
@@ -84,6 +104,12 @@ pub fn check(
     if !event_name_ok(event_name) {
         diags.push(event_name_length(event_name.chars().count()));
     }
+    if event_name_reserved(event_name) {
+        diags.push(reserved_event_name(
+            "playbook::reserved-event-name",
+            event_name,
+        ));
+    }
     let bytes = attributes_bytes(attributes);
     if bytes > ATTRIBUTES_MAX_BYTES {
         let room = arn.as_ref().map_or(room_identifier, |a| a.id.as_str());
@@ -131,6 +157,17 @@ mod tests {
             diags[2].message,
             "attributes of event `` are 1025 bytes for room `room/1`, over the 1 KB limit"
         );
+    }
+
+    #[test]
+    fn aws_prefixed_names_are_the_services_own() {
+        let (arn, diags) = check(ARN, "aws:DELETE_MESSAGE", &attrs(&[]));
+        assert!(arn.is_none());
+        assert_eq!(diags[0].code, "playbook::reserved-event-name");
+        // Only the exact prefix: other names that mention aws are fine.
+        for ok in ["AWS_alert", "awsome", "my:aws:event"] {
+            assert!(check(ARN, ok, &attrs(&[])).1.is_empty(), "{ok}");
+        }
     }
 
     #[test]

@@ -210,7 +210,18 @@ impl EventCtx<'_> {
                 EventName(def.name.clone())
             }
             (Some(def), None, _) => EventName(def.name.clone()),
-            (None, Some(n), _) => n,
+            (None, Some(n), _) => {
+                if crate::service::request::event_name_reserved(&n.0) {
+                    diags.push(
+                        crate::service::request::reserved_event_name(
+                            "playbook::reserved-event-name",
+                            &n.0,
+                        )
+                        .at(Some(self.index.value(name_pointer))),
+                    );
+                }
+                n
+            }
             // An unknown definition: keep checking the rest under its name.
             (None, None, Some(u)) => EventName(parse_use(u).0.to_string()),
             // Neither: the schema reported it.

@@ -81,7 +81,7 @@ fn usage_errors_exit_2_with_a_message() {
         ),
         (
             vec!["run", "--dry-run", "--format", "junit", "playbooks/"],
-            "table or json",
+            "table, json or markdown",
         ),
         (vec!["nonsense"], "unrecognized subcommand"),
     ] {

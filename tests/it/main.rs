@@ -5,10 +5,12 @@
 static ALLOCATOR: ivschat_playbook::budget::Budgeted<std::alloc::System> =
     ivschat_playbook::budget::Budgeted(std::alloc::System);
 
+mod action;
 mod budget;
 mod catalog;
 mod cli;
 mod codes;
+mod completions;
 mod conformance;
 mod docs;
 mod emulator;
@@ -16,11 +18,15 @@ mod engine;
 mod fuzz;
 mod hostile;
 mod init;
+mod install;
 mod js;
 mod layers;
+mod outputs;
 mod plan;
+mod precommit;
 mod rooms;
 mod run;
+mod sarif;
 mod schema;
 mod send_event;
 mod support;

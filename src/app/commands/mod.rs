@@ -2,10 +2,12 @@
 //! it against [`super::Io`] and returns its [`super::Exit`].
 
 pub mod catalog;
+pub mod completions;
 pub mod emulator;
 pub mod init;
 pub mod listing;
 pub mod lock;
+pub mod man;
 pub mod plan;
 pub mod preflight;
 pub mod report;

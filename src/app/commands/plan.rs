@@ -40,6 +40,9 @@ pub enum PlanFormat {
     Table,
     /// The plan document (schema/plan.schema.json).
     Json,
+    /// Markdown: totals, sends per account and region, and the first 500
+    /// sends (for $GITHUB_STEP_SUMMARY).
+    Markdown,
 }
 
 /// Runs `plan`.
@@ -106,6 +109,7 @@ pub fn print_plan(
     match format {
         PlanFormat::Table => plan::render_table(p, io.out)?,
         PlanFormat::Json => plan::write_json(p, io.out)?,
+        PlanFormat::Markdown => plan::render_markdown(p, io.out)?,
     }
     Ok(Exit::Ok)
 }
@@ -159,6 +163,7 @@ fn print_limited(
     match format {
         PlanFormat::Table => plan::render_table(&p, io.out)?,
         PlanFormat::Json => plan::write_json(&p, io.out)?,
+        PlanFormat::Markdown => plan::render_markdown(&p, io.out)?,
     }
     writeln!(
         io.err,

@@ -97,14 +97,32 @@ pub struct ReportFile {
 
 impl ReportFile {
     /// The report file at `path`, refused unless it ends in .json, .md or
-    /// .xml.
+    /// .xml or is given as `json=`, `markdown=` or `junit=` and a path.
     pub fn new(path: &Path) -> anyhow::Result<ReportFile> {
+        let given = path.to_string_lossy();
+        if let Some((name, rest)) = given.split_once('=') {
+            let format = match name {
+                "json" => Some(Format::Json),
+                "markdown" => Some(Format::Markdown),
+                "junit" => Some(Format::Junit),
+                _ => None,
+            };
+            if let Some(format) = format {
+                if rest.is_empty() {
+                    anyhow::bail!("`{given}` names no file after `=`");
+                }
+                return Ok(ReportFile {
+                    path: PathBuf::from(rest),
+                    format,
+                });
+            }
+        }
         let format = match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Format::Json,
             Some("md" | "markdown") => Format::Markdown,
             Some("xml") => Format::Junit,
             _ => anyhow::bail!(
-                "report file `{}` must end in .json, .md or .xml to choose its format",
+                "report file `{}` must end in .json, .md or .xml to choose its format, or be given as json=FILE, markdown=FILE or junit=FILE",
                 path.display()
             ),
         };

@@ -6,6 +6,7 @@ use super::preflight::{self, RemoteArgs};
 use crate::app::args::InputArgs;
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, summary_line};
+use crate::app::outputs::{self, ReportArgs, diagnostics_report};
 use crate::diag::{self, DiagFormat};
 use crate::pipeline;
 use crate::plan::SettingsOverrides;
@@ -16,12 +17,15 @@ pub struct ValidateArgs {
     /// Playbooks and variables.
     #[command(flatten)]
     pub input: InputArgs,
-    /// Output format: human (stderr), json or github (stdout).
+    /// Output format: human (stderr), json, github or sarif (stdout).
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub format: DiagFormat,
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Reports to write beside the output.
+    #[command(flatten)]
+    pub reports: ReportArgs,
     /// Check the rooms with the service too.
     #[command(flatten)]
     pub remote: RemoteArgs,
@@ -58,6 +62,11 @@ pub fn exec(a: &ValidateArgs, io: &mut Io<'_>) -> CmdResult {
     io.diagnostics(&planned.sources, &planned.diagnostics, a.format, to_stdout)?;
     let (errors, warnings) = diag::counts(&planned.diagnostics);
     let failed = errors > 0 || (a.deny_warnings && warnings > 0);
+    let (sources, diags) = (&planned.sources, &planned.diagnostics);
+    a.reports.write(io, |f| {
+        diagnostics_report(f, "validate", sources, diags, failed, a.deny_warnings)
+    })?;
+    outputs::step_summary(&diag::markdown::render("validate", sources, diags, failed))?;
     if a.format == DiagFormat::Human {
         let sends = planned
             .plan

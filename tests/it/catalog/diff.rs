@@ -94,11 +94,20 @@ fn diff_output_and_exit_codes() {
     snapshot!("catalog_diff_json", out);
     let (code, out, _) = cli(&["catalog", "diff", "--format", "github", OLD, NEW]);
     assert_eq!(code, 1);
+    // 12 breaking and 15 other changes: GitHub shows 10 annotations of a
+    // level per step, so 10 errors, 9 notices and a notice with the count;
+    // the rest are plain lines.
+    assert_eq!(out.matches("::error ").count(), 10, "{out}");
+    assert_eq!(out.matches("::notice ").count(), 10, "{out}");
+    assert_eq!(out.matches("error[catalog diff: ").count(), 2, "{out}");
+    assert_eq!(out.matches("notice[catalog diff: ").count(), 6, "{out}");
     assert!(
         out.lines()
-            .all(|l| l.starts_with("::error ") || l.starts_with("::notice "))
+            .last()
+            .unwrap()
+            .contains("2 more errors, 6 more notices are in this step's log"),
+        "{out}"
     );
-    assert_eq!(out.matches("::error ").count(), 12);
     // Only non-breaking changes: exit 0. The reverse direction of a pure
     // addition, and identical catalogs.
     let dir = tempfile::tempdir().unwrap();
@@ -128,4 +137,121 @@ fn diff_output_and_exit_codes() {
     ]);
     assert_eq!((code, out.as_str()), (2, ""));
     assert!(err.contains("catalog::unknown-key"), "{err}");
+}
+
+/// Runs git in `dir`, with an identity of its own, and checks it worked.
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn against_compares_with_the_catalog_at_a_git_revision() {
+    let root = crate::support::fixtures::root();
+    let repo = tempfile::tempdir().unwrap();
+    let events = repo.path().join("events");
+    std::fs::create_dir(&events).unwrap();
+    std::fs::copy(
+        root.join(OLD).join("catalog.yaml"),
+        events.join("catalog.yaml"),
+    )
+    .unwrap();
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "old"]);
+    std::fs::copy(
+        root.join(NEW).join("catalog.yaml"),
+        events.join("catalog.yaml"),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(crate::support::bin())
+            .args(args)
+            .current_dir(repo.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The same changes as diffing the two folders.
+    let (code, against, _) = run(&[
+        "catalog",
+        "diff",
+        "--against",
+        "main",
+        "events/",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(1));
+    let (_, two, _) = cli(&["catalog", "diff", OLD, NEW, "--format", "json"]);
+    let kinds = |s: &str| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_str(s).unwrap();
+        v["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["kind"].to_string(), c["message"].to_string()))
+            .collect()
+    };
+    assert_eq!(kinds(&against), kinds(&two));
+    // Places are in the work tree's file, removals named at the revision.
+    assert!(
+        against.contains("\"file\": \"events/catalog.yaml\""),
+        "{against}"
+    );
+    assert!(
+        against.contains("\"file\": \"main:events/catalog.yaml\""),
+        "{against}"
+    );
+    // Committed: nothing changed.
+    git(repo.path(), &["commit", "-q", "-am", "new"]);
+    let (code, out, _) = run(&["catalog", "diff", "--against", "HEAD", "events/"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("0 breaking changes, 0 non-breaking changes"),
+        "{out}"
+    );
+    // A catalog that did not exist at the revision: everything is added.
+    let (code, out, _) = run(&["catalog", "diff", "--against", "HEAD~1", "events/"]);
+    assert_eq!(code, Some(1), "{out}");
+    std::fs::create_dir(repo.path().join("more")).unwrap();
+    std::fs::copy(
+        root.join(NEW).join("catalog.yaml"),
+        repo.path().join("more/c.yaml"),
+    )
+    .unwrap();
+    let (code, out, err) = run(&["catalog", "diff", "--against", "HEAD", "more/"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("0 breaking changes") && out.contains("added [definition-added]"),
+        "{out}"
+    );
+    // Bad revisions, globs and extra paths are refused with exit 2.
+    for (args, needle) in [
+        (vec!["--against", "nope", "events/"], "is not a commit"),
+        (vec!["--against", "HEAD", "events/*.yaml"], "not a glob"),
+        (
+            vec!["--against", "HEAD", "events/", "x/"],
+            "cannot be used with",
+        ),
+    ] {
+        let mut all = vec!["catalog", "diff"];
+        all.extend(args);
+        let (code, _, err) = run(&all);
+        assert_eq!(code, Some(2), "{all:?}: {err}");
+        assert!(err.contains(needle), "{all:?}: {err}");
+    }
 }

@@ -9,6 +9,7 @@
 //! every way `catalog diff` knows.
 
 mod check;
+mod codegen;
 mod diff;
 mod editor_schema;
 mod violations;

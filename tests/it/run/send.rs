@@ -310,11 +310,25 @@ async fn local_runs_against_the_embedded_emulator_with_no_aws_configuration() {
         .env_clear()
         .env("HOME", dir.path())
         .args(["run", "--local", "--report", "r.json"])
+        // FORMAT=FILE names the format whatever the file is called.
+        .args([
+            "--report",
+            "junit=results.txt",
+            "--report",
+            "markdown=summary",
+        ])
         .arg(crate::support::fixtures::root().join("playbooks/maintenance-window.yaml"))
         .output()
         .await
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
+    let junit = std::fs::read_to_string(dir.path().join("results.txt")).unwrap();
+    assert!(
+        junit.starts_with("<?xml") && junit.contains("<testsuite"),
+        "{junit}"
+    );
+    let md = std::fs::read_to_string(dir.path().join("summary")).unwrap();
+    assert!(md.starts_with('#') && md.contains('|'), "{md}");
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Sent), r.head.summary.total);
     assert!(

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod action;
 pub mod chat;
 pub mod fixtures;
 pub mod node;

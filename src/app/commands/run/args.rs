@@ -22,14 +22,16 @@ pub struct RunArgs {
     /// Print the plan and send nothing (needs no credentials or network).
     #[arg(long)]
     pub dry_run: bool,
-    /// What to print on stdout: with --dry-run the plan (table or json);
+    /// What to print on stdout: with --dry-run the plan (table, json or
+    /// markdown);
     /// otherwise the report (json, markdown or junit), or nothing (table,
     /// the default: a summary goes to stderr either way).
     #[arg(long, value_enum, default_value_t = RunFormat::Table)]
     pub format: RunFormat,
     /// Write the report to FILE, in the format its extension names: .json,
-    /// .md (markdown) or .xml (junit). Repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// .md (markdown) or .xml (junit); or FORMAT=FILE (json, markdown or
+    /// junit) for any name. Repeatable.
+    #[arg(long, value_name = "[FORMAT=]FILE")]
     pub report: Vec<PathBuf>,
     /// The journal (JSON lines, appended and made durable as sends start and
     /// end). Default: ivschat-playbook-<time>.journal.jsonl here, or the

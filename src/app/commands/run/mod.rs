@@ -44,9 +44,10 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         let format = match a.format {
             RunFormat::Table => PlanFormat::Table,
             RunFormat::Json => PlanFormat::Json,
+            RunFormat::Markdown => PlanFormat::Markdown,
             other => {
                 return io.refuse(format_args!(
-                    "--dry-run prints a plan: --format table or json, not {other:?}"
+                    "--dry-run prints a plan: --format table, json or markdown, not {other:?}"
                 ));
             }
         };

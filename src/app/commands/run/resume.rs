@@ -76,6 +76,7 @@ pub(super) fn resume_dry_run(a: &RunArgs, format: PlanFormat, io: &mut Io<'_>) -
     match format {
         PlanFormat::Table => crate::plan::render_table(&plan, io.out)?,
         PlanFormat::Json => crate::plan::write_json(&plan, io.out)?,
+        PlanFormat::Markdown => crate::plan::render_markdown(&plan, io.out)?,
     }
     Ok(Exit::Ok)
 }

@@ -1,4 +1,4 @@
-//! The `catalog` command line: `list`, `check` and `diff`, and the
+//! The `catalog` command line: `list`, `check`, `diff` and `codegen`, and the
 //! catalog-specialised `schema --catalog`.
 //!
 //! Each reads catalogs the way a playbook's `catalog:` does (files, folders,
@@ -14,12 +14,18 @@ use serde::Serialize;
 
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, plural};
-use crate::catalog::diff::{Change, diff};
-use crate::catalog::load::{load_into, load_paths};
+use crate::app::outputs::{self, ReportArgs, diagnostics_report};
+use crate::catalog::load::load_paths;
 use crate::catalog::model::{AttributeSpec, DefaultValue};
 use crate::catalog::{AttributeDef, Catalog, Definition};
-use crate::diag::github::{data as gh_data, property as gh_property};
 use crate::diag::{self, DiagFormat, Diagnostic, Sources};
+
+mod against;
+mod codegen;
+mod diff;
+mod diff_render;
+
+pub use diff::{DiffArgs, DiffFormat};
 
 /// `catalog` options.
 #[derive(Debug, Args)]
@@ -41,6 +47,9 @@ pub enum CatalogCommand {
     /// Report breaking and non-breaking changes from OLD to NEW. Exit 0
     /// when nothing breaks, 1 when something does, 2 for invalid input.
     Diff(DiffArgs),
+    /// Write the catalog as code for front-ends: a TypeScript module with
+    /// the event names, a type per event version and a checking decoder.
+    Codegen(codegen::CodegenArgs),
 }
 
 /// `catalog list` options.
@@ -72,35 +81,12 @@ pub struct CheckArgs {
     /// Definition files, folders (their .yaml/.yml files) or globs.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
-    /// Output format: human (stderr), json or github (stdout).
+    /// Output format: human (stderr), json, github or sarif (stdout).
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub format: DiagFormat,
-}
-
-/// `catalog diff` options.
-#[derive(Debug, Args)]
-pub struct DiffArgs {
-    /// The catalog before: a file, folder or glob.
-    #[arg(value_name = "OLD")]
-    pub old: String,
-    /// The catalog after: a file, folder or glob.
-    #[arg(value_name = "NEW")]
-    pub new: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
-    pub format: DiffFormat,
-}
-
-/// How `catalog diff` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiffFormat {
-    /// One line per change and a summary.
-    Human,
-    /// A JSON document with every change.
-    Json,
-    /// GitHub Actions annotations: errors for breaking changes, notices for
-    /// the others, at their place in NEW.
-    Github,
+    /// Reports to write beside the output.
+    #[command(flatten)]
+    pub reports: ReportArgs,
 }
 
 /// Runs a `catalog` subcommand.
@@ -108,7 +94,8 @@ pub fn exec(args: &CatalogArgs, io: &mut Io<'_>) -> CmdResult {
     match &args.command {
         CatalogCommand::List(a) => list(a, io),
         CatalogCommand::Check(a) => check(a, io),
-        CatalogCommand::Diff(a) => diff_cmd(a, io),
+        CatalogCommand::Diff(a) => diff::exec(a, io),
+        CatalogCommand::Codegen(a) => codegen::exec(a, io),
     }
 }
 
@@ -128,6 +115,16 @@ fn check(a: &CheckArgs, io: &mut Io<'_>) -> CmdResult {
     let to_stdout = a.format != DiagFormat::Human;
     io.diagnostics(&l.sources, &l.diagnostics, a.format, to_stdout)?;
     let failed = l.diagnostics.iter().any(Diagnostic::is_error);
+    let (sources, diags) = (&l.sources, &l.diagnostics);
+    a.reports.write(io, |f| {
+        diagnostics_report(f, "catalog check", sources, diags, failed, false)
+    })?;
+    outputs::step_summary(&diag::markdown::render(
+        "catalog check",
+        sources,
+        diags,
+        failed,
+    ))?;
     if a.format == DiagFormat::Human {
         let word = if failed { "invalid" } else { "valid" };
         writeln!(io.err, "{word}: {}", summary(&l.diagnostics, &l.catalog))?;
@@ -274,146 +271,6 @@ fn table(defs: &[Listed<'_>]) -> String {
         let _ = writeln!(s, "{}", line.trim_end());
     }
     s
-}
-
-/// A change as `catalog diff --format json` prints it.
-#[derive(Debug, Serialize)]
-struct JsonChange {
-    kind: String,
-    breaking: bool,
-    event: String,
-    /// `null` for the comparison that unpinned `use:` follows.
-    version: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attribute: Option<String>,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    line: Option<usize>,
-}
-
-#[derive(Debug, Serialize)]
-struct JsonDiff {
-    breaking: usize,
-    non_breaking: usize,
-    changes: Vec<JsonChange>,
-}
-
-fn diff_cmd(a: &DiffArgs, io: &mut Io<'_>) -> CmdResult {
-    let mut sources = Sources::default();
-    let mut diags = Vec::new();
-    let old = load_into(std::slice::from_ref(&a.old), &mut sources, &mut diags);
-    let new = load_into(std::slice::from_ref(&a.new), &mut sources, &mut diags);
-    diag::sort(&mut diags);
-    io.diagnostics(&sources, &diags, DiagFormat::Human, false)?;
-    if diags.iter().any(Diagnostic::is_error) {
-        writeln!(
-            io.err,
-            "no diff: {}",
-            plural(diag::counts(&diags).0, "error")
-        )?;
-        return Ok(Exit::Invalid);
-    }
-    let changes = diff(&old, &new);
-    let breaking = changes.iter().filter(|c| c.breaking()).count();
-    let non_breaking = changes.len() - breaking;
-    match a.format {
-        DiffFormat::Human => {
-            io.out
-                .write_all(human_diff(&changes, breaking, non_breaking).as_bytes())?;
-        }
-        DiffFormat::Json => {
-            let doc = JsonDiff {
-                breaking,
-                non_breaking,
-                changes: changes.iter().map(|c| json_change(c, &sources)).collect(),
-            };
-            serde_json::to_writer_pretty(&mut *io.out, &doc)?;
-            writeln!(io.out)?;
-        }
-        DiffFormat::Github => {
-            io.out
-                .write_all(github_diff(&changes, &sources).as_bytes())?;
-        }
-    }
-    Ok(if breaking > 0 { Exit::Failed } else { Exit::Ok })
-}
-
-/// The changes for people: one line each, then the counts.
-fn human_diff(changes: &[Change], breaking: usize, non_breaking: usize) -> String {
-    let mut s = String::new();
-    for c in changes {
-        let word = if c.breaking() {
-            "breaking"
-        } else {
-            "non-breaking"
-        };
-        let _ = writeln!(
-            s,
-            "{word}: {}: {} [{}]",
-            c.subject(),
-            c.message,
-            c.kind.name()
-        );
-    }
-    if !changes.is_empty() {
-        s.push('\n');
-    }
-    let _ = writeln!(
-        s,
-        "{}, {}{}",
-        plural(breaking, "breaking change"),
-        plural(non_breaking, "non-breaking change"),
-        if breaking > 0 {
-            ": playbooks valid against OLD may fail against NEW"
-        } else {
-            ""
-        }
-    );
-    s
-}
-
-/// The changes as GitHub Actions annotations: breaking ones as errors, the
-/// rest as notices, at the new file's line (a removed definition has none).
-fn github_diff(changes: &[Change], sources: &Sources) -> String {
-    let mut s = String::new();
-    for c in changes {
-        let level = if c.breaking() { "error" } else { "notice" };
-        let mut props = Vec::new();
-        if let Some(at) =
-            c.at.filter(|_| c.kind != crate::catalog::diff::ChangeKind::DefinitionRemoved)
-        {
-            let (file, line, col) = sources.position(at);
-            props.push(format!("file={}", gh_property(&file)));
-            props.push(format!("line={line}"));
-            props.push(format!("col={col}"));
-        }
-        props.push(format!(
-            "title={}",
-            gh_property(&format!("catalog diff: {}", c.kind.name()))
-        ));
-        let _ = writeln!(
-            s,
-            "::{level} {}::{}",
-            props.join(","),
-            gh_data(&format!("{}: {}", c.subject(), c.message))
-        );
-    }
-    s
-}
-fn json_change(c: &Change, sources: &Sources) -> JsonChange {
-    let pos = c.at.map(|at| sources.position(at));
-    JsonChange {
-        kind: c.kind.name(),
-        breaking: c.breaking(),
-        event: c.event.clone(),
-        version: c.version,
-        attribute: c.attribute.clone(),
-        message: c.message.clone(),
-        file: pos.as_ref().map(|p| p.0.clone()),
-        line: pos.map(|p| p.1),
-    }
 }
 
 /// `schema --catalog PATH...`: the playbook schema specialised to the
