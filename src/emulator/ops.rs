@@ -5,7 +5,11 @@
 //! Rooms named by a request are looked up in the request's region only. With
 //! auto-create on, a room that is not found is created on first use by every
 //! operation that names one except DeleteRoom, provided its ARN is in the
-//! request's region (any account and id).
+//! request's region and the caller's account (any id).
+//!
+//! Rooms belong to the account in their ARN. A request that names a room of
+//! another account is answered `ResourceNotFoundException`, as AWS answers:
+//! to the caller that room does not exist.
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
@@ -123,9 +127,13 @@ pub fn throttle_resource_id(op: Operation, input: Input<'_>, caller: &Caller) ->
         .unwrap_or_else(|| caller.account.clone())
 }
 
-/// Finds a room in the caller's region, creating it when allowed.
+/// Finds a room of the caller's account in the caller's region, creating it
+/// when allowed.
 fn find_room(ctx: &Context<'_>, arn: &RoomArn, may_create: bool) -> Result<(), ApiError> {
     let region = &ctx.caller.region;
+    if arn.account != ctx.caller.account {
+        return Err(ApiError::room_not_found(&arn.arn, &arn.id));
+    }
     if ctx.rooms.exists(region, &arn.arn) {
         return Ok(());
     }
@@ -163,6 +171,7 @@ fn send_event(ctx: &Context<'_>, input: SendEventInput) -> Result<Reply, ApiErro
         id: id.clone(),
         room_arn: arn.arn,
         region: ctx.caller.region.clone(),
+        account: ctx.caller.account.clone(),
         event_name,
         attributes: input.attributes.unwrap_or_default(),
         time: format_time(ctx.now),
@@ -258,6 +267,7 @@ fn delete_room(ctx: &Context<'_>, input: IdentifierInput) -> Result<Reply, ApiEr
     let arn = identifier(&mut c, &input.identifier);
     c.finish()?;
     let arn = arn.ok_or(ApiError::InternalServer)?;
+    find_room(ctx, &arn, false)?;
     ctx.rooms
         .remove(&ctx.caller.region, &arn.arn)
         .ok_or_else(|| ApiError::room_not_found(&arn.arn, &arn.id))?;
