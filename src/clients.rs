@@ -216,6 +216,11 @@ impl Clients {
         }
     }
 
+    /// The accounts with credentials of their own, sorted.
+    pub fn own_accounts(&self) -> impl Iterator<Item = &str> {
+        self.accounts.keys().map(String::as_str)
+    }
+
     /// Whether `account` has credentials of its own (else its rooms use the
     /// default configuration).
     pub fn has_own_credentials(&self, account: &str) -> bool {

@@ -82,6 +82,54 @@ impl ServiceArgs {
     pub fn account_sources(&self) -> BTreeMap<String, AccountSource> {
         account_sources(&IndexMap::new(), &self.account_profiles)
     }
+
+    /// These flags with the playbooks' `accounts` added (a flag for the
+    /// same account wins).
+    pub fn with_accounts(&self, from_playbooks: &IndexMap<String, String>) -> ServiceArgs {
+        let mut out = self.clone();
+        let flagged: Vec<String> = self
+            .account_profiles
+            .iter()
+            .map(|f| f.account.clone())
+            .collect();
+        for (account, profile) in from_playbooks {
+            if !flagged.contains(account) {
+                out.account_profiles.push(AccountProfile {
+                    account: account.clone(),
+                    profile: profile.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// These flags with the `accounts` of the playbooks as written (what
+    /// listing needs before the playbooks are checked); entries that are
+    /// not a 12-digit id with a `profile` are left to validation.
+    pub fn with_written_accounts(
+        &self,
+        loaded: &[crate::playbook::load::LoadedPlaybook],
+    ) -> ServiceArgs {
+        let mut map = IndexMap::new();
+        for lp in loaded {
+            let Some(parsed) = &lp.main.parsed else {
+                continue;
+            };
+            let Some(accounts) = parsed.value.get("accounts").and_then(|v| v.as_object()) else {
+                continue;
+            };
+            for (account, v) in accounts {
+                let profile = v.get("profile").and_then(|p| p.as_str());
+                if let (Ok(f), Some(_)) = (
+                    parse_account_profile(&format!("{account}={}", profile.unwrap_or_default())),
+                    profile,
+                ) {
+                    map.entry(f.account).or_insert(f.profile);
+                }
+            }
+        }
+        self.with_accounts(&map)
+    }
 }
 
 /// The regions to list: those given (each once, in order), or every region

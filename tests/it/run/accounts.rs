@@ -184,3 +184,87 @@ async fn a_local_rehearsal_reaches_the_rooms_of_every_account() {
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Sent), 3, "{}", text(&out));
 }
+
+/// `validate --remote` asks about each room with its account's
+/// credentials; with the wrong ones a room is not found at its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_preflight_checks_each_room_as_its_account() {
+    let emu = emulator_of_two_accounts().await;
+    let dir = tempfile::tempdir().unwrap();
+    write_profiles(dir.path());
+    let validate = |extra: Vec<String>| {
+        let mut c = command(dir.path());
+        c.env("AWS_CONFIG_FILE", dir.path().join("aws-config"))
+            .args([
+                "validate",
+                "--remote",
+                "--endpoint-url",
+                &emu.endpoint_url(),
+            ])
+            .args(extra)
+            .arg(example());
+        c
+    };
+    let out = validate(vec![]).output().await.unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let out = validate(vec!["--account-profile".into(), format!("{B}=chat-prod")])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("playbook::room-not-found"), "{t}");
+    assert!(t.contains("euLobby00001"), "{t}");
+    assert!(!t.contains("prodLobby001"), "{t}");
+}
+
+/// `rooms` lists as the default credentials and as each mapped account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rooms_lists_every_mapped_account() {
+    let emu = emulator_of_two_accounts().await;
+    let dir = tempfile::tempdir().unwrap();
+    write_profiles(dir.path());
+    let list = |extra: &[String]| {
+        let mut c = command(dir.path());
+        c.env("AWS_CONFIG_FILE", dir.path().join("aws-config"))
+            .args([
+                "rooms",
+                "--format",
+                "json",
+                "--endpoint-url",
+                &emu.endpoint_url(),
+            ])
+            .args(["--region", "us-west-2", "--region", "eu-west-1"])
+            .args(extra);
+        c
+    };
+    let arns = |o: &std::process::Output| -> Vec<String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)));
+        let mut a: Vec<String> = v
+            .as_array()
+            .or_else(|| v["rooms"].as_array())
+            .unwrap()
+            .iter()
+            .map(|r| r["arn"].as_str().unwrap().to_string())
+            .collect();
+        a.sort();
+        a
+    };
+    let out = list(&[]).output().await.unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(arns(&out).len(), 1, "{}", text(&out));
+    let out = list(&[
+        "--account-profile".into(),
+        format!("{A}=chat-prod"),
+        "--account-profile".into(),
+        format!("{B}=chat-eu"),
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let got = arns(&out);
+    let accounts: Vec<&str> = got.iter().map(|a| account_of(a)).collect();
+    assert_eq!(accounts, [B, A, ACCOUNT], "{got:?} {}", text(&out));
+}
