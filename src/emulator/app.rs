@@ -1,5 +1,6 @@
 //! The shared state of one emulator instance: keys, rooms, quotas, faults,
-//! the delivery record and the counters, built from an [`EmulatorConfig`].
+//! the delivery record, the counters and the chat edge's tokens and
+//! connections, built from an [`EmulatorConfig`].
 
 use std::collections::HashMap;
 use std::io;
@@ -7,8 +8,12 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 
+use super::call::ResourceQuotas;
+use super::chat::hub::ChatHub;
+use super::chat::tokens::TokenStore;
 use super::config::{Credential, EmulatorConfig, RoomSeed};
 use super::faults::Faults;
+use super::logging::LoggingStore;
 use super::quota::Quotas;
 use super::record::Record;
 use super::rooms::{Room, RoomStore};
@@ -32,6 +37,12 @@ pub struct App {
     pub max_skew: TimeDelta,
     /// Rooms of every region.
     pub rooms: RoomStore,
+    /// Logging configurations of every region.
+    pub logging: LoggingStore,
+    /// Resource-count quotas.
+    pub resource_quotas: ResourceQuotas,
+    /// One minute of a chat session.
+    pub chat_minute: TimeDelta,
     /// Token buckets.
     pub quotas: Quotas,
     /// Fault injection.
@@ -40,6 +51,10 @@ pub struct App {
     pub record: Record,
     /// Counters.
     pub stats: Stats,
+    /// Chat tokens not used yet.
+    pub chat_tokens: TokenStore,
+    /// Open chat connections by room.
+    pub chat: ChatHub,
 }
 
 /// Whether an access key id is an account id: exactly 12 ASCII digits.
@@ -73,10 +88,18 @@ impl App {
             max_skew: TimeDelta::from_std(config.max_clock_skew)
                 .unwrap_or(super::sigv4::DEFAULT_MAX_SKEW),
             rooms: RoomStore::new(),
+            logging: LoggingStore::new(),
+            chat_minute: TimeDelta::from_std(config.chat_minute).unwrap_or(TimeDelta::minutes(1)),
+            resource_quotas: ResourceQuotas {
+                rooms: config.max_rooms,
+                logging_configurations: config.max_logging_configurations,
+            },
             quotas: Quotas::new(config.quotas),
             faults: Faults::new(config.faults, config.keep_fault_log),
             record,
             stats: Stats::default(),
+            chat_tokens: TokenStore::new(config.max_chat_tokens),
+            chat: ChatHub::new(config.chat_queue),
         };
         for seed in &config.rooms {
             app.add_room(seed).map_err(invalid)?;
@@ -112,6 +135,15 @@ impl App {
         }
         self.rooms.insert(room);
         Ok(())
+    }
+
+    /// Whether the key may call `op` (an unknown key may not).
+    pub fn may_call(&self, access_key_id: &str, op: &str) -> bool {
+        self.credentials.get(access_key_id).is_some_and(|c| {
+            c.allowed_operations
+                .as_ref()
+                .is_none_or(|ops| ops.iter().any(|o| o == op))
+        })
     }
 
     /// The account an access key acts as: the one its credential names;

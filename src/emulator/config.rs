@@ -27,6 +27,9 @@ pub struct Credential {
     pub session_token: Option<String>,
     /// Account this key belongs to; `None` means [`EmulatorConfig::account`].
     pub account: Option<String>,
+    /// The operations (model names) this key may call; `None`: all. Any
+    /// other is answered `AccessDeniedException`, as IAM would.
+    pub allowed_operations: Option<Vec<String>>,
 }
 
 impl Credential {
@@ -37,6 +40,7 @@ impl Credential {
             secret_access_key: secret_access_key.into(),
             session_token: None,
             account: None,
+            allowed_operations: None,
         }
     }
 }
@@ -167,6 +171,21 @@ pub struct EmulatorConfig {
     pub body_timeout: Duration,
     /// How far a request's `x-amz-date` may be from the emulator's clock.
     pub max_clock_skew: Duration,
+    /// Frames queued per chat connection; a connection whose queue is full
+    /// is dropped as a slow consumer.
+    pub chat_queue: usize,
+    /// Unused chat tokens kept at most (soonest to expire forgotten first).
+    pub max_chat_tokens: usize,
+    /// How long one minute of `sessionDurationInMinutes` (and of the
+    /// token's lifetime) lasts: 60 s, shorter in tests that watch a session
+    /// expire.
+    pub chat_minute: Duration,
+    /// Rooms an account may hold per region (`ServiceQuotaExceededException`
+    /// past it); the service's default quota is 50,000.
+    pub max_rooms: usize,
+    /// Logging configurations an account may hold per region; the service's
+    /// default quota is 10.
+    pub max_logging_configurations: usize,
 }
 
 /// Default cap on request bodies. The largest valid request (`CreateRoom`
@@ -191,6 +210,11 @@ impl Default for EmulatorConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_timeout: Duration::from_secs(30),
             max_clock_skew: Duration::from_secs(15 * 60),
+            chat_queue: super::chat::hub::DEFAULT_QUEUE,
+            max_chat_tokens: super::chat::tokens::DEFAULT_MAX_TOKENS,
+            chat_minute: Duration::from_secs(60),
+            max_rooms: 50_000,
+            max_logging_configurations: 10,
         }
     }
 }

@@ -86,7 +86,7 @@ async fn clear_events(State(app): State<Arc<App>>) -> StatusCode {
 }
 
 async fn stats(State(app): State<Arc<App>>) -> Response {
-    Json(app.stats.snapshot(app.record.counts())).into_response()
+    Json(app.stats.snapshot(app.record.counts(), app.chat.counts())).into_response()
 }
 
 async fn faults(State(app): State<Arc<App>>) -> Response {

@@ -105,6 +105,25 @@ pub enum ApiError {
     InternalServer,
     /// 503 `ServiceUnavailableException` (injected faults).
     ServiceUnavailable,
+    /// 403 `AccessDeniedException`: the key may not call this operation.
+    AccessDenied(String),
+    /// 402 `ServiceQuotaExceededException`: the account holds as many
+    /// resources of this kind in the region as it may.
+    ServiceQuotaExceeded {
+        /// The account id.
+        resource_id: String,
+        /// Human-readable message.
+        message: String,
+        /// The quota.
+        limit: u32,
+    },
+    /// 409 `ConflictException`: the resource is in use.
+    Conflict {
+        /// The id of the resource in conflict.
+        resource_id: String,
+        /// Human-readable message.
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -148,6 +167,15 @@ impl ApiError {
         }
     }
 
+    /// Unknown logging configuration (the model's `ResourceType` has only
+    /// `ROOM`, so that is the `resourceType`).
+    pub fn logging_not_found(arn: &str, id: &str) -> Self {
+        Self::ResourceNotFound {
+            resource_id: id.to_string(),
+            message: format!("Logging configuration not found: {arn}"),
+        }
+    }
+
     /// The error type as the service names it.
     pub fn code(&self) -> &'static str {
         match self {
@@ -165,6 +193,9 @@ impl ApiError {
             Self::RequestTimeout => "RequestTimeoutException",
             Self::InternalServer => "InternalServerException",
             Self::ServiceUnavailable => "ServiceUnavailableException",
+            Self::AccessDenied(_) => "AccessDeniedException",
+            Self::ServiceQuotaExceeded { .. } => "ServiceQuotaExceededException",
+            Self::Conflict { .. } => "ConflictException",
         }
     }
 
@@ -177,7 +208,10 @@ impl ApiError {
             Self::MissingAuthenticationToken
             | Self::IncompleteSignature(_)
             | Self::InvalidSignature(_)
-            | Self::UnrecognizedClient => StatusCode::FORBIDDEN,
+            | Self::UnrecognizedClient
+            | Self::AccessDenied(_) => StatusCode::FORBIDDEN,
+            Self::ServiceQuotaExceeded { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestEntityTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -186,17 +220,26 @@ impl ApiError {
         }
     }
 
+    /// Whether the reply goes out before the body was read (too large, too
+    /// slow): the connection cannot carry another request, so the reply says
+    /// `Connection: close` and hyper closes it after writing. Without that a
+    /// keep-alive client would write its next request into a closed socket.
+    pub fn ends_connection(&self) -> bool {
+        matches!(self, Self::RequestEntityTooLarge(_) | Self::RequestTimeout)
+    }
+
     /// Whether this is one of the signature/credential errors.
     pub fn is_auth(&self) -> bool {
-        self.status() == StatusCode::FORBIDDEN
+        self.status() == StatusCode::FORBIDDEN && !matches!(self, Self::AccessDenied(_))
     }
 
     /// The `message` member.
     pub fn message(&self) -> String {
         match self {
-            Self::Validation { message, .. } | Self::ResourceNotFound { message, .. } => {
-                message.clone()
-            }
+            Self::Validation { message, .. }
+            | Self::ResourceNotFound { message, .. }
+            | Self::ServiceQuotaExceeded { message, .. }
+            | Self::Conflict { message, .. } => message.clone(),
             Self::Throttling { limit, .. } => {
                 format!("Request rate exceeded; the quota for this operation is {limit} TPS")
             }
@@ -204,7 +247,8 @@ impl ApiError {
             Self::IncompleteSignature(m)
             | Self::InvalidSignature(m)
             | Self::Serialization(m)
-            | Self::UnsupportedMediaType(m) => m.clone(),
+            | Self::UnsupportedMediaType(m)
+            | Self::AccessDenied(m) => m.clone(),
             Self::UnrecognizedClient => {
                 "The security token included in the request is invalid.".into()
             }
@@ -235,7 +279,14 @@ impl ApiError {
                 obj.insert("resourceId".into(), resource_id.as_str().into());
                 obj.insert("resourceType".into(), "ROOM".into());
             }
-            Self::Throttling { resource_id, limit } => {
+            Self::Conflict { resource_id, .. } => {
+                obj.insert("resourceId".into(), resource_id.as_str().into());
+                obj.insert("resourceType".into(), "ROOM".into());
+            }
+            Self::Throttling { resource_id, limit }
+            | Self::ServiceQuotaExceeded {
+                resource_id, limit, ..
+            } => {
                 obj.insert("resourceId".into(), resource_id.as_str().into());
                 obj.insert("resourceType".into(), "ROOM".into());
                 obj.insert("limit".into(), (*limit).into());
@@ -264,6 +315,9 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/json"),
         );
         headers.insert(ERROR_TYPE_HEADER, HeaderValue::from_static(self.code()));
+        if self.ends_connection() {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         resp
     }
 }

@@ -56,6 +56,10 @@ pub struct FaultConfig {
     pub operations: Vec<String>,
     /// Reseeds the generator when set (on start and on every update).
     pub seed: Option<u64>,
+    /// Fraction of frames to chat connections that, instead of being sent,
+    /// drop their connection without a close frame (0..=1): the official
+    /// client then reconnects with a new token.
+    pub chat_drop_rate: f64,
 }
 
 impl Default for FaultConfig {
@@ -70,6 +74,7 @@ impl Default for FaultConfig {
             jitter_ms: 0,
             operations: Vec::new(),
             seed: None,
+            chat_drop_rate: 0.0,
         }
     }
 }
@@ -81,6 +86,7 @@ impl FaultConfig {
             ("throttleRate", self.throttle_rate),
             ("errorRate", self.error_rate),
             ("dropRate", self.drop_rate),
+            ("chatDropRate", self.chat_drop_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{name} must be between 0 and 1, got {rate}"));
@@ -139,7 +145,12 @@ pub enum Fault {
     DropBeforeDelivery,
     /// Run the operation, then close the connection without replying.
     DropAfterDelivery,
+    /// Drop a chat connection instead of sending it a frame.
+    ChatDrop,
 }
+
+/// The `operation` of chat faults in the fault log.
+pub const CHAT_FAULT_OPERATION: &str = "chat";
 
 impl Fault {
     /// Name used in the fault log and the stats.
@@ -150,6 +161,7 @@ impl Fault {
             Self::Error(_) => "error500",
             Self::DropBeforeDelivery => "dropBeforeDelivery",
             Self::DropAfterDelivery => "dropAfterDelivery",
+            Self::ChatDrop => "chatDrop",
         }
     }
 }
@@ -272,6 +284,35 @@ impl Faults {
             None
         };
         Decision { delay, fault }
+    }
+
+    /// Whether the next frame to a chat connection of `room_arn` drops the
+    /// connection instead (an injected chat fault, logged and counted as
+    /// `chatDrop`).
+    pub fn drop_chat_connection(&self, room_arn: &str) -> bool {
+        let rate = self
+            .config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .chat_drop_rate;
+        if rate <= 0.0 {
+            return false;
+        }
+        let u: f64 = self.rng.lock().unwrap_or_else(|e| e.into_inner()).random();
+        if u >= rate {
+            return false;
+        }
+        self.log(FaultRecord {
+            seq: 0,
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            request_id: String::new(),
+            operation: CHAT_FAULT_OPERATION.to_string(),
+            fault: Fault::ChatDrop.name().to_string(),
+            delivered: false,
+            event_id: None,
+            room_arn: Some(room_arn.to_string()),
+        });
+        true
     }
 
     /// Appends a decision to the fault log.

@@ -10,6 +10,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::app::App;
+use super::chat::hub::Ending;
 use super::config::{EmulatorConfig, RoomSeed};
 use super::faults::{FaultConfig, FaultRecord};
 use super::record::DeliveredEvent;
@@ -59,6 +60,24 @@ impl EmulatorHandle {
         format!("http://{}", self.addr)
     }
 
+    /// `ws://127.0.0.1:PORT`, the chat edge: the `regionOrUrl` of the
+    /// official chat client, or the URL any IVS Chat messaging client
+    /// connects to with a token from `CreateChatToken`.
+    pub fn chat_url(&self) -> String {
+        format!("ws://{}", self.addr)
+    }
+
+    /// Chat connections open now.
+    pub fn chat_connections(&self) -> usize {
+        self.app.chat.open()
+    }
+
+    /// Drops every open chat connection without a close frame, as a
+    /// network failure would (clients reconnect).
+    pub fn drop_chat_connections(&self) -> usize {
+        self.app.chat.end_all(Ending::Drop)
+    }
+
     /// Delivered events held in memory, oldest first.
     pub fn events(&self) -> Vec<DeliveredEvent> {
         self.app.record.events()
@@ -96,7 +115,9 @@ impl EmulatorHandle {
 
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
-        self.app.stats.snapshot(self.app.record.counts())
+        self.app
+            .stats
+            .snapshot(self.app.record.counts(), self.app.chat.counts())
     }
 
     /// Stops accepting, lets in-flight requests finish and flushes the log.

@@ -18,6 +18,11 @@
 //! exist there. Regions where IVS Chat is not offered are refused at the
 //! signature check.
 //!
+//! **Accounts.** A request acts as the account of its access key: the
+//! credential's own, else the key id itself when it is 12 digits
+//! (LocalStack's convention), else the default account. Rooms belong to the
+//! account in their ARN; another account's room is not found, as in AWS.
+//!
 //! On top of the service it keeps a delivery record of accepted events
 //! (memory, optionally capped, and a JSON-lines file), enforces the real
 //! quotas per account and region, injects reproducible faults, and offers a
@@ -31,22 +36,34 @@
 //! - [`app`] — shared state.
 //! - [`operation`] — operation names, bindings and quota classes.
 //! - [`model`] — request shapes and their constraints.
-//! - [`ops`] — what each operation does.
+//! - [`body`] — reading a request body (cap, deadline, content type).
+//! - [`call`] — what an operation is given (caller, state, input) and replies.
+//! - [`ops`] — what each operation does (dispatch, rooms, tags).
+//! - [`messaging`] — SendEvent, CreateChatToken, DeleteMessage, DisconnectUser.
+//! - [`logging`] — the logging configurations of every region.
+//! - [`logging_ops`] — the five logging-configuration operations.
 //! - [`rooms`] — the rooms of every region.
 //! - [`sigv4`] — signature verification (and a signer for tests and benches).
 //! - [`errors`] — error replies.
 //! - [`quota`] — token buckets.
 //! - [`faults`] — fault injection and its log.
 //! - [`record`] — the delivery record.
+//! - [`chat`] — the WebSocket chat edge (tokens, connections, fan-out).
 //! - [`stats`] — counters.
 //! - [`control`] — the `/_emulator/` API.
 
 pub mod app;
+pub mod body;
+pub mod call;
+pub mod chat;
 pub mod config;
 pub mod control;
 pub mod errors;
 pub mod faults;
 pub mod handle;
+pub mod logging;
+pub mod logging_ops;
+pub mod messaging;
 pub mod model;
 pub mod operation;
 pub mod ops;

@@ -32,6 +32,8 @@ pub const LAMBDA_ARN_PATTERN: &str = "$|^arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:fun
 /// `LoggingConfigurationIdentifier` pattern.
 pub const LOGGING_ID_PATTERN: &str =
     "arn:aws:ivschat:[a-z0-9-]+:[0-9]+:logging-configuration/[a-zA-Z0-9-]+";
+/// `ID` / `MessageID` / `LoggingConfigurationID` pattern.
+pub const ID_PATTERN: &str = "[a-zA-Z0-9]+";
 /// `ResourceArn` pattern, corrected (see the module docs).
 pub const RESOURCE_ARN_PATTERN: &str = "arn:aws:ivschat:[a-z0-9-]+:[0-9]+:[a-z-]+/[a-zA-Z0-9-]+";
 
@@ -51,6 +53,7 @@ static ROOM_NAME_RE: LazyLock<Regex> = LazyLock::new(|| anchored(ROOM_NAME_PATTE
 static LAMBDA_ARN_RE: LazyLock<Regex> =
     LazyLock::new(|| anchored("|arn:aws:lambda:[a-z0-9-]+:[0-9]{12}:function:.+"));
 static LOGGING_ID_RE: LazyLock<Regex> = LazyLock::new(|| anchored(LOGGING_ID_PATTERN));
+static ID_RE: LazyLock<Regex> = LazyLock::new(|| anchored(ID_PATTERN));
 static RESOURCE_ARN_RE: LazyLock<Regex> = LazyLock::new(|| anchored(RESOURCE_ARN_PATTERN));
 
 /// Parses a JSON request body into `T`. An empty body counts as `{}`; a body
@@ -109,6 +112,30 @@ pub struct CreateChatTokenInput {
     pub session_duration_in_minutes: Option<i64>,
     /// String map, 1 KB total.
     pub attributes: Option<IndexMap<String, String>>,
+}
+
+/// `DeleteMessageRequest`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteMessageInput {
+    /// Room ARN (required).
+    pub room_identifier: Option<String>,
+    /// The message id, 12 letters and digits (required).
+    pub id: Option<String>,
+    /// 1..256 characters.
+    pub reason: Option<String>,
+}
+
+/// `DisconnectUserRequest`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisconnectUserInput {
+    /// Room ARN (required).
+    pub room_identifier: Option<String>,
+    /// 1..128 characters (required).
+    pub user_id: Option<String>,
+    /// 1..256 characters.
+    pub reason: Option<String>,
 }
 
 /// `CreateRoomRequest`.
@@ -189,6 +216,20 @@ impl Checker {
     /// A fresh checker.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A `MessageID` (also the model's `ID`): 12 letters and digits.
+    pub fn message_id(&mut self, name: &str, value: &str) {
+        if self.length(name, value, 12, Some(12)) {
+            self.pattern(name, value, &ID_RE, ID_PATTERN);
+        }
+    }
+
+    /// A `Reason`: 1..256 characters.
+    pub fn reason(&mut self, name: &str, value: &Option<String>) {
+        if let Some(v) = value {
+            self.length(name, v, 1, Some(256));
+        }
     }
 
     /// Records a violation.

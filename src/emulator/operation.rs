@@ -26,6 +26,20 @@ pub enum Operation {
     UntagResource,
     /// `GET /tags/{resourceArn}`.
     ListTagsForResource,
+    /// `POST /DeleteMessage`.
+    DeleteMessage,
+    /// `POST /DisconnectUser`.
+    DisconnectUser,
+    /// `POST /CreateLoggingConfiguration`.
+    CreateLoggingConfiguration,
+    /// `POST /GetLoggingConfiguration`.
+    GetLoggingConfiguration,
+    /// `POST /ListLoggingConfigurations`.
+    ListLoggingConfigurations,
+    /// `POST /UpdateLoggingConfiguration`.
+    UpdateLoggingConfiguration,
+    /// `POST /DeleteLoggingConfiguration` (204).
+    DeleteLoggingConfiguration,
 }
 
 /// Which token bucket an operation draws from.
@@ -39,6 +53,12 @@ pub enum QuotaClass {
     Room,
     /// Tag operations: 10 TPS.
     Tags,
+    /// DeleteMessage: 100 TPS.
+    DeleteMessage,
+    /// DisconnectUser: 100 TPS.
+    DisconnectUser,
+    /// The five logging-configuration operations: 3 TPS.
+    Logging,
 }
 
 impl QuotaClass {
@@ -49,13 +69,15 @@ impl QuotaClass {
             Self::ChatToken => 200,
             Self::Room => 5,
             Self::Tags => 10,
+            Self::DeleteMessage | Self::DisconnectUser => 100,
+            Self::Logging => 3,
         }
     }
 }
 
 impl Operation {
     /// Every operation, in a fixed order (used to index counters).
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 17] = [
         Self::SendEvent,
         Self::CreateChatToken,
         Self::CreateRoom,
@@ -66,6 +88,13 @@ impl Operation {
         Self::TagResource,
         Self::UntagResource,
         Self::ListTagsForResource,
+        Self::DeleteMessage,
+        Self::DisconnectUser,
+        Self::CreateLoggingConfiguration,
+        Self::GetLoggingConfiguration,
+        Self::ListLoggingConfigurations,
+        Self::UpdateLoggingConfiguration,
+        Self::DeleteLoggingConfiguration,
     ];
 
     /// The operation name as in the service model.
@@ -81,6 +110,13 @@ impl Operation {
             Self::TagResource => "TagResource",
             Self::UntagResource => "UntagResource",
             Self::ListTagsForResource => "ListTagsForResource",
+            Self::DeleteMessage => "DeleteMessage",
+            Self::DisconnectUser => "DisconnectUser",
+            Self::CreateLoggingConfiguration => "CreateLoggingConfiguration",
+            Self::GetLoggingConfiguration => "GetLoggingConfiguration",
+            Self::ListLoggingConfigurations => "ListLoggingConfigurations",
+            Self::UpdateLoggingConfiguration => "UpdateLoggingConfiguration",
+            Self::DeleteLoggingConfiguration => "DeleteLoggingConfiguration",
         }
     }
 
@@ -105,6 +141,13 @@ impl Operation {
             | Self::UpdateRoom
             | Self::DeleteRoom => QuotaClass::Room,
             Self::TagResource | Self::UntagResource | Self::ListTagsForResource => QuotaClass::Tags,
+            Self::DeleteMessage => QuotaClass::DeleteMessage,
+            Self::DisconnectUser => QuotaClass::DisconnectUser,
+            Self::CreateLoggingConfiguration
+            | Self::GetLoggingConfiguration
+            | Self::ListLoggingConfigurations
+            | Self::UpdateLoggingConfiguration
+            | Self::DeleteLoggingConfiguration => QuotaClass::Logging,
         }
     }
 

@@ -1,96 +1,37 @@
 //! What each operation does once a request is authenticated and within
-//! quota: parse and check the input against the model, then act on the rooms
-//! and the delivery record.
-//!
-//! Rooms named by a request are looked up in the request's region only. With
-//! auto-create on, a room that is not found is created on first use by every
-//! operation that names one except DeleteRoom, provided its ARN is in the
-//! request's region and the caller's account (any id).
-//!
-//! Rooms belong to the account in their ARN. A request that names a room of
-//! another account is answered `ResourceNotFoundException`, as AWS answers:
-//! to the caller that room does not exist.
+//! quota: [`execute`] dispatches; the room and tag operations are here, the
+//! messaging ones in [`super::messaging`], the logging-configuration ones in
+//! [`super::logging_ops`].
 
-use axum::http::StatusCode;
-use chrono::{DateTime, Duration as TimeDelta, Utc};
 use indexmap::IndexMap;
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
+pub use super::call::{Caller, Context, Input, Reply};
+use super::chat::hub::{Ending, reasons};
 use super::errors::ApiError;
+use super::logging_ops;
+use super::messaging;
 use super::model::{
-    CHAT_TOKEN_CAPABILITIES, Checker, CreateChatTokenInput, CreateRoomInput, IdentifierInput,
-    ListRoomsInput, SendEventInput, TagResourceInput, UpdateRoomInput, parse_body,
+    Checker, CreateRoomInput, IdentifierInput, ListRoomsInput, MessageReviewHandler,
+    TagResourceInput, UpdateRoomInput, parse_body,
 };
 use super::operation::Operation;
-use super::record::{DeliveredEvent, Record};
-use super::rooms::{Room, RoomStore, format_time, random_id};
+use super::rooms::Room;
 use crate::service::arn::RoomArn;
-
-/// Who is calling and where: the account of the access key and the region
-/// of the signature's credential scope.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// Account id.
-    pub account: String,
-    /// Region.
-    pub region: String,
-}
-
-/// Everything an operation may touch.
-#[derive(Debug)]
-pub struct Context<'a> {
-    /// The caller.
-    pub caller: &'a Caller,
-    /// Rooms of all regions.
-    pub rooms: &'a RoomStore,
-    /// The delivery record.
-    pub record: &'a Record,
-    /// Create unknown rooms on first use.
-    pub auto_create: bool,
-    /// This request's id.
-    pub request_id: &'a str,
-    /// The time of the request.
-    pub now: DateTime<Utc>,
-}
-
-/// The request as the operation sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct Input<'a> {
-    /// JSON body (empty means `{}`).
-    pub body: &'a [u8],
-    /// The raw (percent-encoded) `{resourceArn}` label of the tag operations.
-    pub resource_label: Option<&'a str>,
-    /// The raw query string.
-    pub query: Option<&'a str>,
-}
-
-/// A successful reply.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Reply {
-    /// 200, or 204 for DeleteRoom.
-    pub status: StatusCode,
-    /// JSON body (none for 204).
-    pub body: Option<Value>,
-    /// The event id, when an event was delivered.
-    pub event_id: Option<String>,
-}
-
-impl Reply {
-    fn ok(body: Value) -> Self {
-        Self {
-            status: StatusCode::OK,
-            body: Some(body),
-            event_id: None,
-        }
-    }
-}
 
 /// Runs `op`.
 pub fn execute(ctx: &Context<'_>, op: Operation, input: Input<'_>) -> Result<Reply, ApiError> {
     match op {
-        Operation::SendEvent => send_event(ctx, parse_body(input.body)?),
-        Operation::CreateChatToken => create_chat_token(ctx, parse_body(input.body)?),
+        Operation::SendEvent => messaging::send_event(ctx, parse_body(input.body)?),
+        Operation::CreateChatToken => messaging::create_chat_token(ctx, parse_body(input.body)?),
+        Operation::DeleteMessage => messaging::delete_message(ctx, parse_body(input.body)?),
+        Operation::DisconnectUser => messaging::disconnect_user(ctx, parse_body(input.body)?),
+        Operation::CreateLoggingConfiguration
+        | Operation::GetLoggingConfiguration
+        | Operation::ListLoggingConfigurations
+        | Operation::UpdateLoggingConfiguration
+        | Operation::DeleteLoggingConfiguration => logging_ops::execute(ctx, op, input),
         Operation::CreateRoom => create_room(ctx, parse_body(input.body)?),
         Operation::GetRoom => get_room(ctx, parse_body(input.body)?),
         Operation::ListRooms => list_rooms(ctx, parse_body(input.body)?),
@@ -127,91 +68,6 @@ pub fn throttle_resource_id(op: Operation, input: Input<'_>, caller: &Caller) ->
         .unwrap_or_else(|| caller.account.clone())
 }
 
-/// Finds a room of the caller's account in the caller's region, creating it
-/// when allowed.
-fn find_room(ctx: &Context<'_>, arn: &RoomArn, may_create: bool) -> Result<(), ApiError> {
-    let region = &ctx.caller.region;
-    if arn.account != ctx.caller.account {
-        return Err(ApiError::room_not_found(&arn.arn, &arn.id));
-    }
-    if ctx.rooms.exists(region, &arn.arn) {
-        return Ok(());
-    }
-    if may_create && ctx.auto_create && arn.region == *region {
-        if ctx.rooms.insert_if_absent(Room::new(arn, ctx.now)) {
-            tracing::info!(room = %arn, "auto-created room");
-        }
-        return Ok(());
-    }
-    Err(ApiError::room_not_found(&arn.arn, &arn.id))
-}
-
-fn get_existing(ctx: &Context<'_>, arn: &RoomArn, may_create: bool) -> Result<Room, ApiError> {
-    find_room(ctx, arn, may_create)?;
-    ctx.rooms
-        .get(&ctx.caller.region, &arn.arn)
-        .ok_or_else(|| ApiError::room_not_found(&arn.arn, &arn.id))
-}
-
-fn send_event(ctx: &Context<'_>, input: SendEventInput) -> Result<Reply, ApiError> {
-    let mut c = Checker::new();
-    let arn = c.room_identifier("roomIdentifier", &input.room_identifier);
-    if let Some(name) = c.required("eventName", &input.event_name) {
-        c.length("eventName", name, 1, Some(100));
-    }
-    c.attributes("attributes", &input.attributes);
-    c.finish()?;
-    let (Some(arn), Some(event_name)) = (arn, input.event_name) else {
-        return Err(ApiError::InternalServer);
-    };
-    find_room(ctx, &arn, true)?;
-    let id = random_id(12);
-    ctx.record.push(DeliveredEvent {
-        seq: 0,
-        id: id.clone(),
-        room_arn: arn.arn,
-        region: ctx.caller.region.clone(),
-        account: ctx.caller.account.clone(),
-        event_name,
-        attributes: input.attributes.unwrap_or_default(),
-        time: format_time(ctx.now),
-        request_id: ctx.request_id.to_string(),
-    });
-    Ok(Reply {
-        status: StatusCode::OK,
-        body: Some(json!({ "id": id })),
-        event_id: Some(id),
-    })
-}
-
-fn create_chat_token(ctx: &Context<'_>, input: CreateChatTokenInput) -> Result<Reply, ApiError> {
-    let mut c = Checker::new();
-    let arn = c.room_identifier("roomIdentifier", &input.room_identifier);
-    if let Some(user) = c.required("userId", &input.user_id) {
-        c.length("userId", user, 1, Some(128));
-    }
-    for cap in input.capabilities.iter().flatten() {
-        c.one_of("capabilities", cap, CHAT_TOKEN_CAPABILITIES);
-    }
-    if let Some(d) = input.session_duration_in_minutes {
-        c.range("sessionDurationInMinutes", d, 1, 180);
-    }
-    c.attributes("attributes", &input.attributes);
-    c.finish()?;
-    let Some(arn) = arn else {
-        return Err(ApiError::InternalServer);
-    };
-    find_room(ctx, &arn, true)?;
-    let minutes = input.session_duration_in_minutes.unwrap_or(60);
-    let session_expires = ctx.now + TimeDelta::minutes(minutes);
-    let token_expires = ctx.now + TimeDelta::minutes(minutes.min(60));
-    Ok(Reply::ok(json!({
-        "token": format!("AQICAH{}", random_id(180)),
-        "tokenExpirationTime": format_time(token_expires),
-        "sessionExpirationTime": format_time(session_expires),
-    })))
-}
-
 fn create_room(ctx: &Context<'_>, input: CreateRoomInput) -> Result<Reply, ApiError> {
     let mut c = Checker::new();
     c.room_settings(
@@ -228,9 +84,18 @@ fn create_room(ctx: &Context<'_>, input: CreateRoomInput) -> Result<Reply, ApiEr
         &input.logging_configuration_identifiers,
     );
     c.finish()?;
+    logging_exist(ctx, &input.logging_configuration_identifiers)?;
 
     let region = &ctx.caller.region;
     let account = &ctx.caller.account;
+    let max = ctx.quotas.rooms;
+    if ctx.rooms.list(region, account, |_| true).len() >= max {
+        return Err(ApiError::ServiceQuotaExceeded {
+            resource_id: account.clone(),
+            message: format!("The account may hold at most {max} rooms in {region}"),
+            limit: u32::try_from(max).unwrap_or(u32::MAX),
+        });
+    }
     let id = ctx.rooms.fresh_id(region, account);
     let arn = RoomArn::parse(&format!("arn:aws:ivschat:{region}:{account}:room/{id}"))
         .map_err(|_| ApiError::InternalServer)?;
@@ -242,12 +107,33 @@ fn create_room(ctx: &Context<'_>, input: CreateRoomInput) -> Result<Reply, ApiEr
     if let Some(v) = input.maximum_message_length {
         room.maximum_message_length = v;
     }
-    room.message_review_handler = input.message_review_handler;
+    room.message_review_handler = input.message_review_handler.and_then(review_handler);
     room.tags = input.tags.unwrap_or_default();
     room.logging_configuration_identifiers =
         input.logging_configuration_identifiers.unwrap_or_default();
     ctx.rooms.insert(room.clone());
     Ok(Reply::ok(room.to_json()))
+}
+
+/// The handler as stored: none for an empty URI (which is how a handler is
+/// removed), and `fallbackResult` defaulting to `ALLOW`.
+fn review_handler(mut h: MessageReviewHandler) -> Option<MessageReviewHandler> {
+    if h.uri.as_deref().unwrap_or("").is_empty() {
+        return None;
+    }
+    h.fallback_result.get_or_insert_with(|| "ALLOW".to_string());
+    Some(h)
+}
+
+/// Every named logging configuration must exist in the caller's region.
+fn logging_exist(ctx: &Context<'_>, ids: &Option<Vec<String>>) -> Result<(), ApiError> {
+    for arn in ids.iter().flatten() {
+        if !ctx.logging.exists(&ctx.caller.region, arn) {
+            let id = arn.rsplit('/').next().unwrap_or_default();
+            return Err(ApiError::logging_not_found(arn, id));
+        }
+    }
+    Ok(())
 }
 
 fn identifier(c: &mut Checker, value: &Option<String>) -> Option<RoomArn> {
@@ -259,7 +145,7 @@ fn get_room(ctx: &Context<'_>, input: IdentifierInput) -> Result<Reply, ApiError
     let arn = identifier(&mut c, &input.identifier);
     c.finish()?;
     let arn = arn.ok_or(ApiError::InternalServer)?;
-    Ok(Reply::ok(get_existing(ctx, &arn, true)?.to_json()))
+    Ok(Reply::ok(ctx.get_room(&arn, true)?.to_json()))
 }
 
 fn delete_room(ctx: &Context<'_>, input: IdentifierInput) -> Result<Reply, ApiError> {
@@ -267,15 +153,13 @@ fn delete_room(ctx: &Context<'_>, input: IdentifierInput) -> Result<Reply, ApiEr
     let arn = identifier(&mut c, &input.identifier);
     c.finish()?;
     let arn = arn.ok_or(ApiError::InternalServer)?;
-    find_room(ctx, &arn, false)?;
+    ctx.find_room(&arn, false)?;
     ctx.rooms
         .remove(&ctx.caller.region, &arn.arn)
         .ok_or_else(|| ApiError::room_not_found(&arn.arn, &arn.id))?;
-    Ok(Reply {
-        status: StatusCode::NO_CONTENT,
-        body: None,
-        event_id: None,
-    })
+    ctx.chat
+        .end_room(&arn.arn, Ending::Close(1000, reasons::ROOM_DELETED));
+    Ok(Reply::no_content())
 }
 
 fn update_room(ctx: &Context<'_>, input: UpdateRoomInput) -> Result<Reply, ApiError> {
@@ -293,7 +177,8 @@ fn update_room(ctx: &Context<'_>, input: UpdateRoomInput) -> Result<Reply, ApiEr
     );
     c.finish()?;
     let arn = arn.ok_or(ApiError::InternalServer)?;
-    find_room(ctx, &arn, true)?;
+    ctx.find_room(&arn, true)?;
+    logging_exist(ctx, &input.logging_configuration_identifiers)?;
     let room = ctx
         .rooms
         .update(&ctx.caller.region, &arn.arn, Some(ctx.now), |room| {
@@ -306,8 +191,15 @@ fn update_room(ctx: &Context<'_>, input: UpdateRoomInput) -> Result<Reply, ApiEr
             if let Some(v) = input.maximum_message_length {
                 room.maximum_message_length = v;
             }
-            if let Some(v) = input.message_review_handler {
-                room.message_review_handler = Some(v);
+            if let Some(mut v) = input.message_review_handler {
+                // A handler without `uri` keeps the room's URI.
+                if v.uri.is_none() {
+                    v.uri = room
+                        .message_review_handler
+                        .as_ref()
+                        .and_then(|h| h.uri.clone());
+                }
+                room.message_review_handler = review_handler(v);
             }
             if let Some(v) = input.logging_configuration_identifiers {
                 room.logging_configuration_identifiers = v;
@@ -421,7 +313,7 @@ fn tag_resource(
     let (Some(arn), Some(tags)) = (arn, input.tags) else {
         return Err(ApiError::InternalServer);
     };
-    let room = get_existing(ctx, &arn, RoomArn::parse(&arn.arn).is_ok())?;
+    let room = ctx.get_room(&arn, RoomArn::parse(&arn.arn).is_ok())?;
     let mut merged: IndexMap<String, String> = room.tags.clone();
     merged.extend(tags);
     if merged.len() > 50 {
@@ -458,7 +350,7 @@ fn untag_resource(
     }
     c.finish()?;
     let arn = arn.ok_or(ApiError::InternalServer)?;
-    find_room(ctx, &arn, RoomArn::parse(&arn.arn).is_ok())?;
+    ctx.find_room(&arn, RoomArn::parse(&arn.arn).is_ok())?;
     ctx.rooms
         .update(&ctx.caller.region, &arn.arn, None, |r| {
             r.tags.retain(|k, _| !keys.contains(k));
@@ -472,7 +364,7 @@ fn list_tags(ctx: &Context<'_>, label: Option<&str>) -> Result<Reply, ApiError> 
     let arn = tagged_room(ctx, label, &mut c);
     c.finish()?;
     let arn = arn.ok_or(ApiError::InternalServer)?;
-    let room = get_existing(ctx, &arn, RoomArn::parse(&arn.arn).is_ok())?;
+    let room = ctx.get_room(&arn, RoomArn::parse(&arn.arn).is_ok())?;
     Ok(Reply::ok(json!({ "tags": room.tags })))
 }
 
@@ -480,14 +372,51 @@ fn list_tags(ctx: &Context<'_>, label: Option<&str>) -> Result<Reply, ApiError> 
 mod tests {
     use super::*;
 
-    fn ctx<'a>(caller: &'a Caller, rooms: &'a RoomStore, record: &'a Record) -> Context<'a> {
-        Context {
-            caller,
-            rooms,
-            record,
-            auto_create: false,
-            request_id: "req",
-            now: Utc::now(),
+    use super::super::call::ResourceQuotas;
+    use super::super::chat::hub::ChatHub;
+    use super::super::chat::tokens::TokenStore;
+    use super::super::logging::LoggingStore;
+    use super::super::record::Record;
+    use super::super::rooms::RoomStore;
+    use chrono::Utc;
+
+    /// The state one test's operations act on.
+    struct Fixture {
+        rooms: RoomStore,
+        logging: LoggingStore,
+        record: Record,
+        chat: ChatHub,
+        tokens: TokenStore,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Self {
+                rooms: RoomStore::new(),
+                logging: LoggingStore::new(),
+                record: Record::open(None, None).unwrap(),
+                chat: ChatHub::default(),
+                tokens: TokenStore::default(),
+            }
+        }
+
+        fn ctx<'a>(&'a self, caller: &'a Caller) -> Context<'a> {
+            Context {
+                caller,
+                rooms: &self.rooms,
+                logging: &self.logging,
+                record: &self.record,
+                chat: &self.chat,
+                tokens: &self.tokens,
+                quotas: ResourceQuotas {
+                    rooms: 5,
+                    logging_configurations: 2,
+                },
+                chat_minute: chrono::TimeDelta::minutes(1),
+                auto_create: false,
+                request_id: "req",
+                now: Utc::now(),
+            }
         }
     }
 
@@ -505,9 +434,8 @@ mod tests {
             account: "123456789012".into(),
             region: "us-west-2".into(),
         };
-        let rooms = RoomStore::new();
-        let record = Record::open(None, None).unwrap();
-        let ctx = ctx(&caller, &rooms, &record);
+        let fixture = Fixture::new();
+        let ctx = fixture.ctx(&caller);
         let mut made = Vec::new();
         for i in 0..5 {
             let r = execute(

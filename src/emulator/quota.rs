@@ -1,8 +1,9 @@
 //! The service quotas: one token bucket per account, region and operation
 //! class, at the real (not adjustable) rates.
 //!
-//! SendEvent 100 TPS, CreateChatToken 200 TPS, the room operations 5 TPS and
-//! the tag operations 10 TPS, each per account per region. A bucket holds one
+//! SendEvent, DeleteMessage and DisconnectUser 100 TPS each, CreateChatToken
+//! 200 TPS, the room operations 5 TPS, the tag operations 10 TPS and the
+//! logging-configuration operations 3 TPS, each per account per region. A bucket holds one
 //! second's worth of tokens, so a burst of the full rate passes and anything
 //! beyond it is refused until tokens come back. Buckets are `governor` keyed
 //! rate limiters on its own monotonic clock.
@@ -21,6 +22,9 @@ pub struct Quotas {
     chat_token: DefaultKeyedRateLimiter<(String, String)>,
     room: DefaultKeyedRateLimiter<(String, String)>,
     tags: DefaultKeyedRateLimiter<(String, String)>,
+    delete_message: DefaultKeyedRateLimiter<(String, String)>,
+    disconnect_user: DefaultKeyedRateLimiter<(String, String)>,
+    logging: DefaultKeyedRateLimiter<(String, String)>,
 }
 
 impl std::fmt::Debug for Quotas {
@@ -45,6 +49,9 @@ impl Quotas {
             chat_token: limiter(QuotaClass::ChatToken),
             room: limiter(QuotaClass::Room),
             tags: limiter(QuotaClass::Tags),
+            delete_message: limiter(QuotaClass::DeleteMessage),
+            disconnect_user: limiter(QuotaClass::DisconnectUser),
+            logging: limiter(QuotaClass::Logging),
         }
     }
 
@@ -70,6 +77,9 @@ impl Quotas {
             QuotaClass::ChatToken => &self.chat_token,
             QuotaClass::Room => &self.room,
             QuotaClass::Tags => &self.tags,
+            QuotaClass::DeleteMessage => &self.delete_message,
+            QuotaClass::DisconnectUser => &self.disconnect_user,
+            QuotaClass::Logging => &self.logging,
         };
         limiter
             .check_key(&(account.to_string(), region.to_string()))

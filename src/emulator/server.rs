@@ -1,6 +1,10 @@
 //! The HTTP side of the emulator: the accept loop (hyper HTTP/1.1 with
-//! keep-alive and graceful shutdown), the axum router, and the pipeline every
-//! API request goes through.
+//! keep-alive, WebSocket upgrades and graceful shutdown), the axum router,
+//! and the pipeline every API request goes through.
+//!
+//! A request asking for a WebSocket upgrade goes to the chat edge
+//! ([`super::chat::upgrade`]) whatever its path, before any of the API
+//! pipeline: the chat token it offers is its credential.
 //!
 //! The pipeline, in order: route (method + path, else
 //! `UnknownOperationException`), read the body under a size cap and a
@@ -16,13 +20,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use chrono::{DateTime, Utc};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
@@ -31,6 +34,9 @@ use tokio::task::JoinSet;
 use tower::ServiceExt;
 
 use super::app::App;
+use super::body::{check_content_type, read_body};
+use super::chat::hub::{Ending, reasons};
+use super::chat::upgrade;
 use super::config::EmulatorConfig;
 use super::control;
 use super::errors::ApiError;
@@ -70,6 +76,7 @@ pub(crate) async fn serve_app(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let router = router(app.clone());
+    let chat = chat_router(app.clone());
     let (close_tx, close_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     let flusher = {
@@ -100,14 +107,17 @@ pub(crate) async fn serve_app(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let chat = chat.clone();
         let mut close_rx = close_rx.clone();
         connections.spawn(async move {
-            let service = hyper::service::service_fn(move |req| handle(router.clone(), req));
+            let service =
+                hyper::service::service_fn(move |req| handle(router.clone(), chat.clone(), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
                 .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
             tokio::pin!(conn);
             let closing = async move {
                 let _ = close_rx.wait_for(|closing| *closing).await;
@@ -126,6 +136,15 @@ pub(crate) async fn serve_app(
     }
     drop(listener);
     let _ = close_tx.send(true);
+    app.chat.end_all(Ending::Close(1001, reasons::SHUTDOWN));
+    // Chat sessions run on their own tasks: give them time to send their
+    // close frames before the runtime goes away.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while app.chat.live() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while connections.join_next().await.is_some() {}
     })
@@ -161,8 +180,14 @@ impl std::error::Error for ConnectionDropped {}
 
 async fn handle(
     router: Router,
+    chat: Router,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<Response, ConnectionDropped> {
+    let router = if upgrade::is_upgrade(req.headers()) {
+        chat
+    } else {
+        router
+    };
     let mut resp = match router.oneshot(req).await {
         Ok(resp) => resp,
         Err(e) => match e {},
@@ -174,6 +199,11 @@ async fn handle(
         set_request_id(&mut resp, &new_request_id());
     }
     Ok(resp)
+}
+
+/// Every WebSocket upgrade, whatever the path, is a chat handshake.
+fn chat_router(app: Arc<App>) -> Router {
+    Router::new().fallback(upgrade::upgrade).with_state(app)
 }
 
 fn router(app: Arc<App>) -> Router {
@@ -338,6 +368,14 @@ impl Call<'_> {
             })
         };
         match sigv4::verify(signed, lookup, is_ivs_chat_region, now, app.max_skew) {
+            Ok(auth) if !app.may_call(&auth.access_key_id, self.op.name()) => {
+                let account = app.account_of(&auth.access_key_id);
+                Err(ApiError::AccessDenied(format!(
+                    "User: arn:aws:iam::{account}:user/{} is not authorized to perform: ivschat:{}",
+                    auth.access_key_id,
+                    self.op.name()
+                )))
+            }
             Ok(auth) => Ok(Caller {
                 account: app.account_of(&auth.access_key_id).to_string(),
                 region: auth.region,
@@ -398,7 +436,7 @@ impl Call<'_> {
                 self.app.stats.outcome(self.op, Outcome::Dropped);
                 Some(dropped())
             }
-            Some(Fault::DropAfterDelivery) | None => None,
+            Some(Fault::DropAfterDelivery | Fault::ChatDrop) | None => None,
         }
     }
 
@@ -435,7 +473,12 @@ impl Call<'_> {
         let ctx = Context {
             caller,
             rooms: &app.rooms,
+            logging: &app.logging,
+            quotas: app.resource_quotas,
+            chat_minute: app.chat_minute,
             record: &app.record,
+            chat: &app.chat,
+            tokens: &app.chat_tokens,
             auto_create: app.auto_create,
             request_id: self.request_id,
             now,
@@ -478,65 +521,6 @@ fn reply_response(reply: ops::Reply) -> Response {
     resp
 }
 
-/// Reads the whole body, refusing more than `max` bytes (by
-/// `Content-Length` up front, or while reading) and bodies slower than
-/// `timeout`.
-async fn read_body(
-    headers: &HeaderMap,
-    body: Body,
-    max: usize,
-    timeout: Duration,
-) -> Result<Bytes, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return Err(ApiError::RequestEntityTooLarge(max));
-    }
-    match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
-        Err(_) => Err(ApiError::RequestTimeout),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(ApiError::RequestEntityTooLarge(max))
-        }
-        Ok(Err(e)) => Err(ApiError::Serialization(format!(
-            "Could not read the request body: {e}"
-        ))),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-    }
-}
-
-/// A body, when there is one, must be JSON. A missing `Content-Type` is
-/// tolerated (curl without `-H`); any other type is refused with 415.
-fn check_content_type(headers: &HeaderMap, op: Operation, body: &[u8]) -> Result<(), ApiError> {
-    let takes_body = !matches!(
-        op,
-        Operation::ListTagsForResource | Operation::UntagResource
-    );
-    if !takes_body || body.is_empty() {
-        return Ok(());
-    }
-    let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let mime = value
-        .to_str()
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime == "application/json" {
-        Ok(())
-    } else {
-        Err(ApiError::UnsupportedMediaType(format!(
-            "Unsupported Media Type: expected application/json, got '{}'",
-            String::from_utf8_lossy(value.as_bytes())
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,23 +531,5 @@ mod tests {
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
         assert_ne!(id, new_request_id());
-    }
-
-    #[test]
-    fn content_types() {
-        let mut h = HeaderMap::new();
-        assert!(check_content_type(&h, Operation::SendEvent, b"{}").is_ok());
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/JSON; charset=utf-8"),
-        );
-        assert!(check_content_type(&h, Operation::SendEvent, b"{}").is_ok());
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        assert!(matches!(
-            check_content_type(&h, Operation::SendEvent, b"{}"),
-            Err(ApiError::UnsupportedMediaType(_))
-        ));
-        assert!(check_content_type(&h, Operation::SendEvent, b"").is_ok());
-        assert!(check_content_type(&h, Operation::ListTagsForResource, b"x").is_ok());
     }
 }

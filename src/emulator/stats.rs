@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::chat::hub::HubCounts;
 use super::faults::Fault;
 use super::operation::Operation;
 use super::record::RecordCounts;
@@ -48,6 +49,7 @@ pub struct Stats {
     fault_error503: AtomicU64,
     fault_drop_before: AtomicU64,
     fault_drop_after: AtomicU64,
+    fault_chat_drop: AtomicU64,
 }
 
 fn inc(c: &AtomicU64) {
@@ -88,6 +90,8 @@ pub struct FaultStats {
     pub drop_before_delivery: u64,
     /// Connections closed after the operation ran.
     pub drop_after_delivery: u64,
+    /// Chat connections dropped instead of getting a frame.
+    pub chat_drop: u64,
 }
 
 /// A snapshot of the counters, the JSON of `GET /_emulator/stats`.
@@ -118,6 +122,8 @@ pub struct StatsSnapshot {
     pub events_evicted: u64,
     /// Failed writes to the events log.
     pub events_log_errors: u64,
+    /// The chat edge.
+    pub chat: HubCounts,
     /// Per operation.
     pub operations: IndexMap<String, OpStats>,
 }
@@ -151,6 +157,7 @@ impl Stats {
             Fault::Error(_) => &self.fault_error500,
             Fault::DropBeforeDelivery => &self.fault_drop_before,
             Fault::DropAfterDelivery => &self.fault_drop_after,
+            Fault::ChatDrop => &self.fault_chat_drop,
         });
     }
 
@@ -170,7 +177,7 @@ impl Stats {
     }
 
     /// A consistent-enough snapshot (each counter is read once).
-    pub fn snapshot(&self, record: RecordCounts) -> StatsSnapshot {
+    pub fn snapshot(&self, record: RecordCounts, chat: HubCounts) -> StatsSnapshot {
         let mut s = StatsSnapshot {
             quota_throttled: get(&self.quota_throttled),
             faults: FaultStats {
@@ -179,6 +186,7 @@ impl Stats {
                 error503: get(&self.fault_error503),
                 drop_before_delivery: get(&self.fault_drop_before),
                 drop_after_delivery: get(&self.fault_drop_after),
+                chat_drop: get(&self.fault_chat_drop),
             },
             auth_failures: get(&self.auth_failures),
             unknown_operations: get(&self.unknown_operations),
@@ -187,6 +195,7 @@ impl Stats {
             events_kept: record.kept,
             events_evicted: record.evicted,
             events_log_errors: record.log_errors,
+            chat,
             ..StatsSnapshot::default()
         };
         s.throttled = s.quota_throttled + s.faults.throttle;

@@ -16,6 +16,7 @@ mod engine;
 mod fuzz;
 mod hostile;
 mod init;
+mod js;
 mod layers;
 mod plan;
 mod rooms;

@@ -14,6 +14,7 @@ use crate::emulator::config::{
     load_rooms_file,
 };
 use crate::emulator::faults::{DropMode, FaultConfig};
+use crate::emulator::operation::Operation;
 use crate::emulator::server::serve;
 
 /// Command-line options of `ivschat-playbook emulator`.
@@ -37,6 +38,12 @@ pub struct EmulatorArgs {
     /// Secret of the access key at the same position.
     #[arg(long = "secret-access-key", default_value = DEFAULT_SECRET_ACCESS_KEY, hide_default_value = true)]
     pub secret_access_keys: Vec<String>,
+
+    /// An extra key that may call only the listed operations (none when the
+    /// list is left out); others are answered AccessDeniedException.
+    /// Repeatable.
+    #[arg(long = "limited-key", value_name = "ID:SECRET[:OP,OP...]")]
+    pub limited_keys: Vec<String>,
 
     /// YAML or JSON list of rooms to create at start: ARNs, or objects with
     /// `arn` and optional `name`, `tags`.
@@ -62,6 +69,11 @@ pub struct EmulatorArgs {
     /// Fraction of requests whose connection is closed without a reply (0..1).
     #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub drop_rate: f64,
+
+    /// Fraction of frames to chat connections that drop the connection
+    /// instead, without a close frame (0..1); clients reconnect.
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub chat_drop_rate: f64,
 
     /// Close dropped connections before the operation runs, or after it ran
     /// (the client then cannot know the outcome).
@@ -108,12 +120,15 @@ impl EmulatorArgs {
                 self.secret_access_keys.len()
             );
         }
-        let credentials = self
+        let mut credentials: Vec<Credential> = self
             .access_key_ids
             .iter()
             .zip(&self.secret_access_keys)
             .map(|(id, secret)| Credential::new(id.clone(), secret.clone()))
             .collect();
+        for spec in &self.limited_keys {
+            credentials.push(limited_key(spec)?);
+        }
         let rooms = match &self.rooms {
             Some(path) => load_rooms_file(path)?,
             None => Vec::new(),
@@ -129,6 +144,7 @@ impl EmulatorArgs {
             latency_ms: self.latency_ms,
             jitter_ms: self.jitter_ms,
             seed: self.seed,
+            chat_drop_rate: self.chat_drop_rate,
             ..FaultConfig::default()
         };
         faults.validate().map_err(anyhow::Error::msg)?;
@@ -146,9 +162,35 @@ impl EmulatorArgs {
     }
 }
 
+/// Reads `--limited-key ID:SECRET[:OP,OP...]`.
+fn limited_key(spec: &str) -> anyhow::Result<Credential> {
+    let mut parts = spec.splitn(3, ':');
+    let (Some(id), Some(secret)) = (parts.next(), parts.next()) else {
+        bail!("--limited-key takes ID:SECRET[:OP,OP...], got `{spec}`");
+    };
+    if id.is_empty() || secret.is_empty() {
+        bail!("--limited-key takes ID:SECRET[:OP,OP...], got an empty id or secret");
+    }
+    let ops: Vec<String> = parts
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect();
+    if let Some(bad) = ops.iter().find(|o| Operation::from_name(o).is_none()) {
+        bail!("--limited-key names `{bad}`, which is not an IVS Chat operation");
+    }
+    Ok(Credential {
+        allowed_operations: Some(ops),
+        ..Credential::new(id, secret)
+    })
+}
+
 /// Runs the `emulator` command: binds `--listen`, writes the endpoint URL
-/// (`http://HOST:PORT`) as one line to stdout, then serves until Ctrl-C or
-/// SIGTERM. Exits 0 after a clean stop.
+/// (`http://HOST:PORT`) and then the chat edge's URL (`ws://HOST:PORT`) as
+/// one line each to stdout, then serves until Ctrl-C or SIGTERM. Exits 0
+/// after a clean stop.
 pub async fn exec(args: EmulatorArgs, io: &mut Io<'_>) -> CmdResult {
     let config = args.to_config()?;
     let listener = TcpListener::bind(&args.listen)
@@ -163,6 +205,7 @@ pub async fn exec(args: EmulatorArgs, io: &mut Io<'_>) -> CmdResult {
         "IVS Chat emulator listening"
     );
     writeln!(io.out, "http://{addr}")?;
+    writeln!(io.out, "ws://{addr}")?;
     io.out.flush()?;
     serve(listener, config, shutdown_signal()).await?;
     Ok(Exit::Ok)
@@ -214,5 +257,24 @@ mod tests {
         assert!(unpaired.args.to_config().is_err());
         let bad = Cli::try_parse_from(["x", "--error-rate", "2"]).unwrap();
         assert!(bad.args.to_config().is_err());
+
+        let cli = Cli::try_parse_from([
+            "x",
+            "--limited-key",
+            "AKIALIMITED:s3cret:GetRoom,ListRooms",
+            "--limited-key",
+            "AKIANOTHING:s",
+        ])
+        .unwrap();
+        let config = cli.args.to_config().unwrap();
+        assert_eq!(
+            config.credentials[1].allowed_operations,
+            Some(vec!["GetRoom".to_string(), "ListRooms".to_string()])
+        );
+        assert_eq!(config.credentials[2].allowed_operations, Some(vec![]));
+        for bad in ["nocolon", ":s", "A:s:Nope"] {
+            let cli = Cli::try_parse_from(["x", "--limited-key", bad]).unwrap();
+            assert!(cli.args.to_config().is_err(), "{bad}");
+        }
     }
 }

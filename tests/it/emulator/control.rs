@@ -181,8 +181,9 @@ async fn bad_configuration_is_refused() {
     assert!(no_keys.is_err());
 }
 
-/// The `emulator` command of the binary: prints its URL, serves, and exits 0
-/// on SIGTERM after flushing the events log.
+/// The `emulator` command of the binary: prints its URLs, serves the API
+/// and the chat edge, and exits 0 on SIGTERM after closing chat connections
+/// (1001) and flushing the events log.
 #[cfg(unix)]
 #[tokio::test]
 async fn cli_command_prints_url_and_stops_on_sigterm() {
@@ -223,13 +224,21 @@ async fn cli_command_prints_url_and_stops_on_sigterm() {
         .unwrap()
         .expect("a line");
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let ws = lines.next_line().await.unwrap().expect("the chat URL");
+    assert_eq!(ws, url.replace("http://", "ws://"));
     let c = client(&url, "us-west-2");
+    let token = crate::support::chat::token(&c, arn, "viewer", &[]).await;
+    let mut viewer = crate::support::chat::open(&ws, &token).await;
     c.send_event()
         .room_identifier(arn)
         .event_name("FromCli")
         .send()
         .await
         .unwrap();
+    assert_eq!(
+        crate::support::chat::frame(&mut viewer).await["EventName"],
+        "FromCli"
+    );
 
     let pid = child.id().unwrap().to_string();
     let killed = tokio::process::Command::new("kill")
@@ -243,6 +252,11 @@ async fn cli_command_prints_url_and_stops_on_sigterm() {
         .expect("exits within 10 s")
         .unwrap();
     assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        crate::support::chat::end(&mut viewer).await,
+        crate::support::chat::End::Closed(1001, "Server shutting down".into()),
+        "chat connections get a close frame before the process exits"
+    );
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("\"eventName\":\"FromCli\""), "{text}");
 }

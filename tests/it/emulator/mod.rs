@@ -4,8 +4,11 @@
 //! region, quota, fault, record and control features behave as documented.
 
 mod accounts;
+mod chat;
 mod control;
 mod faults;
+mod keepalive;
+mod logging;
 mod quotas;
 mod rooms;
 mod sdk;

@@ -5,7 +5,9 @@
 
 #![allow(dead_code)]
 
+pub mod chat;
 pub mod fixtures;
+pub mod node;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
