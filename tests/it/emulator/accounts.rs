@@ -46,14 +46,17 @@ async fn rooms_belong_to_the_account_of_the_key() {
             .map(|r| r.arn().unwrap_or_default().to_string())
             .collect::<Vec<_>>()
     };
-    assert_eq!(arns(a.list_rooms().send().await.unwrap()), [room_a.clone()]);
+    assert_eq!(
+        arns(a.list_rooms().send().await.unwrap()),
+        [room_a.as_str()]
+    );
     assert_eq!(
         arns(b.list_rooms().send().await.unwrap()),
-        [seeded_b.clone()]
+        [seeded_b.as_str()]
     );
     assert_eq!(
         arns(default.list_rooms().send().await.unwrap()),
-        [room_default.clone()]
+        [room_default.as_str()]
     );
 
     // Another account's room does not exist for the caller, whatever the
