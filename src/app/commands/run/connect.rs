@@ -56,19 +56,31 @@ pub(super) fn say_where(
     let mut regions: Vec<&str> = s.regions.iter().map(|r| r.region.as_str()).collect();
     regions.sort_unstable();
     regions.dedup();
+    let sources = match target {
+        Target::Local => BTreeMap::new(),
+        _ => account_sources(a, plan),
+    };
+    // With credentials per account, the accounts come at the end, each with
+    // what signs for it.
+    let whom = match target {
+        Target::Aws { profile, .. } if !sources.is_empty() => format!(
+            "AWS, default credentials {}",
+            match profile {
+                Some(p) => format!("profile {p}"),
+                None => "the default credential chain".to_string(),
+            }
+        ),
+        _ => target.describe(),
+    };
     let mut line = format!(
-        "target: {}; regions {}; {} sends to {} rooms at up to {}/s per account and region",
-        target.describe(),
+        "target: {whom}; regions {}; {} sends to {} rooms at up to {}/s per account and region",
         regions.join(", "),
         s.sends,
         s.rooms,
         plan.overview.settings.rate
     );
-    if *target != Target::Local {
-        let sources = account_sources(a, plan);
-        if !sources.is_empty() {
-            line.push_str(&accounts_clause(&plan_accounts(plan), &sources));
-        }
+    if !sources.is_empty() {
+        line.push_str(&accounts_clause(&plan_accounts(plan), &sources));
     }
     writeln!(io.err, "{line}")?;
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
