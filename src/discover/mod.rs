@@ -49,8 +49,10 @@ pub struct Query {
 
 /// Lists every region of `query` at once through `clients` (which must hold
 /// a client for each), as `account` (the limiters' key: the credentials'
-/// account, or a name for the default ones). The rooms come sorted by
-/// region, then name, then ARN. `seen` is told each region's progress.
+/// account, or a name for the default ones), and again as each account with
+/// credentials of its own, since `ListRooms` shows a caller only its own
+/// account's rooms. The rooms come sorted by region, then name, then ARN,
+/// each once. `seen` is told each region's progress.
 pub async fn discover(
     clients: &Clients,
     limiters: &Limiters,
@@ -59,12 +61,23 @@ pub async fn discover(
     seen: &(dyn Fn(&str, Seen) + Sync),
 ) -> Result<Vec<FoundRoom>, ListError> {
     let retry = RetryPolicy::new(LIST_ATTEMPTS);
-    let listings = query.regions.iter().map(|region| async move {
-        let client = clients.get(region).ok_or_else(|| ListError {
+    let signers: Vec<Option<&str>> = std::iter::once(None)
+        .chain(clients.own_accounts().map(Some))
+        .collect();
+    let pairs: Vec<(Option<&str>, &String)> = signers
+        .iter()
+        .flat_map(|s| query.regions.iter().map(move |r| (*s, r)))
+        .collect();
+    let listings = pairs.into_iter().map(|(owner, region)| async move {
+        let client = match owner {
+            Some(a) => clients.get_for(a, region),
+            None => clients.get(region),
+        };
+        let client = client.ok_or_else(|| ListError {
             region: region.clone(),
             message: "no client for this region".into(),
         })?;
-        let limiter = limiters.get(account, region);
+        let limiter = limiters.get(owner.unwrap_or(account), region);
         let report = |s: Seen| seen(region, s);
         list::list_region(client, &limiter, retry, region, &query.filter, &report).await
     });
@@ -74,5 +87,6 @@ pub async fn discover(
         .flatten()
         .collect();
     rooms.sort_by(|a, b| (&a.region, &a.name, &a.arn).cmp(&(&b.region, &b.name, &b.arn)));
+    rooms.dedup_by(|a, b| a.arn == b.arn);
     Ok(rooms)
 }

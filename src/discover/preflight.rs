@@ -50,25 +50,41 @@ pub struct Checked {
     pub get_requests: u64,
 }
 
-/// Checks `arns` (each `(region, arn)`) region by region, at once.
+/// Checks `arns` (each `(region, arn)`) region by region, at once. A room
+/// of an account with credentials of its own is asked about with them
+/// (the service shows a caller only its own account's rooms); the others
+/// with the default credentials, whose limiters go by `account`.
 pub async fn check(
     clients: &Clients,
     limiters: &Limiters,
     account: &str,
     arns: &[(String, String)],
 ) -> Result<Checked, ListError> {
-    let mut by_region: HashMap<&str, HashSet<String>> = HashMap::new();
+    let mut by_signer: HashMap<(Option<&str>, &str), HashSet<String>> = HashMap::new();
     for (region, arn) in arns {
-        by_region.entry(region).or_default().insert(arn.clone());
+        let owner = arn
+            .split(':')
+            .nth(4)
+            .filter(|a| clients.has_own_credentials(a));
+        by_signer
+            .entry((owner, region))
+            .or_default()
+            .insert(arn.clone());
     }
-    let checks = by_region.into_iter().map(|(region, wanted)| async move {
-        let client = clients.get(region).ok_or_else(|| ListError {
-            region: region.to_string(),
-            message: "no client for this region".into(),
-        })?;
-        let limiter = limiters.get(account, region);
-        check_region(client, &limiter, region, wanted).await
-    });
+    let checks = by_signer
+        .into_iter()
+        .map(|((owner, region), wanted)| async move {
+            let client = match owner {
+                Some(a) => clients.get_for(a, region),
+                None => clients.get(region),
+            };
+            let client = client.ok_or_else(|| ListError {
+                region: region.to_string(),
+                message: "no client for this region".into(),
+            })?;
+            let limiter = limiters.get(owner.unwrap_or(account), region);
+            check_region(client, &limiter, region, wanted).await
+        });
     let mut out = Checked::default();
     for c in try_join_all(checks).await? {
         out.rooms.extend(c.rooms);

@@ -57,6 +57,11 @@ pub struct App {
     pub chat: ChatHub,
 }
 
+/// Whether an access key id is an account id: exactly 12 ASCII digits.
+pub fn is_account_id(access_key_id: &str) -> bool {
+    access_key_id.len() == 12 && access_key_id.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
@@ -141,11 +146,42 @@ impl App {
         })
     }
 
-    /// The account an access key belongs to.
-    pub fn account_of(&self, access_key_id: &str) -> &str {
+    /// The account an access key acts as: the one its credential names;
+    /// else, for an access key id of exactly 12 digits, that account id
+    /// (LocalStack's convention, so one emulator serves several accounts);
+    /// else the default account.
+    pub fn account_of<'a>(&'a self, access_key_id: &'a str) -> &'a str {
         self.credentials
             .get(access_key_id)
             .and_then(|c| c.account.as_deref())
+            .or_else(|| is_account_id(access_key_id).then_some(access_key_id))
             .unwrap_or(&self.account)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twelve_digit_keys_act_as_their_account() {
+        let mut named = Credential::new("AKIDNAMED", "s");
+        named.account = Some("444455556666".into());
+        let config = EmulatorConfig {
+            credentials: vec![
+                Credential::new("AKIAIOSFODNN7EXAMPLE", "s"),
+                Credential::new("111111111111", "s"),
+                Credential::new("1111111111112", "s"),
+                named,
+            ],
+            ..EmulatorConfig::default()
+        };
+        let app = App::new(config).unwrap();
+        assert_eq!(app.account_of("AKIAIOSFODNN7EXAMPLE"), "123456789012");
+        assert_eq!(app.account_of("111111111111"), "111111111111");
+        assert_eq!(app.account_of("1111111111112"), "123456789012");
+        assert_eq!(app.account_of("AKIDNAMED"), "444455556666");
+        assert!(!is_account_id("11111111111a"));
+        assert!(!is_account_id("١١١١١١١١١١١١"));
     }
 }

@@ -108,9 +108,15 @@ impl Reply {
 }
 
 impl Context<'_> {
-    /// Finds a room in the caller's region, creating it when allowed.
+    /// Finds a room of the caller's account in the caller's region,
+    /// creating it when allowed. Rooms belong to the account in their ARN:
+    /// a room of another account is not found, as AWS answers, and is
+    /// never auto-created.
     pub fn find_room(&self, arn: &RoomArn, may_create: bool) -> Result<(), ApiError> {
         let region = &self.caller.region;
+        if arn.account != self.caller.account {
+            return Err(ApiError::room_not_found(&arn.arn, &arn.id));
+        }
         if self.rooms.exists(region, &arn.arn) {
             return Ok(());
         }

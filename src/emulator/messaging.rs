@@ -51,6 +51,7 @@ pub fn send_event(ctx: &Context<'_>, input: SendEventInput) -> Result<Reply, Api
         id: id.clone(),
         room_arn: arn.arn,
         region: ctx.caller.region.clone(),
+        account: ctx.caller.account.clone(),
         event_name,
         attributes,
         time,

@@ -18,6 +18,11 @@
 //! exist there. Regions where IVS Chat is not offered are refused at the
 //! signature check.
 //!
+//! **Accounts.** A request acts as the account of its access key: the
+//! credential's own, else the key id itself when it is 12 digits
+//! (LocalStack's convention), else the default account. Rooms belong to the
+//! account in their ARN; another account's room is not found, as in AWS.
+//!
 //! On top of the service it keeps a delivery record of accepted events
 //! (memory, optionally capped, and a JSON-lines file), enforces the real
 //! quotas per account and region, injects reproducible faults, and offers a

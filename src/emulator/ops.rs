@@ -153,6 +153,7 @@ fn delete_room(ctx: &Context<'_>, input: IdentifierInput) -> Result<Reply, ApiEr
     let arn = identifier(&mut c, &input.identifier);
     c.finish()?;
     let arn = arn.ok_or(ApiError::InternalServer)?;
+    ctx.find_room(&arn, false)?;
     ctx.rooms
         .remove(&ctx.caller.region, &arn.arn)
         .ok_or_else(|| ApiError::room_not_found(&arn.arn, &arn.id))?;

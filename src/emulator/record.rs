@@ -33,6 +33,9 @@ pub struct DeliveredEvent {
     pub room_arn: String,
     /// The region the request was signed for.
     pub region: String,
+    /// The account of the access key that signed the request (the room's
+    /// account, since a room of another account is not found).
+    pub account: String,
     /// `eventName`.
     pub event_name: String,
     /// `attributes`, in request order.
@@ -190,6 +193,7 @@ mod tests {
             id: format!("{i:012}"),
             room_arn: "arn:aws:ivschat:us-east-1:1:room/a".into(),
             region: "us-east-1".into(),
+            account: "1".into(),
             event_name: "E".into(),
             attributes: IndexMap::from([("k".to_string(), "v".to_string())]),
             time: "2024-01-01T00:00:00.000Z".into(),

@@ -26,6 +26,8 @@ use indexmap::IndexMap;
 /// One SendEvent call's input.
 #[derive(Debug, Clone)]
 pub struct SendRequest {
+    /// Account of the room: its credentials sign, else the default ones.
+    pub account: String,
     /// Region of the room: the client for it is used.
     pub region: String,
     /// `roomIdentifier`.
@@ -171,7 +173,7 @@ pub trait ChatApi: Send + Sync {
     ) -> BoxFuture<'a, Result<Delivered, AttemptError>>;
 }
 
-/// `SendEvent` through the shared per-region clients.
+/// `SendEvent` through the shared per-account and per-region clients.
 pub struct SdkChatApi {
     clients: Clients,
 }
@@ -188,6 +190,11 @@ impl SdkChatApi {
     pub async fn check_credentials(&self) -> Result<(), String> {
         self.clients.check_credentials().await
     }
+
+    /// See [`Clients::check_credentials_for`].
+    pub async fn check_credentials_for(&self, accounts: &[String]) -> Result<(), String> {
+        self.clients.check_credentials_for(accounts).await
+    }
 }
 
 impl ChatApi for SdkChatApi {
@@ -196,7 +203,7 @@ impl ChatApi for SdkChatApi {
         request: &'a SendRequest,
     ) -> BoxFuture<'a, Result<Delivered, AttemptError>> {
         Box::pin(async move {
-            let Some(client) = self.clients.get(&request.region) else {
+            let Some(client) = self.clients.get_for(&request.account, &request.region) else {
                 return Err(AttemptError::Local {
                     failure: LocalFailure::NoClient,
                     message: format!("no client for region {}", request.region),

@@ -261,6 +261,7 @@ impl Shared<'_> {
         let mut end = pending_end(send);
         // Shared with each attempt's task, not copied per attempt.
         let request = Arc::new(SendRequest {
+            account: send.account.clone(),
             region: send.region.clone(),
             room_arn: send.room_arn.clone(),
             event_name: send.event_name.clone(),

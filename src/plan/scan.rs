@@ -30,6 +30,19 @@ pub struct ScannedPlan {
 }
 
 impl ScannedPlan {
+    /// The profile of each account the playbooks' `accounts` map, the first
+    /// playbook that names an account deciding.
+    pub fn account_profiles(&self) -> indexmap::IndexMap<String, String> {
+        let mut out = indexmap::IndexMap::new();
+        for pb in &self.planner.playbooks {
+            for (account, profile) in &pb.accounts {
+                out.entry(account.clone())
+                    .or_insert_with(|| profile.clone());
+            }
+        }
+        out
+    }
+
     /// The rooms in plan order.
     pub fn rooms(&self) -> &[PlanRoom] {
         self.planner.rooms()

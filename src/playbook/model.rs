@@ -60,6 +60,14 @@ pub struct Playbook {
     /// that `ivschat-playbook lock` writes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rooms: Vec<RoomEntry>,
+    /// Credentials per account: each key is a 12-digit account id (quoted),
+    /// each value says which credentials sign the requests for that
+    /// account's rooms. A room of an account not listed here uses the
+    /// default credentials (`--profile`, the environment, SSO, an instance
+    /// role). `--account-profile ACCOUNT=PROFILE` overrides an entry.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^[0-9]{12}$"}))]
+    pub accounts: IndexMap<String, AccountCredentials>,
     /// The events to send, in order. Events to the same room are sent in this
     /// order, one after another.
     #[schemars(length(min = 1))]
@@ -286,6 +294,16 @@ pub struct Selector {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(min = 1))]
     pub accounts: Vec<AccountId>,
+}
+
+/// The credentials of one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountCredentials {
+    /// A profile of the shared AWS config and credentials files, resolved
+    /// as the AWS CLI does (static keys, SSO, `role_arn` to assume a role).
+    #[schemars(length(min = 1))]
+    pub profile: String,
 }
 
 /// An AWS region name, such as `us-west-2`.

@@ -276,6 +276,7 @@ mod tests {
                         "catalog",
                         "strict_catalog",
                         "rooms",
+                        "accounts",
                         "events"
                     ])
                 ),

@@ -31,10 +31,11 @@ use typed::{Doc, PLAYBOOK_VALIDATOR, piece};
 use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Sources};
 use crate::playbook::load::{LoadedInclude, LoadedPlaybook};
-use crate::playbook::model::{IncludePath, Settings, Vars};
+use crate::playbook::model::{AccountCredentials, IncludePath, Settings, Vars};
 use crate::playbook::rooms::{Room, RoomSink};
 use crate::yaml::SpanIndex;
 use events::CatalogUse;
+use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -98,6 +99,14 @@ pub(super) fn check_playbook(
     .unwrap_or_default();
     let vars: Vars =
         piece(obj.get("vars"), "/vars", &schema_errors, index, diags).unwrap_or_default();
+    let accounts: IndexMap<String, AccountCredentials> = piece(
+        obj.get("accounts"),
+        "/accounts",
+        &schema_errors,
+        index,
+        diags,
+    )
+    .unwrap_or_default();
     let _include: Vec<IncludePath> =
         piece(obj.get("include"), "/include", &schema_errors, index, diags).unwrap_or_default();
 
@@ -137,6 +146,7 @@ pub(super) fn check_playbook(
         vars,
         rooms,
         events,
+        accounts: accounts.into_iter().map(|(k, v)| (k, v.profile)).collect(),
         lock_digest,
     })
 }

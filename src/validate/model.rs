@@ -5,6 +5,7 @@ use crate::catalog::contract::Contract;
 use crate::diag::{FileId, Location};
 use crate::playbook::model::{Settings, Vars};
 use crate::playbook::rooms::Room;
+use indexmap::IndexMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub struct CheckedPlaybook {
     pub rooms: Vec<Room>,
     /// Events in playbook order.
     pub events: Vec<EventSpec>,
+    /// `accounts`: the profile of each account id.
+    pub accounts: IndexMap<String, String>,
     /// What its lock pins ([`crate::playbook::lock::LockFile::digest`]),
     /// when its rooms include discovered ones; part of the plan hash.
     pub lock_digest: Option<String>,

@@ -46,10 +46,6 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
         "tests cover it through catalog fixtures' output",
     ),
     (
-        "playbook::schema-violation",
-        "the generic fallback for schema keywords with no wording of their own",
-    ),
-    (
         "playbook::unused-var",
         "needs --var on the command line (a test gives one)",
     ),

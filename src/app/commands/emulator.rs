@@ -24,12 +24,14 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = "127.0.0.1:4566")]
     pub listen: String,
 
-    /// Account id of rooms created through the API.
+    /// The default account: that of keys whose id is not a 12-digit
+    /// account id (such a key acts as that account).
     #[arg(long, default_value = DEFAULT_ACCOUNT)]
     pub account: String,
 
     /// Access key id to accept; repeat together with --secret-access-key to
-    /// accept several keys (the n-th id goes with the n-th secret).
+    /// accept several keys (the n-th id goes with the n-th secret). An id of
+    /// 12 digits acts as that account.
     #[arg(long = "access-key-id", default_value = DEFAULT_ACCESS_KEY_ID)]
     pub access_key_ids: Vec<String>,
 

@@ -9,7 +9,9 @@ use std::time::Duration;
 use clap::Args;
 use indexmap::IndexMap;
 
-use crate::clients::{ClientOptions, Clients};
+use std::collections::BTreeMap;
+
+use crate::clients::{AccountSource, ClientOptions, Clients};
 use crate::discover::{self, FoundRoom, Query, Seen};
 use crate::execute::limiter::Limiters;
 use crate::service::arn::{IVS_CHAT_REGIONS, is_ivs_chat_region};
@@ -24,6 +26,110 @@ pub struct ServiceArgs {
     /// AWS_ENDPOINT_URL are honoured too), such as an emulator.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Sign the requests for the rooms of ACCOUNT (12 digits) with PROFILE
+    /// from the shared config files; repeatable. Other accounts use the
+    /// default credentials.
+    #[arg(long = "account-profile", value_name = "ACCOUNT=PROFILE", value_parser = parse_account_profile)]
+    pub account_profiles: Vec<AccountProfile>,
+}
+
+/// One `--account-profile ACCOUNT=PROFILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountProfile {
+    /// A 12-digit account id.
+    pub account: String,
+    /// A profile of the shared config files.
+    pub profile: String,
+}
+
+/// Parses `ACCOUNT=PROFILE`: a 12-digit account id and a non-empty name.
+pub fn parse_account_profile(s: &str) -> Result<AccountProfile, String> {
+    let Some((account, profile)) = s.split_once('=') else {
+        return Err(format!(
+            "`{s}` is not ACCOUNT=PROFILE (such as 210987654321=prod)"
+        ));
+    };
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{account}` is not an AWS account id (12 digits)"));
+    }
+    if profile.is_empty() {
+        return Err(format!("no profile is given for account {account}"));
+    }
+    Ok(AccountProfile {
+        account: account.to_string(),
+        profile: profile.to_string(),
+    })
+}
+
+/// The credentials of each account: the playbooks' `accounts` map, then
+/// `--account-profile` flags, which override it.
+pub fn account_sources(
+    from_playbooks: &IndexMap<String, String>,
+    flags: &[AccountProfile],
+) -> BTreeMap<String, AccountSource> {
+    let mut out: BTreeMap<String, AccountSource> = from_playbooks
+        .iter()
+        .map(|(a, p)| (a.clone(), AccountSource::Profile(p.clone())))
+        .collect();
+    for f in flags {
+        out.insert(f.account.clone(), AccountSource::Profile(f.profile.clone()));
+    }
+    out
+}
+
+impl ServiceArgs {
+    /// The credentials `--account-profile` gives accounts.
+    pub fn account_sources(&self) -> BTreeMap<String, AccountSource> {
+        account_sources(&IndexMap::new(), &self.account_profiles)
+    }
+
+    /// These flags with the playbooks' `accounts` added (a flag for the
+    /// same account wins).
+    pub fn with_accounts(&self, from_playbooks: &IndexMap<String, String>) -> ServiceArgs {
+        let mut out = self.clone();
+        let flagged: Vec<String> = self
+            .account_profiles
+            .iter()
+            .map(|f| f.account.clone())
+            .collect();
+        for (account, profile) in from_playbooks {
+            if !flagged.contains(account) {
+                out.account_profiles.push(AccountProfile {
+                    account: account.clone(),
+                    profile: profile.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// These flags with the `accounts` of the playbooks as written (what
+    /// listing needs before the playbooks are checked); entries that are
+    /// not a 12-digit id with a `profile` are left to validation.
+    pub fn with_written_accounts(
+        &self,
+        loaded: &[crate::playbook::load::LoadedPlaybook],
+    ) -> ServiceArgs {
+        let mut map = IndexMap::new();
+        for lp in loaded {
+            let Some(parsed) = &lp.main.parsed else {
+                continue;
+            };
+            let Some(accounts) = parsed.value.get("accounts").and_then(|v| v.as_object()) else {
+                continue;
+            };
+            for (account, v) in accounts {
+                let profile = v.get("profile").and_then(|p| p.as_str());
+                if let (Ok(f), Some(_)) = (
+                    parse_account_profile(&format!("{account}={}", profile.unwrap_or_default())),
+                    profile,
+                ) {
+                    map.entry(f.account).or_insert(f.profile);
+                }
+            }
+        }
+        self.with_accounts(&map)
+    }
 }
 
 /// The regions to list: those given (each once, in order), or every region
@@ -56,6 +162,7 @@ pub async fn connect(service: &ServiceArgs, regions: &[String]) -> Result<Client
         fallback_region: regions.first().cloned(),
         endpoint_url: service.endpoint_url.clone(),
         static_credentials: None,
+        accounts: service.account_sources(),
         connect_timeout: Duration::from_secs(3),
     };
     let clients = Clients::connect(regions, &options).await;

@@ -106,6 +106,7 @@ pub async fn resolve(
     if unique.is_empty() {
         return Ok(vec![None; loaded.len()]);
     }
+    let service = &service.with_written_accounts(loaded);
     let Some(found) = list_each(&unique, &written, service, diags).await? else {
         return Ok(vec![None; loaded.len()]);
     };

@@ -72,6 +72,7 @@ async fn diagnose(
     let mut regions: Vec<String> = arns.iter().map(|(r, _)| r.clone()).collect();
     regions.sort();
     regions.dedup();
+    let service = &service.with_accounts(&plan.account_profiles());
     let clients = listing::connect(service, &regions).await?;
     let limiters = crate::discover::room_limiters();
     let checked = preflight::check(&clients, &limiters, &listing::limiter_key(service), &arns)

@@ -3,6 +3,7 @@
 //! all members, bad input of each kind gets the service's answer, and the
 //! region, quota, fault, record and control features behave as documented.
 
+mod accounts;
 mod chat;
 mod control;
 mod faults;

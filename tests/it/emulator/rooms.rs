@@ -57,7 +57,7 @@ async fn rooms_live_in_their_region() {
 
 #[tokio::test]
 async fn preloaded_and_auto_created_rooms() {
-    let preloaded = "arn:aws:ivschat:eu-central-1:111122223333:room/preloaded-1";
+    let preloaded = "arn:aws:ivschat:eu-central-1:123456789012:room/preloaded-1";
     let emu = start(EmulatorConfig {
         quotas: false,
         auto_create_rooms: true,
@@ -74,7 +74,7 @@ async fn preloaded_and_auto_created_rooms() {
         .unwrap();
     assert_eq!(got.id(), Some("preloaded-1"));
 
-    let anywhere = "arn:aws:ivschat:eu-west-1:999999999999:room/firstUse";
+    let anywhere = "arn:aws:ivschat:eu-west-1:123456789012:room/firstUse";
     let ireland = client(&emu.endpoint_url(), "eu-west-1");
     ireland
         .send_event()
@@ -86,7 +86,7 @@ async fn preloaded_and_auto_created_rooms() {
     assert!(ireland.get_room().identifier(anywhere).send().await.is_ok());
     // Not from another region: that endpoint would not create it either.
     let virginia = client(&emu.endpoint_url(), "us-east-1");
-    let other = "arn:aws:ivschat:eu-west-1:999999999999:room/otherRoom";
+    let other = "arn:aws:ivschat:eu-west-1:123456789012:room/otherRoom";
     let err = virginia
         .send_event()
         .room_identifier(other)

@@ -2,6 +2,7 @@
 //! client to the emulator over loopback, and the emulator's delivery record
 //! is the proof of what arrived.
 
+mod accounts;
 mod interrupt;
 mod limit;
 mod records;

@@ -223,6 +223,7 @@ async fn non_retryable_errors_fail_after_one_attempt() {
     .await;
     let err = api
         .send_event(&SendRequest {
+            account: ACCOUNT.into(),
             region: "us-west-2".into(),
             room_arn: format!("arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00000"),
             event_name: "Big".into(),
@@ -248,6 +249,7 @@ async fn a_connection_that_cannot_be_made_is_not_sent_and_retried() {
     let api = api(format!("http://127.0.0.1:{port}"), "AKID", "secret").await;
     let err = api
         .send_event(&SendRequest {
+            account: ACCOUNT.into(),
             region: "us-west-2".into(),
             room_arn: format!("arn:aws:ivschat:us-west-2:{ACCOUNT}:room/r00000"),
             event_name: "E".into(),

@@ -20,7 +20,19 @@ type Case<'a> = (&'a str, Vec<&'a str>, &'a str, IndexMap<String, String>);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_form_of_input_sends_what_it_says() {
-    let emu = emulator(true).await;
+    // The documentation's room is in another account: a key of that account
+    // reaches it (the emulator finds no room of another account).
+    let mut doc_key = ivschat_playbook::emulator::Credential::new(
+        "AKIDDOCEXAMPLEACCOUNT",
+        ivschat_playbook::emulator::config::DEFAULT_SECRET_ACCESS_KEY,
+    );
+    doc_key.account = Some("12345689012".into());
+    let mut config = ivschat_playbook::emulator::EmulatorConfig {
+        auto_create_rooms: true,
+        ..Default::default()
+    };
+    config.credentials.push(doc_key);
+    let emu = ivschat_playbook::emulator::spawn(config).await.unwrap();
     let url = emu.endpoint_url();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -87,7 +99,12 @@ async fn every_form_of_input_sends_what_it_says() {
     for (name, args, event, attributes) in cases {
         let mut args = args.clone();
         args.extend(["--endpoint-url", &url]);
-        let r = ours(d, &args, &[]).await;
+        let env: &[(&str, &str)] = if args.contains(&DOC_ARN) {
+            &[("AWS_ACCESS_KEY_ID", "AKIDDOCEXAMPLEACCOUNT")]
+        } else {
+            &[]
+        };
+        let r = ours(d, &args, env).await;
         assert_eq!(r.code, 0, "{name}: {r:?}");
         let id = printed_id(&r);
         let last = emu
@@ -167,7 +184,12 @@ async fn invalid_input_exits_252_and_sends_nothing() {
     for (name, args) in cases {
         let mut args = args.clone();
         args.extend(["--endpoint-url", &url]);
-        let r = ours(d, &args, &[]).await;
+        let env: &[(&str, &str)] = if args.contains(&DOC_ARN) {
+            &[("AWS_ACCESS_KEY_ID", "AKIDDOCEXAMPLEACCOUNT")]
+        } else {
+            &[]
+        };
+        let r = ours(d, &args, env).await;
         assert_eq!(r.code, 252, "{name}: {r:?}");
         assert!(r.stdout.is_empty(), "{name}: {r:?}");
         report.push_str(&format!("== {name}\n{}\n", r.stderr.replace(&url, "URL")));

@@ -55,6 +55,11 @@ pub struct RunArgs {
     /// AWS profile from the shared config files.
     #[arg(long, env = "AWS_PROFILE")]
     pub profile: Option<String>,
+    /// Sign the sends to the rooms of ACCOUNT (12 digits) with PROFILE from
+    /// the shared config files; repeatable, and it overrides the playbooks'
+    /// `accounts`. Other accounts use the default credentials.
+    #[arg(long = "account-profile", value_name = "ACCOUNT=PROFILE", value_parser = crate::app::commands::listing::parse_account_profile, conflicts_with = "local")]
+    pub account_profiles: Vec<crate::app::commands::listing::AccountProfile>,
     /// Region for the SDK's own configuration; rooms are always sent through
     /// the region in their ARN.
     #[arg(long)]

@@ -40,6 +40,7 @@ pub(super) async fn check_locks(
     let service = ServiceArgs {
         profile: a.profile.clone(),
         endpoint_url: a.endpoint_url.clone(),
+        account_profiles: a.account_profiles.clone(),
     };
     let mut found = Vec::new();
     let locks = match resolve(&loaded, &service, &mut found).await {

@@ -76,6 +76,7 @@ async fn run(a: &SendEventArgs, io: &mut Io<'_>) -> anyhow::Result<Exit> {
         Err(exit) => return Ok(exit),
     };
     let request = SendRequest {
+        account: arn.account.clone(),
         region: arn.region.clone(),
         room_arn: gathered.room_identifier,
         event_name: gathered.event_name,
@@ -158,6 +159,7 @@ async fn connect(
         fallback_region: Some(arn.region.clone()),
         endpoint_url: a.endpoint_url.clone(),
         static_credentials: None,
+        accounts: Default::default(),
         connect_timeout: seconds(a.cli_connect_timeout),
     };
     if let Some(r) = &a.region
