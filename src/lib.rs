@@ -30,7 +30,9 @@
 //! 4. [`journal`] (records, [`journal::Status`], the one reader),
 //!    [`clients`] (one SDK client per region, shared by all that call the
 //!    service) and
-//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine)
+//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine) and
+//!    [`chat`] (the chat messaging client: what a room's viewers receive,
+//!    for `watch` and `run --verify`)
 //! 5. [`report`]: the report built from the journal
 //! 6. [`app`]: the command line; the only place with clap, exit statuses,
 //!    stdout and stderr
@@ -58,6 +60,7 @@ pub mod pipeline;
 pub mod plan;
 
 // Layer 4.
+pub mod chat;
 pub mod clients;
 pub mod execute;
 pub mod journal;

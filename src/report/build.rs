@@ -12,8 +12,10 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::model::{Latency, RegionRun, RunSummary, SendRecord, Status, ToolInfo};
-use crate::journal::{EndRecord, JournalRecord, RunHeader, StartRecord, for_each_from};
+use super::model::{Latency, RegionRun, RunSummary, SendRecord, Status, ToolInfo, VerifySummary};
+use crate::journal::{
+    EndRecord, JournalRecord, RunHeader, StartRecord, VerifyRecord, for_each_from,
+};
 use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
 
 /// Everything in a report but the per-send records.
@@ -54,7 +56,16 @@ pub struct ReportHead {
     /// [`ReportHead::list_unreached`]); listed after the journal's own.
     #[serde(skip)]
     pub unreached_sends: Vec<PlannedSend>,
+    /// `run --verify`: per send, by its position in the plan, 0 (not
+    /// verified), [`SEEN`] or [`NOT_SEEN`]; one byte a send.
+    #[serde(skip)]
+    pub verdicts: Vec<u8>,
 }
+
+/// A send seen arriving (in [`ReportHead::verdicts`]).
+pub const SEEN: u8 = 1;
+/// A send looked for and not seen.
+pub const NOT_SEEN: u8 = 2;
 
 impl ReportHead {
     /// Lists the sends the journal has no record of, from the plan made
@@ -72,9 +83,15 @@ impl ReportHead {
 fn for_each_send(
     path: &Path,
     offset: u64,
-    unreached: &[PlannedSend],
+    head: &ReportHead,
     mut f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<Option<RunHeader>> {
+    let unreached = &head.unreached_sends[..];
+    let seen = |seq: usize| match head.verdicts.get(seq) {
+        Some(&SEEN) => Some(true),
+        Some(&NOT_SEEN) => Some(false),
+        _ => None,
+    };
     let mut open: HashMap<String, StartRecord> = HashMap::new();
     // Ids the journal has, only kept when some sends are missing from it.
     let mut recorded: HashSet<String> = HashSet::new();
@@ -95,7 +112,9 @@ fn for_each_send(
             JournalRecord::End(e) => {
                 let start = open.remove(&e.id);
                 if let Some(s) = start {
-                    f(joined(s, e))?;
+                    let mut r = joined(s, e);
+                    r.seen = seen(r.seq);
+                    f(r)?;
                 }
             }
             JournalRecord::Skip(s) => {
@@ -104,7 +123,7 @@ fn for_each_send(
                 r.note = Some(s.note);
                 f(r)?;
             }
-            JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
+            JournalRecord::Finish(_) | JournalRecord::Resolve(_) | JournalRecord::Verify(_) => {}
         }
         Ok(())
     })?;
@@ -149,6 +168,7 @@ fn unattempted(p: PlannedSend, status: Status) -> SendRecord {
         latency_ms: None,
         started_at: None,
         ended_at: None,
+        seen: None,
     }
 }
 
@@ -188,7 +208,13 @@ pub fn head(
     })?;
     let unreached = tally.add_unreached(header.sends);
     let limit = header.settings.rate + f64::from(header.settings.burst);
-    let summary = tally.summary(header.sends, limit);
+    let verdicts = std::mem::take(&mut tally.verdicts);
+    let verify = header
+        .verify
+        .as_ref()
+        .map(|v| tally.verify.summary(v));
+    let mut summary = tally.summary(header.sends, limit);
+    summary.verify = verify;
     Ok(ReportHead {
         format_version: 1,
         tool: ToolInfo::current(),
@@ -204,6 +230,7 @@ pub fn head(
         summary,
         unreached,
         unreached_sends: Vec::new(),
+        verdicts,
     })
 }
 
@@ -219,6 +246,31 @@ struct Tally {
     regions: BTreeMap<(String, String), RegionTally>,
     /// Sends started and not (yet) ended.
     open: HashSet<String>,
+    /// See [`ReportHead::verdicts`].
+    verdicts: Vec<u8>,
+    verify: VerifyTally,
+}
+
+/// The verify records of a run, added up.
+#[derive(Default)]
+struct VerifyTally {
+    seen: usize,
+    not_seen: usize,
+    latencies: Vec<f64>,
+}
+
+impl VerifyTally {
+    fn summary(&mut self, v: &crate::journal::VerifySettings) -> VerifySummary {
+        VerifySummary {
+            rooms: v.rooms,
+            of_rooms: v.of_rooms,
+            timeout_ms: v.timeout_ms,
+            checked: self.seen + self.not_seen,
+            seen: self.seen,
+            not_seen: self.not_seen,
+            latency_ms: percentiles(&mut self.latencies),
+        }
+    }
 }
 
 /// One account and region's part of a [`Tally`].
@@ -241,6 +293,33 @@ impl Tally {
             last_end: None,
             regions: BTreeMap::new(),
             open: HashSet::new(),
+            verdicts: Vec::new(),
+            verify: VerifyTally::default(),
+        }
+    }
+
+    /// A verify record: the last one for a send counts.
+    fn add_verify(&mut self, v: VerifyRecord) {
+        // Plans of a million sends make a megabyte here; a seq past any
+        // plausible plan (a hand-edited journal) is not given the memory.
+        if v.seq >= 1 << 26 {
+            return;
+        }
+        if self.verdicts.len() <= v.seq {
+            self.verdicts.resize(v.seq + 1, 0);
+        }
+        match std::mem::replace(&mut self.verdicts[v.seq], if v.seen { SEEN } else { NOT_SEEN }) {
+            SEEN => self.verify.seen -= 1,
+            NOT_SEEN => self.verify.not_seen -= 1,
+            _ => {}
+        }
+        if v.seen {
+            self.verify.seen += 1;
+            if let Some(l) = v.latency_ms {
+                self.verify.latencies.push(l);
+            }
+        } else {
+            self.verify.not_seen += 1;
         }
     }
 
@@ -255,6 +334,7 @@ impl Tally {
             JournalRecord::Skip(s) => {
                 *self.counts.entry(s.status).or_default() += 1;
             }
+            JournalRecord::Verify(v) => self.add_verify(v),
             JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
         }
     }
@@ -334,6 +414,7 @@ impl Tally {
                 .collect(),
             latency_ms: percentiles(&mut self.latencies),
             errors: self.errors,
+            verify: None,
         }
     }
 }
@@ -394,7 +475,7 @@ pub fn write_json(
     out.write_all(&head_json)?;
     out.write_all(b",\n  \"sends\": [")?;
     let mut first = true;
-    for_each_send(path, offset, &head.unreached_sends, |s| {
+    for_each_send(path, offset, head, |s| {
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
         first = false;
         serde_json::to_writer(&mut *out, &s)?;
@@ -411,7 +492,7 @@ pub fn sends(
     head: &ReportHead,
     f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<()> {
-    for_each_send(path, offset, &head.unreached_sends, f).map(|_| ())
+    for_each_send(path, offset, head, f).map(|_| ())
 }
 
 #[cfg(test)]

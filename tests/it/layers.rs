@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["catalog", "playbook"],
     &["validate"],
     &["plan", "pipeline"],
-    &["journal", "clients", "execute"],
+    &["journal", "clients", "execute", "chat"],
     &["report"],
     &["app"],
 ];

@@ -12,6 +12,7 @@ use super::super::target::{self, Asked};
 use super::args::RunArgs;
 use crate::app::exit::{Exit, Failure};
 use crate::app::io::Io;
+use crate::chat::EdgeUrls;
 use crate::emulator::EmulatorHandle;
 use crate::execute::{ChatApi, ClientOptions, SdkChatApi};
 use crate::journal::{RunHeader, Target};
@@ -76,6 +77,18 @@ pub(super) fn say_where(
     Ok(Ok(()))
 }
 
+/// What a run sends through.
+pub(super) struct Connected {
+    /// The service, for sending.
+    pub(super) api: Arc<dyn ChatApi>,
+    /// The same clients, for chat tokens (`--verify`).
+    pub(super) clients: Arc<crate::clients::Clients>,
+    /// Where chat connections go (`--verify`).
+    pub(super) edge: EdgeUrls,
+    /// The embedded emulator, with `--local`.
+    pub(super) emulator: Option<EmulatorHandle>,
+}
+
 /// Clients for every region of the plan: the embedded emulator, or AWS
 /// through the standard chain, with credentials checked before anything is
 /// journaled or sent. `Err(exit)` is a refusal already written.
@@ -84,7 +97,7 @@ pub(super) async fn connect(
     target: &Target,
     plan: &ScannedPlan,
     io: &mut Io<'_>,
-) -> Result<Result<(Arc<dyn ChatApi>, Option<EmulatorHandle>), Exit>, Failure> {
+) -> Result<Result<Connected, Exit>, Failure> {
     let mut regions: Vec<String> = plan
         .overview
         .summary
@@ -120,6 +133,15 @@ pub(super) async fn connect(
             connect_timeout: Duration::from_secs(3),
         }
     };
+    let edge = match &emulator {
+        Some(h) => EdgeUrls::Endpoint(h.chat_url()),
+        None => match EdgeUrls::for_endpoint(options.endpoint_url.as_deref()) {
+            Ok(e) => e,
+            Err(e) if a.verify.is_some() => return io.refuse(format_args!("--verify: {e}")).map(Err),
+            // Only --verify goes to the chat edge.
+            Err(_) => EdgeUrls::Aws,
+        },
+    };
     let sdk = SdkChatApi::new(&regions, &options).await;
     if let Err(e) = sdk.check_credentials().await {
         return io
@@ -129,7 +151,12 @@ pub(super) async fn connect(
             ))
             .map(Err);
     }
-    Ok(Ok((Arc::new(sdk), emulator)))
+    Ok(Ok(Connected {
+        clients: sdk.clients(),
+        api: Arc::new(sdk),
+        edge,
+        emulator,
+    }))
 }
 
 /// Client options for the embedded emulator: its endpoint and its key.

@@ -10,6 +10,7 @@ mod args;
 mod connect;
 mod deliver;
 mod resume;
+mod verify;
 
 use std::path::Path;
 
@@ -101,10 +102,14 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         return Ok(exit);
     }
     let stop = stop_on_signal();
-    let (api, emulator) = match connect(a, &target, &plan, io).await? {
+    let connected = match connect(a, &target, &plan, io).await? {
         Ok(c) => c,
         Err(exit) => return Ok(exit),
     };
+    let emulator = connected.emulator;
+    // Subscribed before anything is journaled: the header says what is
+    // watched, and no event goes out before its room is watched.
+    let mut watching = verify::subscribe(a, &plan, connected.clients, connected.edge, io).await?;
     let path = journal_path(a, resume.as_ref());
     // Resuming from one journal into another: the one read from must not
     // be resumed by a second run meanwhile either.
@@ -118,6 +123,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let header = Recorded {
         target: &target,
         vars: &vars,
+        verify: watching.as_ref().map(|w| w.settings.clone()),
     };
     let OpenJournal { journal, offset } =
         open_journal(a, &plan, resume.as_ref(), header, &path).await?;
@@ -127,11 +133,12 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         a,
         &plan,
         tally.to_send,
-        api,
+        connected.api,
         resume.as_ref(),
         journal,
         &path,
         stop,
+        watching.as_mut(),
     )
     .await;
     if let Some(h) = emulator {
