@@ -93,6 +93,9 @@ pub enum Command {
     Catalog(commands::catalog::CatalogArgs),
     /// Write a commented starter playbook and room inventory into a folder.
     Init(commands::init::InitArgs),
+    /// Watch rooms' chat as a viewer does (a view-only chat token per
+    /// room) and print every frame as it arrives.
+    Watch(commands::watch::WatchArgs),
 }
 
 /// The binary's whole life: parse the command line, set up logging, run the
@@ -159,6 +162,7 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Emulator(a) => runtime()?.block_on(commands::emulator::exec(a, io)),
         Command::Run(a) => runtime()?.block_on(commands::run::exec(&a, io)),
         Command::SendEvent(a) => runtime()?.block_on(commands::send_event::exec(&a, io)),
+        Command::Watch(a) => runtime()?.block_on(commands::watch::exec(&a, io)),
     }
 }
 

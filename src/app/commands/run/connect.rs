@@ -160,7 +160,7 @@ pub(super) async fn connect(
 }
 
 /// Client options for the embedded emulator: its endpoint and its key.
-fn local_options(handle: &EmulatorHandle) -> ClientOptions {
+pub(in crate::app::commands) fn local_options(handle: &EmulatorHandle) -> ClientOptions {
     let cred = &crate::emulator::EmulatorConfig::default().credentials[0];
     ClientOptions {
         endpoint_url: Some(handle.endpoint_url()),

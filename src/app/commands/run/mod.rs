@@ -17,7 +17,8 @@ use std::path::Path;
 use indexmap::IndexMap;
 use tokio::sync::watch;
 
-pub use args::{RunArgs, RunFormat};
+pub use args::{RunArgs, RunFormat, VerifyScope};
+pub(super) use connect::local_options;
 use connect::{choose_target, connect, say_where};
 use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
 use resume::{
