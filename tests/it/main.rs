@@ -18,3 +18,4 @@ mod schema;
 mod send_event;
 mod support;
 mod validate;
+mod watch;
