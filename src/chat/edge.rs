@@ -18,9 +18,9 @@ impl EdgeUrls {
         let Some(url) = endpoint_url else {
             return Ok(EdgeUrls::Aws);
         };
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| format!("the endpoint URL `{url}` has no scheme (http:// or https://)"))?;
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            format!("the endpoint URL `{url}` has no scheme (http:// or https://)")
+        })?;
         let ws = match scheme.to_ascii_lowercase().as_str() {
             "http" | "ws" => "ws",
             "https" | "wss" => "wss",
@@ -54,9 +54,15 @@ mod tests {
     #[test]
     fn endpoints_map_to_their_chat_urls() {
         let e = |u| EdgeUrls::for_endpoint(Some(u)).map(|e| e.url("eu-west-1"));
-        assert_eq!(EdgeUrls::for_endpoint(None).unwrap().url("eu-west-1"), "wss://edge.ivschat.eu-west-1.amazonaws.com");
+        assert_eq!(
+            EdgeUrls::for_endpoint(None).unwrap().url("eu-west-1"),
+            "wss://edge.ivschat.eu-west-1.amazonaws.com"
+        );
         assert_eq!(e("http://127.0.0.1:4566").unwrap(), "ws://127.0.0.1:4566");
-        assert_eq!(e("https://chat.example.com/api/").unwrap(), "wss://chat.example.com");
+        assert_eq!(
+            e("https://chat.example.com/api/").unwrap(),
+            "wss://chat.example.com"
+        );
         assert_eq!(e("ws://[::1]:9").unwrap(), "ws://[::1]:9");
         assert!(e("ftp://x").unwrap_err().contains("ftp"));
         assert!(e("127.0.0.1:4566").unwrap_err().contains("no scheme"));

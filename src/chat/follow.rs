@@ -61,7 +61,9 @@ impl Reconnect {
             .saturating_mul(1 << n.saturating_sub(1).min(16))
             .min(self.cap);
         let half = max / 2;
-        half + max.saturating_sub(half).mul_f64(rand::rng().random::<f64>())
+        half + max
+            .saturating_sub(half)
+            .mul_f64(rand::rng().random::<f64>())
     }
 }
 

@@ -75,7 +75,13 @@ pub struct Verifier {
     inner: Mutex<Inner>,
 }
 
-fn record(id: String, seq: usize, message_id: String, seen: bool, latency: Option<Duration>) -> VerifyRecord {
+fn record(
+    id: String,
+    seq: usize,
+    message_id: String,
+    seen: bool,
+    latency: Option<Duration>,
+) -> VerifyRecord {
     VerifyRecord {
         id,
         seq,
@@ -105,7 +111,13 @@ impl Verifier {
     pub fn sent(&self, send: &PlannedSend, message_id: &str) -> Option<VerifyRecord> {
         let mut inner = self.inner.lock().expect("verifier lock");
         if inner.early.remove(message_id).is_some() {
-            return Some(record(send.id.clone(), send.seq, message_id.into(), true, Some(Duration::ZERO)));
+            return Some(record(
+                send.id.clone(),
+                send.seq,
+                message_id.into(),
+                true,
+                Some(Duration::ZERO),
+            ));
         }
         inner.expected.insert(
             message_id.to_string(),
@@ -123,9 +135,19 @@ impl Verifier {
     pub fn arrived(&self, message_id: &str) -> Option<VerifyRecord> {
         let mut inner = self.inner.lock().expect("verifier lock");
         if let Some(e) = inner.expected.remove(message_id) {
-            return Some(record(e.id, e.seq, message_id.into(), true, Some(e.answered.elapsed())));
+            return Some(record(
+                e.id,
+                e.seq,
+                message_id.into(),
+                true,
+                Some(e.answered.elapsed()),
+            ));
         }
-        if inner.early.insert(message_id.to_string(), Instant::now()).is_none() {
+        if inner
+            .early
+            .insert(message_id.to_string(), Instant::now())
+            .is_none()
+        {
             inner.early_order.push_back(message_id.to_string());
             while inner.early_order.len() > EARLY_MAX {
                 if let Some(old) = inner.early_order.pop_front() {

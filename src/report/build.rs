@@ -209,10 +209,7 @@ pub fn head(
     let unreached = tally.add_unreached(header.sends);
     let limit = header.settings.rate + f64::from(header.settings.burst);
     let verdicts = std::mem::take(&mut tally.verdicts);
-    let verify = header
-        .verify
-        .as_ref()
-        .map(|v| tally.verify.summary(v));
+    let verify = header.verify.as_ref().map(|v| tally.verify.summary(v));
     let mut summary = tally.summary(header.sends, limit);
     summary.verify = verify;
     Ok(ReportHead {
@@ -308,7 +305,10 @@ impl Tally {
         if self.verdicts.len() <= v.seq {
             self.verdicts.resize(v.seq + 1, 0);
         }
-        match std::mem::replace(&mut self.verdicts[v.seq], if v.seen { SEEN } else { NOT_SEEN }) {
+        match std::mem::replace(
+            &mut self.verdicts[v.seq],
+            if v.seen { SEEN } else { NOT_SEEN },
+        ) {
             SEEN => self.verify.seen -= 1,
             NOT_SEEN => self.verify.not_seen -= 1,
             _ => {}

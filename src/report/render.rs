@@ -213,8 +213,10 @@ fn human_verify(
             l.p50, l.p99, l.max
         );
     }
-    out.push_str(".
-");
+    out.push_str(
+        ".
+",
+    );
     let (list, total) = not_seen(head, journal, offset, 10)?;
     for p in &list {
         let _ = writeln!(
@@ -228,7 +230,11 @@ fn human_verify(
         );
     }
     if total > list.len() {
-        let _ = writeln!(out, "  ... and {} more not seen (see the report)", total - list.len());
+        let _ = writeln!(
+            out,
+            "  ... and {} more not seen (see the report)",
+            total - list.len()
+        );
     }
     Ok(())
 }
@@ -374,10 +380,7 @@ fn md_verify(m: &mut String, head: &ReportHead, journal: &Path, offset: u64) -> 
     if list.is_empty() {
         return Ok(());
     }
-    let _ = writeln!(
-        m,
-        "\n| send | room | event | event id |\n|---|---|---|---|"
-    );
+    let _ = writeln!(m, "\n| send | room | event | event id |\n|---|---|---|---|");
     for p in &list {
         let _ = writeln!(
             m,
@@ -389,7 +392,11 @@ fn md_verify(m: &mut String, head: &ReportHead, journal: &Path, offset: u64) -> 
         );
     }
     if total > list.len() {
-        let _ = writeln!(m, "\n{} more not seen; see the JSON report.", total - list.len());
+        let _ = writeln!(
+            m,
+            "\n{} more not seen; see the JSON report.",
+            total - list.len()
+        );
     }
     Ok(())
 }

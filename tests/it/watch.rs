@@ -81,7 +81,16 @@ async fn jsonl_has_each_frame_as_received_with_its_room() {
     let url = emu.endpoint_url();
     let (child, _) = watch(
         dir.path(),
-        &["--endpoint-url", &url, "--format", "jsonl", "--count", "2", ROOM, EU_ROOM],
+        &[
+            "--endpoint-url",
+            &url,
+            "--format",
+            "jsonl",
+            "--count",
+            "2",
+            ROOM,
+            EU_ROOM,
+        ],
         2,
     )
     .await;
@@ -98,7 +107,13 @@ async fn jsonl_has_each_frame_as_received_with_its_room() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    let by_id = |id: &str| lines.iter().find(|l| l["frame"]["Id"] == id).unwrap().clone();
+    let by_id = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l["frame"]["Id"] == id)
+            .unwrap()
+            .clone()
+    };
     let us = by_id(&a);
     assert_eq!(us["room"], ROOM);
     assert_eq!(us["frame"]["Type"], "EVENT");
@@ -115,7 +130,12 @@ async fn human_lines_name_time_room_type_event_and_attributes() {
     let emu = emulator(true).await;
     let dir = tempfile::tempdir().unwrap();
     let url = emu.endpoint_url();
-    let (child, _) = watch(dir.path(), &["--endpoint-url", &url, "--count", "1", ROOM], 1).await;
+    let (child, _) = watch(
+        dir.path(),
+        &["--endpoint-url", &url, "--count", "1", ROOM],
+        1,
+    )
+    .await;
     let id = send(&url, ROOM, "SystemMessage", "closing in 15 minutes").await;
     let out = child.wait_with_output().await.unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -136,8 +156,19 @@ async fn timeout_before_count_fails_and_without_count_ends_well() {
     let url = emu.endpoint_url();
     let args = ["--endpoint-url", &url, "--timeout", "500ms", ROOM];
     let (child, _) = watch(dir.path(), &args, 1).await;
-    assert_eq!(child.wait_with_output().await.unwrap().status.code(), Some(0));
-    let args = ["--endpoint-url", &url, "--timeout", "500ms", "--count", "1", ROOM];
+    assert_eq!(
+        child.wait_with_output().await.unwrap().status.code(),
+        Some(0)
+    );
+    let args = [
+        "--endpoint-url",
+        &url,
+        "--timeout",
+        "500ms",
+        "--count",
+        "1",
+        ROOM,
+    ];
     let (child, _) = watch(dir.path(), &args, 1).await;
     let out = child.wait_with_output().await.unwrap();
     assert_eq!(out.status.code(), Some(1), "no event came");
@@ -149,7 +180,10 @@ async fn bad_input_is_refused_with_exit_2() {
     for (args, says) in [
         (vec!["not-an-arn"], "`not-an-arn` is not a room ARN"),
         (vec![], "no rooms to watch"),
-        (vec!["--endpoint-url", "ftp://x", ROOM], "chat needs http(s)://"),
+        (
+            vec!["--endpoint-url", "ftp://x", ROOM],
+            "chat needs http(s)://",
+        ),
         (vec!["--playbook", "missing.yaml"], "nothing watched"),
     ] {
         let out = clean_command(bin(), dir.path())
@@ -191,10 +225,23 @@ async fn readme_watch_your_announcement_arrive() {
         .split("## Watch your announcement arrive")
         .nth(1)
         .expect("the README has the tour step");
-    let block = section.split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
     let commands: Vec<&str> = block
         .lines()
-        .map(|l| l.split(" #").next().unwrap().trim().trim_end_matches('&').trim())
+        .map(|l| {
+            l.split(" #")
+                .next()
+                .unwrap()
+                .trim()
+                .trim_end_matches('&')
+                .trim()
+        })
         .filter(|l| l.starts_with("ivschat-playbook "))
         .collect();
     assert_eq!(commands.len(), 3, "{commands:?}");
@@ -219,11 +266,19 @@ async fn readme_watch_your_announcement_arrive() {
         .output()
         .await
         .unwrap();
-    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let out = child.wait_with_output().await.unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 6, "{text}");
-    assert!(text.contains("EVENT  SystemMessage  msgType=user-notification"), "{text}");
+    assert!(
+        text.contains("EVENT  SystemMessage  msgType=user-notification"),
+        "{text}"
+    );
     assert!(readme.contains(text.lines().next().unwrap().split("  ").nth(2).unwrap()));
 }

@@ -93,7 +93,10 @@ pub async fn exec(a: &WatchArgs, io: &mut Io<'_>) -> CmdResult {
         .await
         .context("cannot start the embedded emulator")?;
         writeln!(io.err, "local emulator at {}", handle.endpoint_url())?;
-        let out = (local_options(&handle), EdgeUrls::Endpoint(handle.chat_url()));
+        let out = (
+            local_options(&handle),
+            EdgeUrls::Endpoint(handle.chat_url()),
+        );
         emulator = Some(handle);
         out
     } else {
@@ -128,12 +131,19 @@ pub async fn exec(a: &WatchArgs, io: &mut Io<'_>) -> CmdResult {
 }
 
 /// The rooms to watch: the ARNs given and the playbooks' rooms, each once.
-fn rooms(a: &WatchArgs, io: &mut Io<'_>) -> Result<Result<Vec<RoomArn>, Exit>, crate::app::exit::Failure> {
+fn rooms(
+    a: &WatchArgs,
+    io: &mut Io<'_>,
+) -> Result<Result<Vec<RoomArn>, Exit>, crate::app::exit::Failure> {
     let mut out: Vec<RoomArn> = Vec::new();
     for s in &a.rooms {
         match RoomArn::parse(s) {
             Ok(r) => out.push(r),
-            Err(e) => return io.refuse(format_args!("`{s}` is not a room ARN: {e}")).map(Err),
+            Err(e) => {
+                return io
+                    .refuse(format_args!("`{s}` is not a room ARN: {e}"))
+                    .map(Err);
+            }
         }
     }
     if !a.playbook.is_empty() {
@@ -144,10 +154,17 @@ fn rooms(a: &WatchArgs, io: &mut Io<'_>) -> Result<Result<Vec<RoomArn>, Exit>, c
             &Default::default(),
             |_| {},
         );
-        io.diagnostics(&scanned.sources, &scanned.diagnostics, crate::diag::DiagFormat::Human, false)?;
+        io.diagnostics(
+            &scanned.sources,
+            &scanned.diagnostics,
+            crate::diag::DiagFormat::Human,
+            false,
+        )?;
         if scanned.has_errors() {
             let line = summary_line(&scanned.diagnostics, scanned.files);
-            return io.end(Exit::Invalid, format_args!("nothing watched: {line}")).map(Err);
+            return io
+                .end(Exit::Invalid, format_args!("nothing watched: {line}"))
+                .map(Err);
         }
         let plan = &scanned.plan;
         out.extend(plan.rooms().iter().map(|r| plan.room_arn(r).clone()));
@@ -219,7 +236,11 @@ async fn print_notes(
         }
     }
     // Every room ended: closed by the server is an ending; given up is not.
-    Ok(if unclean > 0 || a.count.is_some() { Exit::Failed } else { Exit::Ok })
+    Ok(if unclean > 0 || a.count.is_some() {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    })
 }
 
 async fn sleep_until(at: Option<tokio::time::Instant>) {
@@ -253,14 +274,22 @@ fn print_frame(
     match kind {
         "EVENT" => line.push_str(&format!("  {}", frame.event_name().unwrap_or(""))),
         "MESSAGE" => {
-            let sender = frame.0.get("Sender").and_then(|s| s.get("UserId")).and_then(Value::as_str);
+            let sender = frame
+                .0
+                .get("Sender")
+                .and_then(|s| s.get("UserId"))
+                .and_then(Value::as_str);
             let content = frame.0.get("Content").and_then(Value::as_str).unwrap_or("");
             line.push_str(&format!("  {}: {}", sender.unwrap_or("?"), quoted(content)));
         }
         "ERROR" => line.push_str(&format!(
             "  {} {}",
             frame.error_code().unwrap_or(0),
-            frame.0.get("ErrorMessage").and_then(Value::as_str).unwrap_or("")
+            frame
+                .0
+                .get("ErrorMessage")
+                .and_then(Value::as_str)
+                .unwrap_or("")
         )),
         _ => {}
     }
@@ -278,7 +307,10 @@ fn print_frame(
 
 /// A value as is when it is one plain word, else as a JSON string.
 fn quoted(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || "-_.:/@+,".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || "-_.:/@+,".contains(c))
+    {
         s.to_string()
     } else {
         Value::String(s.to_string()).to_string()

@@ -18,7 +18,9 @@ async fn local_verify_sees_every_send() {
     let pb = write_playbook(dir.path(), 6, &["us-west-2", "eu-west-1"], 2, 50);
     let out = command(dir.path())
         .args(["run", "--local", "--verify", "--journal", "j.jsonl"])
-        .args(["--report", "r.json", "--report", "r.md", "--report", "r.xml"])
+        .args([
+            "--report", "r.json", "--report", "r.md", "--report", "r.xml",
+        ])
         .arg(&pb)
         .output()
         .await
@@ -26,11 +28,21 @@ async fn local_verify_sees_every_send() {
     let t = text(&out);
     assert_eq!(out.status.code(), Some(0), "{t}");
     assert!(t.contains("verify: 6 of 6 rooms connected"), "{t}");
-    assert!(t.contains("Seen in chat: 12 of 12 sent events, not seen 0 (watching 6 of 6 rooms)"), "{t}");
+    assert!(
+        t.contains("Seen in chat: 12 of 12 sent events, not seen 0 (watching 6 of 6 rooms)"),
+        "{t}"
+    );
     let r = report(&dir.path().join("r.json"));
     let v = r.summary.verify.as_ref().expect("a verify summary");
-    assert_eq!((v.rooms, v.of_rooms, v.checked, v.seen, v.not_seen), (6, 6, 12, 12, 0));
-    assert!(r.sends.iter().all(|s| s.seen == Some(true)), "{:?}", r.sends);
+    assert_eq!(
+        (v.rooms, v.of_rooms, v.checked, v.seen, v.not_seen),
+        (6, 6, 12, 12, 0)
+    );
+    assert!(
+        r.sends.iter().all(|s| s.seen == Some(true)),
+        "{:?}",
+        r.sends
+    );
     // The journal has one verify record per send, with the id SendEvent
     // returned.
     let records = journal::read(&dir.path().join("j.jsonl")).unwrap();
@@ -54,7 +66,10 @@ async fn local_verify_sees_every_send() {
         assert_eq!(ends[&v.id], v.message_id);
     }
     let md = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
-    assert!(md.contains("Watching 6 of 6 rooms: 12 of 12 sent events seen, 0 not seen."), "{md}");
+    assert!(
+        md.contains("Watching 6 of 6 rooms: 12 of 12 sent events seen, 0 not seen."),
+        "{md}"
+    );
     let xml = std::fs::read_to_string(dir.path().join("r.xml")).unwrap();
     assert!(!xml.contains("NotSeen"), "{xml}");
     // The chat tokens are secrets: none is in any output or record.
@@ -96,11 +111,18 @@ async fn dropped_frames_are_reported_not_seen_and_fail_the_run() {
     let out = run_to(dir.path(), &emu.endpoint_url(), &extra, &pb).await;
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
-    assert!(t.contains("Seen in chat: 0 of 3 sent events, not seen 3"), "{t}");
+    assert!(
+        t.contains("Seen in chat: 0 of 3 sent events, not seen 3"),
+        "{t}"
+    );
     assert!(t.contains("not seen E0 -> r0"), "{t}");
     let xml = String::from_utf8_lossy(&out.stdout);
     assert!(xml.contains(r#"failures="3""#), "{xml}");
-    assert_eq!(xml.matches(r#"<failure type="NotSeen""#).count(), 3, "{xml}");
+    assert_eq!(
+        xml.matches(r#"<failure type="NotSeen""#).count(),
+        3,
+        "{xml}"
+    );
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Sent), 3, "sent, all the same");
     assert!(r.sends.iter().all(|s| s.seen == Some(false)));
@@ -111,7 +133,10 @@ async fn dropped_frames_are_reported_not_seen_and_fail_the_run() {
         .await
         .unwrap();
     let md_text = String::from_utf8_lossy(&md.stdout);
-    assert!(md_text.contains("0 of 3 sent events seen, 3 not seen"), "{md_text}");
+    assert!(
+        md_text.contains("0 of 3 sent events seen, 3 not seen"),
+        "{md_text}"
+    );
     assert_eq!(md_text.matches("| `").count() >= 3, true, "{md_text}");
     assert!(emu.stats().faults.chat_drop >= 3);
 }
@@ -121,9 +146,23 @@ async fn dropped_frames_are_reported_not_seen_and_fail_the_run() {
 #[tokio::test]
 async fn a_sample_is_spread_over_regions() {
     let dir = tempfile::tempdir().unwrap();
-    let pb = write_playbook(dir.path(), 9, &["us-west-2", "eu-west-1", "ap-northeast-1"], 1, 50);
+    let pb = write_playbook(
+        dir.path(),
+        9,
+        &["us-west-2", "eu-west-1", "ap-northeast-1"],
+        1,
+        50,
+    );
     let out = command(dir.path())
-        .args(["run", "--local", "--verify=3", "--report", "r.json", "--journal", "j.jsonl"])
+        .args([
+            "run",
+            "--local",
+            "--verify=3",
+            "--report",
+            "r.json",
+            "--journal",
+            "j.jsonl",
+        ])
         .arg(&pb)
         .output()
         .await

@@ -137,7 +137,9 @@ pub(super) async fn connect(
         Some(h) => EdgeUrls::Endpoint(h.chat_url()),
         None => match EdgeUrls::for_endpoint(options.endpoint_url.as_deref()) {
             Ok(e) => e,
-            Err(e) if a.verify.is_some() => return io.refuse(format_args!("--verify: {e}")).map(Err),
+            Err(e) if a.verify.is_some() => {
+                return io.refuse(format_args!("--verify: {e}")).map(Err);
+            }
             // Only --verify goes to the chat edge.
             Err(_) => EdgeUrls::Aws,
         },

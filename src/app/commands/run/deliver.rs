@@ -14,13 +14,13 @@ use tokio::sync::{mpsc, watch};
 
 use super::super::report::ReportFile;
 use super::args::{RunArgs, RunFormat};
+use super::verify::Watching;
 use crate::app::exit::{Exit, Failure};
 use crate::app::io::Io;
-use crate::execute::progress::ProgressReporter;
-use super::verify::Watching;
 use crate::chat::Note;
 use crate::chat::verify::{self, Verifier, VerifyProgress};
 use crate::execute::engine::JournalFailed;
+use crate::execute::progress::ProgressReporter;
 use crate::execute::{ChatApi, Engine, LoopEnd};
 use crate::journal::resume::ResumeState;
 use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, Status, Target};
