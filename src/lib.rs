@@ -22,7 +22,7 @@
 //! 0. leaves: [`diag`] (diagnostics and their rendering), [`service`] (what
 //!    IVS Chat accepts), [`yaml`] (the one YAML parser pass), [`fs`] (reading
 //!    input files), [`schema`] (JSON-Schema generation), [`redact`] (secrets
-//!    kept out of logs)
+//!    kept out of logs), [`budget`] (the memory a template may take)
 //! 1. formats: [`catalog`] (event definitions), [`playbook`] (the playbook
 //!    format, loading, templates)
 //! 2. [`validate`]: schema and semantic checks → [`validate::CheckedPlaybook`]
@@ -41,6 +41,7 @@
 //! only [`service`], so it keeps its own reading of the service model.
 
 // Layer 0: leaves.
+pub mod budget;
 pub mod diag;
 pub mod fs;
 pub mod redact;

@@ -3,12 +3,15 @@
 
 use std::process::ExitCode;
 
+use ivschat_playbook::budget::Budgeted;
+
 /// mimalloc rather than the system allocator: a run makes millions of small
 /// short-lived allocations across the runtime's threads (the SDK's request
 /// pipeline, journal lines), where glibc's malloc spent about a seventh of
-/// the run's CPU time. Tuned by [`tune_allocator`].
+/// the run's CPU time. Tuned by [`tune_allocator`]. Wrapped in
+/// [`Budgeted`], which bounds the memory a playbook's template may take.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Budgeted<mimalloc::MiMalloc> = Budgeted(mimalloc::MiMalloc);
 
 /// mimalloc's `mi_option_purge_delay`, which the bindings do not name: in
 /// `mi_option_e` it comes right before `mi_option_use_numa_nodes`.

@@ -105,7 +105,7 @@ pub fn scan_files(
     } = check_files(paths, root);
     diagnostics.extend(crate::plan::vars::unused_cli_vars(&playbooks, vars));
     let t = std::time::Instant::now();
-    let (plan, render_diags) = Planner::new(playbooks, vars).scan(flags, sink);
+    let (plan, render_diags) = Planner::new(playbooks, vars, &sources).scan(flags, sink);
     tracing::debug!(elapsed = ?t.elapsed(), sends = plan.overview.summary.sends, "planned");
     diagnostics.extend(render_diags);
     diag::sort(&mut diagnostics);

@@ -8,6 +8,7 @@
 //! guessed from the error's type at the end. docs/cli.md has the same table.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How the process ends. The numbers are part of the interface: scripts
 /// and CI retry or alert on them.
@@ -62,6 +63,49 @@ impl Exit {
             Exit::AwsCli(AwsCliExit::Service) => 254,
             Exit::AwsCli(AwsCliExit::Other) => 255,
         }
+    }
+}
+
+/// Whether sends may have gone out in this process: from then on, ending it
+/// is a failure of a record, never "invalid input".
+static SENDING: AtomicBool = AtomicBool::new(false);
+
+/// Marks that sends may go out from now on (`run`, once its run header is
+/// journaled).
+pub fn sends_may_go_out() {
+    SENDING.store(true, Ordering::SeqCst);
+}
+
+/// What happens when rendering a template takes more memory than
+/// [`crate::budget`] allows: says which template, and ends the process with
+/// 2 (nothing was sent) or, once sends may have gone out, 3. It runs inside
+/// an allocation, so it formats on the stack, writes with a plain system
+/// call and exits without running destructors or taking locks.
+pub fn template_memory_spent(what: &str, budget: usize) -> ! {
+    use std::io::Write as _;
+    let sending = SENDING.load(Ordering::SeqCst);
+    let mut buf = [0u8; 2048];
+    let len = {
+        let mut w = &mut buf[..];
+        let _ = write!(
+            w,
+            "error: {what} needs more than {} MiB of memory to render{}\n  \
+             = help: a template builds one short attribute value; it must not build large \
+             strings or lists (for example by doubling one in a loop)\n",
+            budget >> 20,
+            if sending { "" } else { ", so nothing was sent" },
+        );
+        2048 - w.len()
+    };
+    // SAFETY: writing a buffer we own to stderr, then ending the process.
+    unsafe {
+        libc::write(2, buf.as_ptr().cast(), len);
+        let code = if sending {
+            Exit::RecordFailed
+        } else {
+            Exit::Invalid
+        };
+        libc::_exit(i32::from(code.code()));
     }
 }
 

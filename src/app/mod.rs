@@ -102,6 +102,7 @@ pub enum Command {
 /// command, print its error if any, and turn the outcome into the exit
 /// status.
 pub fn main() -> ExitCode {
+    crate::budget::on_spent(exit::template_memory_spent);
     let args = match Cli::try_parse() {
         Ok(args) => args,
         Err(e) => {

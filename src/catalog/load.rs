@@ -15,31 +15,20 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
-use jsonschema::Validator;
-use jsonschema::error::ValidationErrorKind;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::model::EventDefinition;
+pub use super::paths::Entry;
+use super::paths::resolve;
+use super::schema_rules::schema_check;
 use super::{AttributeDef, Catalog, Definition, Pattern, Spanned, check};
 use crate::diag::{Diagnostic, Location, Sources};
-use crate::fs::{FileRole, LinkPolicy, Reach, normalize, read_text};
-use crate::schema::diagnose::{DocRules, Translator, expected_type, json_type};
-use crate::schema::generate;
+use crate::fs::{FileRole, Reach, read_text};
 use crate::yaml::{SpanIndex, escape_pointer};
-
-/// Where a catalog entry came from: its text and where it is written
-/// (`None` on the command line).
-#[derive(Debug, Clone)]
-pub struct Entry {
-    /// A glob, folder or file.
-    pub pattern: String,
-    /// Where the entry is written in a playbook.
-    pub at: Option<Location>,
-}
 
 /// What one file held.
 #[derive(Debug, Default)]
@@ -55,12 +44,6 @@ pub struct Loader {
     files: HashMap<PathBuf, Arc<FileDefinitions>>,
     catalogs: HashMap<Vec<PathBuf>, Arc<Catalog>>,
 }
-
-/// The definition-file schema, generated once.
-static SCHEMA: LazyLock<Value> = LazyLock::new(generate::<super::model::DefinitionDocument>);
-
-static VALIDATOR: LazyLock<Validator> =
-    LazyLock::new(|| jsonschema::validator_for(&SCHEMA).expect("generated schema compiles"));
 
 /// Largest compiled size of one pattern: far above any sensible pattern,
 /// small enough that a hostile one cannot take the memory.
@@ -137,132 +120,6 @@ impl Loader {
     }
 }
 
-/// Whether an entry is a glob rather than a path.
-fn is_glob(s: &str) -> bool {
-    s.contains(['*', '?', '['])
-}
-
-/// The files an entry names. Reports globs and folders that name none.
-fn resolve(e: &Entry, base: &Path, reach: &Reach, diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    if is_glob(&e.pattern) {
-        return resolve_glob(e, base, reach, diags);
-    }
-    let path = normalize(&base.join(&e.pattern));
-    if let Err(real) = reach.allows(&path) {
-        diags.push(reach.outside(&path, &real, e.at));
-        return Vec::new();
-    }
-    if path.is_dir() {
-        return folder_files(e, &path, reach, diags);
-    }
-    vec![path]
-}
-
-/// The files a glob entry matches, sorted.
-fn resolve_glob(
-    e: &Entry,
-    base: &Path,
-    reach: &Reach,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<PathBuf> {
-    let full = if Path::new(&e.pattern).is_absolute() || base.as_os_str().is_empty() {
-        e.pattern.clone()
-    } else {
-        format!(
-            "{}/{}",
-            glob::Pattern::escape(&base.to_string_lossy()),
-            e.pattern
-        )
-    };
-    let options = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
-    };
-    let invalid = |msg: &str| {
-        place(
-            e,
-            Diagnostic::error(
-                "catalog::invalid-glob",
-                format!("`{}` is not a valid glob: {msg}", e.pattern),
-            ),
-        )
-        .hint("globs use `*` (any characters in a name), `**` (any folders), `?` and `[abc]`")
-    };
-    let pattern = match glob::Pattern::new(&full) {
-        Ok(p) => p,
-        Err(err) => {
-            diags.push(invalid(err.msg));
-            return Vec::new();
-        }
-    };
-    let walk_base = crate::fs::glob_base(&full);
-    if let Err(real) = reach.allows(&walk_base) {
-        diags.push(reach.outside(Path::new(&e.pattern), &real, e.at));
-        return Vec::new();
-    }
-    let mut found: Vec<PathBuf> = match crate::fs::glob_files(&pattern, options, &walk_base, reach)
-    {
-        Ok(f) => f.iter().map(|p| normalize(p)).collect(),
-        Err(msg) => {
-            diags.push(invalid(&msg));
-            return Vec::new();
-        }
-    };
-    found.sort();
-    if found.is_empty() {
-        diags.push(no_files(e, format!("`{}` matches no file", e.pattern)));
-    }
-    found
-}
-
-/// The YAML files in the folder an entry names, within reach.
-fn folder_files(
-    e: &Entry,
-    path: &Path,
-    reach: &Reach,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<PathBuf> {
-    let found: Vec<PathBuf> = crate::fs::yaml_files_in(path, LinkPolicy::Skip)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|f| match reach.allows(f) {
-            Ok(()) => true,
-            Err(real) => {
-                diags.push(reach.outside(f, &real, e.at));
-                false
-            }
-        })
-        .collect();
-    if found.is_empty() {
-        diags.push(no_files(
-            e,
-            format!("the folder `{}` holds no .yaml or .yml files", e.pattern),
-        ));
-    }
-    found
-}
-
-/// An entry that names no files.
-fn no_files(e: &Entry, message: String) -> Diagnostic {
-    let relative = if e.at.is_some() {
-        "relative to the playbook"
-    } else {
-        "relative to the current folder"
-    };
-    place(e, Diagnostic::error("catalog::no-files", message))
-        .hint(format!("catalog paths and globs are {relative}"))
-}
-
-/// Places a diagnostic about an entry: where it is written, or (given on
-/// the command line) in its own name.
-fn place(e: &Entry, d: Diagnostic) -> Diagnostic {
-    match e.at {
-        Some(at) => d.at(Some(at)),
-        None => d.in_file(&e.pattern),
-    }
-}
-
 /// Reads, parses and checks one definition file; `None` when it cannot be
 /// read at all (reported at `at`, the entry that names it).
 fn read_file(
@@ -292,7 +149,7 @@ fn read_file(
         );
         return broken();
     }
-    let errors = schema_check(value, index, diags);
+    let errors = schema_check(value, (index, &sources.get(file).text), diags);
     let mut out = FileDefinitions::default();
     let pointers: Vec<String> = match value.get("definitions").and_then(Value::as_array) {
         Some(list) => (0..list.len())
@@ -451,158 +308,6 @@ fn compile_pattern(
 /// specialised playbook schema writes it).
 pub fn anchored(source: &str) -> String {
     format!("^(?:{source})$")
-}
-
-/// Runs the schema and reports each error in the catalog's words.
-/// Returns the instance paths that had errors.
-fn schema_check(value: &Value, index: &SpanIndex, diags: &mut Vec<Diagnostic>) -> Vec<String> {
-    Translator {
-        root: &SCHEMA,
-        index,
-        rules: CatalogRules,
-    }
-    .check(&VALIDATOR, value, diags)
-}
-
-/// The wording of event-definition files.
-struct CatalogRules;
-
-impl DocRules for CatalogRules {
-    fn unknown_key_code(&self) -> &'static str {
-        "catalog::unknown-key"
-    }
-
-    fn translate(
-        &self,
-        t: &Translator<'_, Self>,
-        err: &jsonschema::ValidationError<'_>,
-        out: &mut Vec<Diagnostic>,
-    ) {
-        schema_diagnostic(t, err, out);
-    }
-}
-
-/// One schema error in the definition file's words, by error-kind family.
-fn schema_diagnostic(
-    t: &Translator<'_, CatalogRules>,
-    err: &jsonschema::ValidationError<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    let index = t.index;
-    let ptr = err.instance_path().as_str();
-    let segs: Vec<&str> = ptr.split('/').skip(1).collect();
-    let instance: &Value = err.instance();
-    let at = Some(index.value(ptr));
-    let place = segs.last().map_or_else(
-        || "the file".to_string(),
-        |s| crate::yaml::unescape_pointer(s),
-    );
-    let d = match err.kind() {
-        ValidationErrorKind::AnyOf { context } => {
-            let meant = not_null_branches(t, context);
-            if !meant.is_empty() {
-                out.extend(meant);
-                return;
-            }
-            Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at)
-        }
-        ValidationErrorKind::Required { property } => {
-            missing_key(property.as_str().unwrap_or_default(), &segs, at)
-        }
-        ValidationErrorKind::Type { kind } => wrong_type(kind, &segs, instance, &place, at),
-        ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MaxLength { .. }
-            if matches!(segs.as_slice(), ["name"] | ["definitions", _, "name"]) =>
-        {
-            let n = instance.as_str().map_or(0, |s| s.chars().count());
-            Diagnostic::error(
-                "catalog::invalid-name",
-                format!("event name is {n} characters long; it must be 1 to 100"),
-            )
-            .at(at)
-        }
-        ValidationErrorKind::PropertyNames { .. } => {
-            Diagnostic::error("catalog::empty-attribute-key", "an attribute key is empty")
-                .at(Some(index.key(&format!("{ptr}/"))))
-                .hint("give the attribute a name")
-        }
-        _ => Diagnostic::error("catalog::schema-violation", format!("`{place}`: {err}")).at(at),
-    };
-    out.push(d);
-}
-
-/// Optional values are `anyOf: [the value, null]`: what is wrong with the
-/// value, not that it is not null either.
-fn not_null_branches(
-    t: &Translator<'_, CatalogRules>,
-    context: &[Vec<jsonschema::ValidationError<'static>>],
-) -> Vec<Diagnostic> {
-    let mut meant = Vec::new();
-    for errs in context.iter().filter(|errs| {
-        !errs.iter().all(|e| {
-            matches!(e.kind(), ValidationErrorKind::Type { kind: jsonschema::error::TypeKind::Single(t) } if t.to_string() == "null")
-        })
-    }) {
-        for e in errs {
-            t.translate(e, &mut meant);
-        }
-    }
-    meant
-}
-
-/// A missing required key; a file without `name` is told what one holds.
-fn missing_key(prop: &str, segs: &[&str], at: Option<Location>) -> Diagnostic {
-    let d = Diagnostic::error(
-        "catalog::missing-key",
-        format!("missing required key `{prop}`"),
-    )
-    .at(at);
-    if prop == "name" && segs.is_empty() {
-        d.hint("a definition file holds one definition (with `name`) or a `definitions` list")
-    } else {
-        d
-    }
-}
-
-/// A value of the wrong type, with a hint for the usual YAML slips.
-fn wrong_type(
-    kind: &jsonschema::error::TypeKind,
-    segs: &[&str],
-    instance: &Value,
-    place: &str,
-    at: Option<Location>,
-) -> Diagnostic {
-    let d = Diagnostic::error(
-        "catalog::wrong-type",
-        if segs.is_empty() {
-            format!(
-                "an event definition file is a mapping (one definition, or `definitions: [...]`), not {}",
-                json_type(instance)
-            )
-        } else {
-            format!(
-                "`{place}` must be {}, not {}",
-                expected_type(kind),
-                json_type(instance)
-            )
-        },
-    )
-    .at(at);
-    match (segs.last(), instance) {
-        (_, Value::Null) => {
-            d.hint("the value is empty; write one after the colon, or remove the key")
-        }
-        (Some(&"default"), Value::Number(_) | Value::Bool(_)) => d.hint(format!(
-            "attribute values are strings; quote it: \"{}\"",
-            instance
-        )),
-        (Some(&"required" | &"allow_unknown_attributes"), Value::String(_)) => {
-            d.hint("write `true` or `false` (`yes` and `no` are strings in YAML 1.2)")
-        }
-        _ if segs.len() >= 2 && segs[segs.len() - 2] == "enum" => {
-            d.hint("enum values are strings; quote numbers and booleans")
-        }
-        _ => d,
-    }
 }
 
 /// A catalog read from command-line paths.

@@ -21,6 +21,8 @@ pub mod contract;
 pub mod diff;
 pub mod load;
 pub mod model;
+mod paths;
+mod schema_rules;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

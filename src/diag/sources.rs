@@ -51,12 +51,18 @@ impl SourceFile {
             .map_or(self.text.len(), |(i, _)| start + i)
     }
 
-    /// Byte offset of the end of the line containing `byte` (before `\n`).
+    /// Byte offset of the end of the line containing `byte` (before `\n`,
+    /// or before `\r\n`).
     pub fn line_end(&self, byte: usize) -> usize {
         let byte = byte.min(self.text.len());
-        self.text[byte..]
+        let end = self.text[byte..]
             .find('\n')
-            .map_or(self.text.len(), |i| byte + i)
+            .map_or(self.text.len(), |i| byte + i);
+        if end > byte && self.text.as_bytes()[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        }
     }
 }
 

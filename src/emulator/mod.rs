@@ -31,6 +31,7 @@
 //! - [`app`] — shared state.
 //! - [`operation`] — operation names, bindings and quota classes.
 //! - [`model`] — request shapes and their constraints.
+//! - [`body`] — reading a request body (cap, deadline, content type).
 //! - [`call`] — what an operation is given (caller, state, input) and replies.
 //! - [`ops`] — what each operation does (dispatch, rooms, tags).
 //! - [`messaging`] — SendEvent, CreateChatToken, DeleteMessage, DisconnectUser.
@@ -47,6 +48,7 @@
 //! - [`control`] — the `/_emulator/` API.
 
 pub mod app;
+pub mod body;
 pub mod call;
 pub mod chat;
 pub mod config;

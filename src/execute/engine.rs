@@ -22,9 +22,9 @@ use tokio::sync::watch;
 use super::api::{AttemptError, ChatApi, Delivered, SendRequest};
 use super::limiter::{Limiters, RegionLimiter};
 use super::retry::RetryPolicy;
-use crate::journal::Status;
 use crate::journal::resume::ResumeState;
 use crate::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartLine};
+use crate::journal::{Outcome, Status};
 use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, ScannedPlan};
 
 /// Receives each outcome as it happens (progress bars, log lines).
@@ -236,9 +236,9 @@ impl Shared<'_> {
             }
             Attempted::JournalFailed => Status::Planned,
             Attempted::Ended(end) => {
-                let status = end.status;
+                let status = end.outcome.status;
                 e.progress.done(status);
-                let message_id = end.message_id.clone();
+                let message_id = end.outcome.message_id.clone();
                 e.journal.write(&JournalRecord::End(*end));
                 if let (Status::Sent, Some(id)) = (status, message_id) {
                     e.progress.sent(&send, &id);
@@ -269,13 +269,13 @@ impl Shared<'_> {
             // Wait for the limiter, unless the run is stopped meanwhile.
             if until_stopped(limiter.acquire(), &mut stop).await {
                 self.stopping.store(true, Ordering::SeqCst);
-                if end.attempts == 0 {
+                if end.outcome.attempts == 0 {
                     return Attempted::NotStarted;
                 }
                 note_stopped(&mut end);
                 break;
             }
-            if end.attempts == 0 {
+            if end.outcome.attempts == 0 {
                 // Write-ahead: the start is on disk before the request goes.
                 let start = StartLine {
                     send,
@@ -290,15 +290,15 @@ impl Shared<'_> {
             // together than the limit allows.
             limiter.depart().await;
             first.get_or_insert_with(Instant::now);
-            end.attempts += 1;
+            end.outcome.attempts += 1;
             end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
             let err = match self.attempt(&request).await {
                 Ok(d) => {
-                    end.status = Status::Sent;
-                    end.message_id = Some(d.message_id);
-                    end.request_id = d.request_id;
-                    end.error_code = None;
-                    end.error_message = None;
+                    end.outcome.status = Status::Sent;
+                    end.outcome.message_id = Some(d.message_id);
+                    end.outcome.request_id = d.request_id;
+                    end.outcome.error_code = None;
+                    end.outcome.error_message = None;
                     break;
                 }
                 Err(err) => err,
@@ -306,15 +306,15 @@ impl Shared<'_> {
             self.record_error(&mut end, &err, limiter);
             let delay = match next_step(&err, &mut delays) {
                 Next::End(status) => {
-                    end.status = status;
+                    end.outcome.status = status;
                     break;
                 }
                 Next::Retry(delay) => delay,
             };
-            tracing::debug!(id = %send.id, attempt = end.attempts, code = err.code(), ?delay, "retrying");
+            tracing::debug!(id = %send.id, attempt = end.outcome.attempts, code = err.code(), ?delay, "retrying");
             if until_stopped(tokio::time::sleep(delay), &mut stop).await {
                 self.stopping.store(true, Ordering::SeqCst);
-                end.status = Status::Failed;
+                end.outcome.status = Status::Failed;
                 note_stopped(&mut end);
                 break;
             }
@@ -352,14 +352,14 @@ impl Shared<'_> {
     /// region's limiter and shows in the progress display.
     fn record_error(&self, end: &mut EndRecord, err: &AttemptError, limiter: &RegionLimiter) {
         if matches!(err, AttemptError::Throttled { .. }) {
-            end.throttles += 1;
+            end.outcome.throttles += 1;
             limiter.on_throttle();
             self.engine.progress.throttled();
         }
-        end.error_code = Some(err.code().to_string());
-        end.error_message = Some(err.message().to_string());
+        end.outcome.error_code = Some(err.code().to_string());
+        end.outcome.error_message = Some(err.message().to_string());
         if let Some(id) = err.request_id() {
-            end.request_id = Some(id.to_string());
+            end.outcome.request_id = Some(id.to_string());
         }
     }
 }
@@ -398,9 +398,9 @@ async fn until_stopped(fut: impl Future<Output = ()>, stop: &mut watch::Receiver
 
 /// Says, after the last error, that the run stopped before another attempt.
 fn note_stopped(end: &mut EndRecord) {
-    end.error_message = Some(format!(
+    end.outcome.error_message = Some(format!(
         "{} (the run was stopped before another attempt)",
-        end.error_message.take().unwrap_or_default()
+        end.outcome.error_message.take().unwrap_or_default()
     ));
 }
 
@@ -410,13 +410,7 @@ fn pending_end(send: &PlannedSend) -> EndRecord {
         id: send.id.clone(),
         account: send.account.clone(),
         region: send.region.clone(),
-        status: Status::Failed,
-        message_id: None,
-        request_id: None,
-        attempts: 0,
-        throttles: 0,
-        error_code: None,
-        error_message: None,
+        outcome: Outcome::none(Status::Failed),
         latency_ms: None,
         attempt_offsets_ms: Vec::new(),
         at: Utc::now(),

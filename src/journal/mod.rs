@@ -251,6 +251,45 @@ pub struct StartLine<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// What became of one send's attempts: the part of a journal's end record
+/// and a report's send record that the two share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Outcome {
+    /// Outcome.
+    pub status: Status,
+    /// Event id returned by the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Request id of the last attempt that got an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Attempts answered with ThrottlingException.
+    pub throttles: u32,
+    /// Error code of the last failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Error message of the last failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+impl Outcome {
+    /// No attempt made (yet): `status`, and nothing else.
+    pub fn none(status: Status) -> Self {
+        Outcome {
+            status,
+            message_id: None,
+            request_id: None,
+            attempts: 0,
+            throttles: 0,
+            error_code: None,
+            error_message: None,
+        }
+    }
+}
+
 /// A send's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndRecord {
@@ -260,24 +299,9 @@ pub struct EndRecord {
     pub account: String,
     /// Region the send went through.
     pub region: String,
-    /// Outcome.
-    pub status: Status,
-    /// Event id from the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    /// Request id of the last answered attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Attempts made.
-    pub attempts: u32,
-    /// Throttled attempts.
-    pub throttles: u32,
-    /// Error code of the last failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    /// Its message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
+    /// What became of it.
+    #[serde(flatten)]
+    pub outcome: Outcome,
     /// Milliseconds from the first attempt to the outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,

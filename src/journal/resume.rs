@@ -57,7 +57,7 @@ impl ResumeState {
                 }
                 JournalRecord::End(e) => {
                     open.remove(&e.id);
-                    st.apply(&e.id, e.status, e.message_id);
+                    st.apply(&e.id, e.outcome.status, e.outcome.message_id);
                 }
                 JournalRecord::Skip(s) => st.apply(&s.send.id, s.status, s.message_id),
                 JournalRecord::Resolve(r) => st.resolve(&r.id, r.delivered),

@@ -44,15 +44,9 @@ use serde::{Deserialize, Serialize};
 pub struct Plan {
     /// Format version of this document.
     pub format_version: u32,
-    /// `sha256:` of the ordered send ids. A run resumed from a report or
-    /// journal checks it to make sure it continues the same plan.
-    pub plan_hash: String,
-    /// The playbooks in the plan, in the order given.
-    pub playbooks: Vec<PlanPlaybook>,
-    /// Settings in effect: playbook settings, overridden by flags.
-    pub settings: EffectiveSettings,
-    /// Totals.
-    pub summary: PlanSummary,
+    /// Everything but the sends.
+    #[serde(flatten)]
+    pub overview: PlanOverview,
     /// Every send, in order. Sends to one room keep this order.
     pub sends: Vec<PlannedSend>,
 }
@@ -155,15 +149,16 @@ pub struct PlannedSend {
 }
 
 /// A plan without its sends: what a run needs up front.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanOverview {
-    /// See [`Plan::plan_hash`].
+    /// `sha256:` of the ordered send ids. A run resumed from a report or
+    /// journal checks it to make sure it continues the same plan.
     pub plan_hash: String,
-    /// See [`Plan::playbooks`].
+    /// The playbooks in the plan, in the order given.
     pub playbooks: Vec<PlanPlaybook>,
-    /// See [`Plan::settings`].
+    /// Settings in effect: playbook settings, overridden by flags.
     pub settings: EffectiveSettings,
-    /// See [`Plan::summary`].
+    /// Totals.
     pub summary: PlanSummary,
 }
 
@@ -172,10 +167,7 @@ impl Plan {
     pub fn from_parts(o: PlanOverview, sends: Vec<PlannedSend>) -> Plan {
         Plan {
             format_version: 1,
-            plan_hash: o.plan_hash,
-            playbooks: o.playbooks,
-            settings: o.settings,
-            summary: o.summary,
+            overview: o,
             sends,
         }
     }

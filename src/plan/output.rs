@@ -94,16 +94,20 @@ fn send_row(s: &mut String, x: &PlannedSend, w: &Widths) {
 /// The lines after the table: totals, per account and region, the largest
 /// payload and the estimated duration.
 fn summary_lines(s: &mut String, plan: &Plan, region_w: usize) {
-    let sm = &plan.summary;
+    let sm = &plan.overview.summary;
     let _ = writeln!(s);
     let _ = writeln!(
         s,
         "Plan {}: {} sends to {} rooms from {} playbook{}",
-        plan.plan_hash,
+        plan.overview.plan_hash,
         sm.sends,
         sm.rooms,
-        plan.playbooks.len(),
-        if plan.playbooks.len() == 1 { "" } else { "s" }
+        plan.overview.playbooks.len(),
+        if plan.overview.playbooks.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
     );
     let _ = writeln!(s, "By account and region:");
     for r in &sm.regions {
@@ -124,7 +128,7 @@ fn summary_lines(s: &mut String, plan: &Plan, region_w: usize) {
             p.bytes, p.event_name, p.room_name, p.send_id
         );
     }
-    let st = &plan.settings;
+    let st = &plan.overview.settings;
     let _ = writeln!(
         s,
         "Estimated duration: at least {} at {}/s per account and region (burst {}, concurrency {})",
@@ -172,10 +176,10 @@ pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<
     }
     let head = Head {
         format_version: plan.format_version,
-        plan_hash: &plan.plan_hash,
-        playbooks: &plan.playbooks,
-        settings: &plan.settings,
-        summary: &plan.summary,
+        plan_hash: &plan.overview.plan_hash,
+        playbooks: &plan.overview.playbooks,
+        settings: &plan.overview.settings,
+        summary: &plan.overview.summary,
     };
     let mut text = serde_json::to_vec_pretty(&head)?;
     // Reopen the object to append the sends.

@@ -2,7 +2,7 @@
 //! and the rooms in plan order, ready to render room by room.
 
 use super::PlannedSend;
-use crate::diag::{Diagnostic, Location};
+use crate::diag::{Diagnostic, Location, Sources};
 use crate::playbook::rooms::Room;
 use crate::playbook::template::{self, Context, EventScope, GlobalScope, RoomScope};
 use crate::validate::{CheckedPlaybook, EventSpec};
@@ -42,7 +42,21 @@ pub(super) struct CompiledAttr {
     pub(super) room_reads: Vec<String>,
     /// Names that resolve nowhere, whatever the room (`room.nmae`).
     pub(super) missing: Vec<String>,
+    /// Where the template is written (`file:line:col`, the key), for the
+    /// message if rendering it takes more memory than
+    /// [`TEMPLATE_MEMORY`].
+    pub(super) what: String,
+    /// Set once a rendering ran out of fuel: a template that spins for one
+    /// room is reported once and not tried again for every other room,
+    /// which would cost milliseconds per room.
+    pub(super) gave_up: std::sync::atomic::AtomicBool,
 }
+
+/// The memory one rendering of one attribute may take, net: far more than
+/// any attribute value can use (the service takes 1 KiB of attributes per
+/// event), far less than a template that doubles a string in a loop asks
+/// for. See [`crate::budget`].
+pub(super) const TEMPLATE_MEMORY: usize = 16 << 20;
 
 /// The compiled templates of every attribute, borrowed from the planner's
 /// environment for one rendering pass.
@@ -73,7 +87,11 @@ pub struct Planner {
 
 impl Planner {
     /// Prepares templates, scopes and targets.
-    pub fn new(playbooks: Vec<CheckedPlaybook>, cli_vars: &IndexMap<String, String>) -> Self {
+    pub fn new(
+        playbooks: Vec<CheckedPlaybook>,
+        cli_vars: &IndexMap<String, String>,
+        sources: &Sources,
+    ) -> Self {
         let mut env = template::environment();
         let cli: IndexMap<String, minijinja::Value> = cli_vars
             .iter()
@@ -103,8 +121,13 @@ impl Planner {
             let mut pb_broken = Vec::new();
             for (ei, ev) in pb.events.iter().enumerate() {
                 let probe = probe_context(&globals[pi], &events[pi][ei]);
-                let (attrs, is_broken) =
-                    compile_event(&mut env, (pi, ei), ev, &probe, &mut compile_diagnostics);
+                let (attrs, is_broken) = compile_event(
+                    &mut env,
+                    (pi, ei),
+                    ev,
+                    (&probe, sources),
+                    &mut compile_diagnostics,
+                );
                 pb_compiled.push(attrs);
                 pb_broken.push(is_broken);
             }
@@ -238,7 +261,7 @@ fn compile_event(
     env: &mut minijinja::Environment<'static>,
     (pi, ei): (usize, usize),
     ev: &EventSpec,
-    probe: &Context,
+    (probe, sources): (&Context, &Sources),
     diags: &mut Vec<Diagnostic>,
 ) -> (Vec<Option<CompiledAttr>>, bool) {
     let mut is_broken = false;
@@ -250,7 +273,16 @@ fn compile_event(
         }
         let name = format!("p{pi}/e{ei}/a{ai}");
         match compile_attr(env, name, &a.template, probe) {
-            Ok(c) => attrs.push(Some(c)),
+            Ok(mut c) => {
+                let file = sources.get(a.at.file);
+                let (line, col) = file.line_col(a.at.start);
+                c.what = format!(
+                    "{}:{line}:{col}: the template of attribute `{}`",
+                    file.path.display(),
+                    a.key.escape_debug()
+                );
+                attrs.push(Some(c));
+            }
             Err(e) => {
                 is_broken = true;
                 diags.push(template_error(&a.key, &e, a.at));
@@ -298,6 +330,8 @@ fn compile_attr(
         name,
         room_reads,
         missing,
+        what: String::new(),
+        gave_up: Default::default(),
     })
 }
 

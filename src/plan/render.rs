@@ -2,7 +2,9 @@
 
 use super::PlannedSend;
 use super::ids::{content_hash, send_id};
-use super::planner::{PlanRoom, Planner, Templates, render_message, room_scope};
+use super::planner::{
+    CompiledAttr, PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message, room_scope,
+};
 use crate::catalog::contract::{Violation, check_value};
 use crate::diag::Diagnostic;
 use crate::playbook::rooms::Room;
@@ -12,6 +14,7 @@ use crate::service::attributes_bytes;
 use crate::validate::CheckedPlaybook;
 use indexmap::IndexMap;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 
 /// Why one send could not be rendered.
 #[derive(Debug)]
@@ -99,23 +102,6 @@ impl Planner {
     ) -> Result<(IndexMap<String, String>, usize), Vec<RenderProblem>> {
         let ev = &self.playbooks[pi].events[ei];
         let compiled = &self.compiled[pi][ei];
-        // Names a template reads that are not defined for this room. Such a
-        // template may still render: `{{ locale | default('en') }}` and
-        // `{% if locale is defined %}` read optional variables, so only a
-        // rendering that fails on them is an undefined variable.
-        let missing = |ai: usize| -> Vec<String> {
-            compiled[ai].as_ref().map_or_else(Vec::new, |c| {
-                c.missing
-                    .iter()
-                    .chain(
-                        c.room_reads
-                            .iter()
-                            .filter(|n| !room.vars.contains_key(n.as_str())),
-                    )
-                    .cloned()
-                    .collect()
-            })
-        };
         let ctx_value = ctx.to_value();
         let mut attributes = IndexMap::with_capacity(ev.attributes.len());
         let mut largest = (0usize, 0usize);
@@ -123,26 +109,15 @@ impl Planner {
         // only the first.
         let mut problems = Vec::new();
         for (ai, (a, t)) in ev.attributes.iter().zip(templates).enumerate() {
-            let value = match t {
-                None => a.template.clone(),
-                Some(t) => match t.render(&ctx_value) {
+            let value = match (t, &compiled[ai]) {
+                (Some(t), Some(c)) => match render_attr(ai, t, c, &ctx_value, room) {
                     Ok(v) => v,
-                    Err(e) => {
-                        let names = missing(ai);
-                        problems.push(
-                            if e.kind() == minijinja::ErrorKind::UndefinedError && !names.is_empty()
-                            {
-                                RenderProblem::Undefined { attr: ai, names }
-                            } else {
-                                RenderProblem::Failed {
-                                    attr: ai,
-                                    message: render_message(&e),
-                                }
-                            },
-                        );
+                    Err(p) => {
+                        problems.push(p);
                         continue;
                     }
                 },
+                _ => a.template.clone(),
             };
             let size = a.key.len() + value.len();
             if size > largest.0 {
@@ -160,26 +135,87 @@ impl Planner {
                 largest_attr: largest.1,
             }]);
         }
-        if let Some(c) = &ev.contract
-            && !c.room_checks.is_empty()
-        {
-            let mut violations = Vec::new();
-            let mut found = Vec::new();
-            for &(ai, di) in &c.room_checks {
-                let (Some((_, value)), Some((_, attr))) = (
-                    attributes.get_index(ai),
-                    c.definition.attributes.get_index(di),
-                ) else {
-                    continue;
-                };
-                check_value(attr, value, &mut found);
-                violations.extend(found.drain(..).map(|v| (ai, di, v)));
-            }
-            if !violations.is_empty() {
-                return Err(vec![RenderProblem::Contract(violations)]);
-            }
+        if let Some(c) = &ev.contract {
+            room_contract(c, &attributes)?;
         }
         Ok((attributes, bytes))
+    }
+}
+
+/// Renders one attribute's template for one room, within its fuel and
+/// memory budget.
+fn render_attr(
+    ai: usize,
+    t: &minijinja::Template<'_, '_>,
+    c: &CompiledAttr,
+    ctx_value: &minijinja::Value,
+    room: &Room,
+) -> Result<String, RenderProblem> {
+    if c.gave_up.load(Ordering::Relaxed) {
+        // Reported for the room it first spun for.
+        return Err(RenderProblem::Failed {
+            attr: ai,
+            message: String::new(),
+        });
+    }
+    let e = match crate::budget::within(TEMPLATE_MEMORY, &c.what, || t.render(ctx_value)) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    if e.kind() == minijinja::ErrorKind::OutOfFuel {
+        c.gave_up.store(true, Ordering::Relaxed);
+    }
+    // Names the template reads that are not defined for this room. Such a
+    // template may still render: `{{ locale | default('en') }}` and
+    // `{% if locale is defined %}` read optional variables, so only a
+    // rendering that fails on them is an undefined variable.
+    let names: Vec<String> = c
+        .missing
+        .iter()
+        .chain(
+            c.room_reads
+                .iter()
+                .filter(|n| !room.vars.contains_key(n.as_str())),
+        )
+        .cloned()
+        .collect();
+    Err(
+        if e.kind() == minijinja::ErrorKind::UndefinedError && !names.is_empty() {
+            RenderProblem::Undefined { attr: ai, names }
+        } else {
+            RenderProblem::Failed {
+                attr: ai,
+                message: render_message(&e),
+            }
+        },
+    )
+}
+
+/// Holds one room's rendered values to the rules of the event's definition
+/// that depend on the room.
+fn room_contract(
+    c: &crate::catalog::contract::Contract,
+    attributes: &IndexMap<String, String>,
+) -> Result<(), Vec<RenderProblem>> {
+    if c.room_checks.is_empty() {
+        return Ok(());
+    }
+    let mut violations = Vec::new();
+    let mut found = Vec::new();
+    for &(ai, di) in &c.room_checks {
+        let (Some((_, value)), Some((_, attr))) = (
+            attributes.get_index(ai),
+            c.definition.attributes.get_index(di),
+        ) else {
+            continue;
+        };
+        check_value(attr, value, &mut found);
+        violations.extend(found.drain(..).map(|v| (ai, di, v)));
+    }
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(vec![RenderProblem::Contract(violations)])
     }
 }
 

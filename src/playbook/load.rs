@@ -83,7 +83,7 @@ pub fn expand_paths(
                         "this folder has no .yaml or .yml files",
                     )
                     .in_file(p)
-                    .hint("give playbook files, or a folder that holds them directly"),
+                    .hint(no_playbooks_hint(p)),
                 );
             }
             out.extend(found.into_iter().map(|f| (f, Some(p.clone()))));
@@ -94,6 +94,47 @@ pub fn expand_paths(
     let mut seen = std::collections::HashSet::new();
     out.retain(|(p, _)| seen.insert(p.clone()));
     out
+}
+
+/// The hint for a folder with no YAML files of its own: the subfolders
+/// that have some (folders are not searched recursively, since a
+/// playbook's `rooms/` inventories are not playbooks).
+fn no_playbooks_hint(dir: &Path) -> String {
+    let mut subs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|d| {
+            d.is_dir()
+                && !d
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                && fs::yaml_files_in(d, LinkPolicy::Report).is_ok_and(|f| !f.is_empty())
+        })
+        .collect();
+    subs.sort();
+    match subs.as_slice() {
+        [] => "give playbook files, or a folder that holds them directly".to_string(),
+        subs => {
+            let shown: Vec<String> = subs
+                .iter()
+                .take(5)
+                .map(|d| format!("`{}`", fs::normalize(d).display()))
+                .collect();
+            let more = if subs.len() > 5 { ", ..." } else { "" };
+            if subs.len() == 1 {
+                format!(
+                    "folders are not searched recursively; the subfolder {} has YAML files: give it instead",
+                    shown[0]
+                )
+            } else {
+                format!(
+                    "folders are not searched recursively; the subfolders {}{more} have YAML files: give those you mean",
+                    shown.join(", ")
+                )
+            }
+        }
+    }
 }
 
 /// Loads playbooks, their includes and their catalogs (each catalog file

@@ -10,57 +10,15 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-use super::model::{Latency, RegionRun, RunSummary, SendRecord, Status, ToolInfo, VerifySummary};
+pub use super::model::ReportHead;
+use super::model::{
+    Latency, Outcome, RegionRun, RunSummary, SendRecord, Status, ToolInfo, VerifySummary,
+};
 use crate::journal::{
     EndRecord, JournalRecord, RunHeader, StartRecord, VerifyRecord, for_each_from,
 };
-use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
-
-/// Everything in a report but the per-send records.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReportHead {
-    /// See [`super::model::Report`].
-    pub format_version: u32,
-    /// The tool.
-    pub tool: ToolInfo,
-    /// Plan hash.
-    pub plan_hash: String,
-    /// Playbooks.
-    pub playbooks: Vec<PlanPlaybook>,
-    /// Settings.
-    pub settings: EffectiveSettings,
-    /// Start.
-    pub started_at: DateTime<Utc>,
-    /// End.
-    pub ended_at: DateTime<Utc>,
-    /// Interrupted.
-    pub interrupted: bool,
-    /// Resumed from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resumed_from: Option<String>,
-    /// Where it sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<crate::journal::Target>,
-    /// The `--var` values.
-    #[serde(skip_serializing_if = "indexmap::IndexMap::is_empty")]
-    pub vars: indexmap::IndexMap<String, String>,
-    /// Totals.
-    pub summary: RunSummary,
-    /// How many planned sends the journal has no record of: the run was
-    /// killed before it reached them (they count as not attempted).
-    #[serde(skip)]
-    pub unreached: usize,
-    /// Those sends, when the plan could be made again to list them (see
-    /// [`ReportHead::list_unreached`]); listed after the journal's own.
-    #[serde(skip)]
-    pub unreached_sends: Vec<PlannedSend>,
-    /// `run --verify`: per send, by its position in the plan, 0 (not
-    /// verified), [`SEEN`] or [`NOT_SEEN`]; one byte a send.
-    #[serde(skip)]
-    pub verdicts: Vec<u8>,
-}
+use crate::plan::PlannedSend;
 
 /// A send seen arriving (in [`ReportHead::verdicts`]).
 pub const SEEN: u8 = 1;
@@ -119,7 +77,7 @@ fn for_each_send(
             }
             JournalRecord::Skip(s) => {
                 let mut r = unattempted(s.send, s.status);
-                r.message_id = s.message_id;
+                r.outcome.message_id = s.message_id;
                 r.note = Some(s.note);
                 f(r)?;
             }
@@ -131,8 +89,8 @@ fn for_each_send(
     rest.sort_by_key(|s| s.send.seq);
     for s in rest {
         let mut r = unattempted(s.send, Status::Unknown);
-        r.error_code = Some("InFlight".into());
-        r.error_message = Some("the run stopped while this send was in flight".into());
+        r.outcome.error_code = Some("InFlight".into());
+        r.outcome.error_message = Some("the run stopped while this send was in flight".into());
         r.started_at = Some(s.at);
         f(r)?;
     }
@@ -157,13 +115,7 @@ fn unattempted(p: PlannedSend, status: Status) -> SendRecord {
         event_name: p.event_name,
         attributes: p.attributes,
         bytes: p.bytes,
-        status,
-        message_id: None,
-        request_id: None,
-        attempts: 0,
-        throttles: 0,
-        error_code: None,
-        error_message: None,
+        outcome: Outcome::none(status),
         note: None,
         latency_ms: None,
         started_at: None,
@@ -174,16 +126,11 @@ fn unattempted(p: PlannedSend, status: Status) -> SendRecord {
 
 fn joined(s: StartRecord, e: EndRecord) -> SendRecord {
     SendRecord {
-        message_id: e.message_id,
-        request_id: e.request_id,
-        attempts: e.attempts,
-        throttles: e.throttles,
-        error_code: e.error_code,
-        error_message: e.error_message,
+        outcome: e.outcome,
         latency_ms: e.latency_ms,
         started_at: Some(s.at),
         ended_at: Some(e.at),
-        ..unattempted(s.send, e.status)
+        ..unattempted(s.send, Status::Planned)
     }
 }
 
@@ -341,21 +288,21 @@ impl Tally {
 
     fn add_end(&mut self, e: EndRecord) {
         self.open.remove(&e.id);
-        *self.counts.entry(e.status).or_default() += 1;
-        self.attempts += u64::from(e.attempts);
-        self.throttles += u64::from(e.throttles);
+        *self.counts.entry(e.outcome.status).or_default() += 1;
+        self.attempts += u64::from(e.outcome.attempts);
+        self.throttles += u64::from(e.outcome.throttles);
         self.last_end = Some(self.last_end.map_or(e.at, |l| l.max(e.at)));
         let r = self.regions.entry((e.account, e.region)).or_default();
-        r.attempts += u64::from(e.attempts);
+        r.attempts += u64::from(e.outcome.attempts);
         r.attempt_offsets_ms.extend(e.attempt_offsets_ms);
-        if e.status == Status::Sent {
+        if e.outcome.status == Status::Sent {
             r.sent += 1;
             if let Some(l) = e.latency_ms {
                 self.latencies.push(l);
             }
         }
-        if matches!(e.status, Status::Failed | Status::Unknown)
-            && let Some(code) = e.error_code
+        if matches!(e.outcome.status, Status::Failed | Status::Unknown)
+            && let Some(code) = e.outcome.error_code
         {
             *self.errors.entry(code).or_default() += 1;
         }

@@ -8,8 +8,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use crate::journal::Status;
-use crate::plan::{EffectiveSettings, PlanPlaybook};
+pub use crate::journal::{Outcome, Status};
+use crate::plan::{EffectiveSettings, PlanPlaybook, PlannedSend};
 
 /// The tool that wrote a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -36,6 +36,18 @@ impl ToolInfo {
 #[serde(deny_unknown_fields)]
 #[schemars(title = "ivschat-playbook run report")]
 pub struct Report {
+    /// Everything but the sends.
+    #[serde(flatten)]
+    pub head: ReportHead,
+    /// Every send of the plan, in the order they ended.
+    pub sends: Vec<SendRecord>,
+}
+
+/// Everything in a report but the per-send records: what the report
+/// writers stream before the sends, which they read from the journal one
+/// at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReportHead {
     /// Format version of this document.
     pub format_version: u32,
     /// The tool and version that ran.
@@ -63,8 +75,19 @@ pub struct Report {
     pub vars: IndexMap<String, String>,
     /// Totals.
     pub summary: RunSummary,
-    /// Every send of the plan, in the order they ended.
-    pub sends: Vec<SendRecord>,
+    /// How many planned sends the journal has no record of: the run was
+    /// killed before it reached them (they count as not attempted).
+    #[serde(skip)]
+    pub unreached: usize,
+    /// Those sends, when the plan could be made again to list them (see
+    /// [`ReportHead::list_unreached`]); listed after the journal's own.
+    #[serde(skip)]
+    pub unreached_sends: Vec<PlannedSend>,
+    /// `run --verify`: per send, by its position in the plan, 0 (not
+    /// verified), [`crate::report::build::SEEN`] or
+    /// [`crate::report::build::NOT_SEEN`]; one byte a send.
+    #[serde(skip)]
+    pub verdicts: Vec<u8>,
 }
 
 /// One send's outcome.
@@ -91,24 +114,9 @@ pub struct SendRecord {
     pub attributes: IndexMap<String, String>,
     /// UTF-8 bytes of keys plus values.
     pub bytes: usize,
-    /// Outcome.
-    pub status: Status,
-    /// Event id returned by the service.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
-    /// Request id of the last attempt that got an answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Attempts made.
-    pub attempts: u32,
-    /// Attempts answered with ThrottlingException.
-    pub throttles: u32,
-    /// Error code of the last failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    /// Error message of the last failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
+    /// What became of it.
+    #[serde(flatten)]
+    pub outcome: Outcome,
     /// Why the send was skipped or not attempted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

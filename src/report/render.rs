@@ -62,8 +62,8 @@ fn problems(
     let mut out = Vec::new();
     let mut total = 0;
     build::sends(journal, offset, head, |s| {
-        if matches!(s.status, Status::Failed | Status::Unknown)
-            || (with_planned && s.status == Status::Planned)
+        if matches!(s.outcome.status, Status::Failed | Status::Unknown)
+            || (with_planned && s.outcome.status == Status::Planned)
         {
             total += 1;
             if out.len() < limit {
@@ -78,6 +78,54 @@ fn problems(
 
 /// A few lines for people, written to stderr at the end of a run.
 pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<String> {
+    let mut out = totals(head);
+    human_verify(&mut out, head, journal, offset)?;
+    let (list, total) = problems(head, journal, offset, 10, false)?;
+    for p in &list {
+        let _ = writeln!(
+            out,
+            "  {:<7} {} -> {} ({}): {}",
+            p.outcome.status.as_str(),
+            p.event_name,
+            p.room_name,
+            p.id,
+            match (&p.outcome.error_code, &p.outcome.error_message, &p.note) {
+                (Some(c), Some(m), _) => format!("{c}: {m}"),
+                (Some(c), None, _) => c.clone(),
+                (None, _, Some(n)) => n.clone(),
+                _ => String::new(),
+            }
+        );
+    }
+    if total > list.len() {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (see the report)",
+            total - list.len()
+        );
+    }
+    let unknown = count(head, Status::Unknown);
+    if unknown > 0 {
+        let _ = writeln!(
+            out,
+            "{unknown} with an unknown outcome may have arrived: check the chat, then record it with `ivschat-playbook report resolve {j} --delivered ID...` or `--not-delivered ID...` (a resume then sends those), or resume with --resend-unknown to send them all again.",
+            j = shell_word(&journal.display().to_string())
+        );
+    }
+    let retry = count(head, Status::Failed) + count(head, Status::Planned);
+    if retry > 0 {
+        let _ = writeln!(
+            out,
+            "To send the {retry} failed or not attempted: {}",
+            resume_command(head, journal)
+        );
+    }
+    Ok(out)
+}
+
+/// The summary's first lines: counts, attempts, latency and the peak
+/// per second against the quota.
+fn totals(head: &ReportHead) -> String {
     let s = &head.summary;
     let mut out = String::new();
     let _ = writeln!(
@@ -121,48 +169,7 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             head.settings.rate + f64::from(head.settings.burst),
         );
     }
-    human_verify(&mut out, head, journal, offset)?;
-    let (list, total) = problems(head, journal, offset, 10, false)?;
-    for p in &list {
-        let _ = writeln!(
-            out,
-            "  {:<7} {} -> {} ({}): {}",
-            p.status.as_str(),
-            p.event_name,
-            p.room_name,
-            p.id,
-            match (&p.error_code, &p.error_message, &p.note) {
-                (Some(c), Some(m), _) => format!("{c}: {m}"),
-                (Some(c), None, _) => c.clone(),
-                (None, _, Some(n)) => n.clone(),
-                _ => String::new(),
-            }
-        );
-    }
-    if total > list.len() {
-        let _ = writeln!(
-            out,
-            "  ... and {} more (see the report)",
-            total - list.len()
-        );
-    }
-    let unknown = count(head, Status::Unknown);
-    if unknown > 0 {
-        let _ = writeln!(
-            out,
-            "{unknown} with an unknown outcome may have arrived: check the chat, then record it with `ivschat-playbook report resolve {j} --delivered ID...` or `--not-delivered ID...` (a resume then sends those), or resume with --resend-unknown to send them all again.",
-            j = shell_word(&journal.display().to_string())
-        );
-    }
-    let retry = count(head, Status::Failed) + count(head, Status::Planned);
-    if retry > 0 {
-        let _ = writeln!(
-            out,
-            "To send the {retry} failed or not attempted: {}",
-            resume_command(head, journal)
-        );
-    }
-    Ok(out)
+    out
 }
 
 /// Sends sent but not seen arriving in chat (`run --verify`), the first
@@ -225,7 +232,7 @@ fn human_verify(
             p.event_name,
             p.room_name,
             p.id,
-            p.message_id.as_deref().unwrap_or("?"),
+            p.outcome.message_id.as_deref().unwrap_or("?"),
             v.timeout_ms
         );
     }
@@ -342,7 +349,7 @@ fn md_not_sent(m: &mut String, list: &[SendRecord], total: usize) {
         "\n### Not sent\n\n| send | room | event | status | error |\n|---|---|---|---|---|"
     );
     for p in list {
-        let err = match (&p.error_code, &p.error_message) {
+        let err = match (&p.outcome.error_code, &p.outcome.error_message) {
             (Some(c), Some(msg)) => format!("`{c}` {}", md_escape(msg)),
             (Some(c), None) => format!("`{c}`"),
             _ => p.note.clone().map(|n| md_escape(&n)).unwrap_or_default(),
@@ -353,7 +360,7 @@ fn md_not_sent(m: &mut String, list: &[SendRecord], total: usize) {
             p.id,
             md_escape(&p.room_name),
             md_escape(&p.event_name),
-            p.status.as_str(),
+            p.outcome.status.as_str(),
             err
         );
     }
@@ -388,7 +395,7 @@ fn md_verify(m: &mut String, head: &ReportHead, journal: &Path, offset: u64) -> 
             p.id,
             md_escape(&p.room_name),
             md_escape(&p.event_name),
-            p.message_id.as_deref().unwrap_or("")
+            p.outcome.message_id.as_deref().unwrap_or("")
         );
     }
     if total > list.len() {
@@ -445,14 +452,14 @@ pub fn junit(
         let time = r.latency_ms.unwrap_or(0.0) / 1000.0;
         let err = xml_escape(&format!(
             "{}: {}",
-            r.error_code.as_deref().unwrap_or(""),
-            r.error_message.as_deref().unwrap_or("")
+            r.outcome.error_code.as_deref().unwrap_or(""),
+            r.outcome.error_message.as_deref().unwrap_or("")
         ));
-        match r.status {
+        match r.outcome.status {
             Status::Sent if r.seen == Some(false) => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"><failure type="NotSeen" message="sent (event id {}) but not seen arriving in the room's chat"/></testcase>"#,
-                xml_escape(r.message_id.as_deref().unwrap_or(""))
+                xml_escape(r.outcome.message_id.as_deref().unwrap_or(""))
             ),
             Status::Sent => writeln!(
                 out,
@@ -461,7 +468,7 @@ pub fn junit(
             Status::Failed => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"><failure type="{}" message="{err}"/></testcase>"#,
-                xml_escape(r.error_code.as_deref().unwrap_or("failed"))
+                xml_escape(r.outcome.error_code.as_deref().unwrap_or("failed"))
             ),
             Status::Unknown => writeln!(
                 out,
@@ -470,7 +477,7 @@ pub fn junit(
             Status::Skipped | Status::Planned => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}"><skipped message="{}"/></testcase>"#,
-                xml_escape(r.note.as_deref().unwrap_or(r.status.as_str()))
+                xml_escape(r.note.as_deref().unwrap_or(r.outcome.status.as_str()))
             ),
         }
     })?;

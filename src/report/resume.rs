@@ -41,11 +41,11 @@ fn from_report(path: &Path) -> io::Result<ResumeState> {
     })?;
     let mut st = ResumeState {
         source: path.to_path_buf(),
-        plan_hash: report.plan_hash,
+        plan_hash: report.head.plan_hash,
         ..Default::default()
     };
     for s in report.sends {
-        st.apply(&s.id, s.status, s.message_id);
+        st.apply(&s.id, s.outcome.status, s.outcome.message_id);
     }
     Ok(st)
 }

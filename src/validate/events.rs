@@ -76,9 +76,8 @@ impl EventCtx<'_> {
             .optional(obj.get("to"), &to_pointer, diags)?
             .unwrap_or(Target::All);
         let attrs_pointer = format!("{pointer}/attributes");
-        let attributes: Attributes = self
-            .optional(obj.get("attributes"), &attrs_pointer, diags)?
-            .unwrap_or_default();
+        let (attributes, rejected) =
+            self.attributes(obj.get("attributes"), &attrs_pointer, diags)?;
         let vars: Vars = self
             .optional(obj.get("vars"), &format!("{pointer}/vars"), diags)?
             .unwrap_or_default();
@@ -88,7 +87,7 @@ impl EventCtx<'_> {
         let contract = definition.map(|def| {
             apply_contract(
                 def,
-                &mut attribute_templates,
+                (&mut attribute_templates, &rejected),
                 index.value(&use_pointer),
                 diags,
             )
@@ -118,6 +117,43 @@ impl EventCtx<'_> {
             None => Some(None),
             Some(v) => piece(Some(v), pointer, self.schema_errors, self.index, diags).map(Some),
         }
+    }
+
+    /// The event's attributes, and the keys of those the schema rejected.
+    /// A rejected value (`count: 5`) is left out rather than the whole
+    /// event, so the event's other templates are still checked in the same
+    /// pass; the schema error already keeps anything from being sent.
+    /// `None` when the attributes as a whole are wrong (not a map).
+    fn attributes(
+        &self,
+        v: Option<&Value>,
+        pointer: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<(Attributes, Vec<String>)> {
+        let whole = |diags: &mut Vec<Diagnostic>| {
+            self.optional::<Attributes>(v, pointer, diags)
+                .map(|a| (a.unwrap_or_default(), Vec::new()))
+        };
+        let Some(Value::Object(map)) = v else {
+            return whole(diags);
+        };
+        if !has_error_under(self.schema_errors, pointer)
+            || self.schema_errors.iter().any(|e| e == pointer)
+        {
+            return whole(diags);
+        }
+        let mut attributes = Attributes::with_capacity(map.len());
+        let mut rejected = Vec::new();
+        for (key, value) in map {
+            let at = format!("{pointer}/{}", escape_pointer(key));
+            match piece(Some(value), &at, self.schema_errors, self.index, diags) {
+                Some(v) => {
+                    attributes.insert(key.clone(), v);
+                }
+                None => rejected.push(key.clone()),
+            }
+        }
+        Some((attributes, rejected))
     }
 
     /// Under `strict_catalog: true`, reports an event without `use:`.
@@ -369,12 +405,13 @@ pub(super) fn check_static_attribute(
 /// the plan must check for every room.
 pub(super) fn apply_contract(
     def: Arc<Definition>,
-    attributes: &mut Vec<AttributeTemplate>,
+    (attributes, rejected): (&mut Vec<AttributeTemplate>, &[String]),
     use_at: Location,
     diags: &mut Vec<Diagnostic>,
 ) -> Arc<Contract> {
     for attr in def.attributes.values() {
-        if attributes.iter().any(|a| a.key == attr.key) {
+        // A value the schema rejected is written: not missing, no default.
+        if attributes.iter().any(|a| a.key == attr.key) || rejected.contains(&attr.key) {
             continue;
         }
         match &attr.default {

@@ -75,7 +75,13 @@ pub(super) fn check_playbook(
         return None;
     }
     let t = std::time::Instant::now();
-    let schema_errors = schema_check(&PLAYBOOK_VALIDATOR, value, index, Doc::Playbook, diags);
+    let schema_errors = schema_check(
+        &PLAYBOOK_VALIDATOR,
+        value,
+        (index, sources),
+        Doc::Playbook,
+        diags,
+    );
     tracing::debug!(elapsed = ?t.elapsed(), errors = schema_errors.len(), "schema checked");
     let obj = value.as_object_mut()?;
     let own_rooms = obj.get_mut("rooms").map(Value::take);

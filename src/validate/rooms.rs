@@ -25,7 +25,6 @@ pub(super) fn collect_inventory(
         raw.unknown = true;
         return false;
     };
-    let _ = sources;
     if parsed.value.is_null() {
         diags.push(
             Diagnostic::error("playbook::empty", "the room inventory is empty")
@@ -37,7 +36,7 @@ pub(super) fn collect_inventory(
     let errors = schema_check(
         &INVENTORY_VALIDATOR,
         &parsed.value,
-        &parsed.index,
+        (&parsed.index, sources),
         Doc::Inventory,
         diags,
     );
@@ -154,7 +153,11 @@ pub(super) fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
                 )
                 .at(Some(r.at))
                 .related(Some(first.at), "first listed here")
-                .hint("each room may be listed once per playbook, its includes counted; it would get every event twice"),
+                .hint(if first.at.file == r.at.file {
+                    "each room may be listed once per playbook; it would get every event twice"
+                } else {
+                    "each room may be listed once per playbook, its includes counted; it would get every event twice"
+                }),
             );
         } else {
             by_arn.insert(&r.arn.arn, r);

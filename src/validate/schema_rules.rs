@@ -2,7 +2,8 @@
 //! own wording for what the generated schema rejects.
 
 use super::typed::*;
-use crate::diag::{Diagnostic, Location};
+use crate::diag::suggest::quoted_as_written;
+use crate::diag::{Diagnostic, Location, Sources};
 use crate::schema::diagnose::{DocRules, Translator, expected_type, json_type};
 use crate::service::arn::{ArnError, RoomArn};
 use crate::yaml::{SpanIndex, escape_pointer};
@@ -15,7 +16,7 @@ use serde_json::Value;
 pub(super) fn schema_check(
     validator: &Validator,
     value: &Value,
-    index: &SpanIndex,
+    (index, sources): (&SpanIndex, &Sources),
     doc: Doc,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<String> {
@@ -26,17 +27,22 @@ pub(super) fn schema_check(
     Translator {
         root,
         index,
-        rules: PlaybookRules { doc },
+        rules: PlaybookRules {
+            doc,
+            text: &sources.get(index.file()).text,
+        },
     }
     .check(validator, value, diags)
 }
 
 /// The wording of playbook and room inventory documents.
-pub(super) struct PlaybookRules {
+pub(super) struct PlaybookRules<'a> {
     doc: Doc,
+    /// The document as written, so a hint can repeat what the user wrote.
+    text: &'a str,
 }
 
-impl DocRules for PlaybookRules {
+impl DocRules for PlaybookRules<'_> {
     fn unknown_key_code(&self) -> &'static str {
         "playbook::unknown-key"
     }
@@ -53,7 +59,7 @@ impl DocRules for PlaybookRules {
         err: &ValidationError<'_>,
         out: &mut Vec<Diagnostic>,
     ) {
-        schema_diagnostic(t, err, self.doc, out);
+        schema_diagnostic(t, err, (self.doc, self.text), out);
     }
 }
 
@@ -80,9 +86,9 @@ impl<'a> Site<'a> {
 
 /// One schema error in the document's words, by error-kind family.
 fn schema_diagnostic(
-    t: &Translator<'_, PlaybookRules>,
+    t: &Translator<'_, PlaybookRules<'_>>,
     err: &ValidationError<'_>,
-    doc: Doc,
+    (doc, text): (Doc, &str),
     out: &mut Vec<Diagnostic>,
 ) {
     let index = t.index;
@@ -100,7 +106,7 @@ fn schema_diagnostic(
         ValidationErrorKind::Required { property } => {
             missing_key(index, &site, property.as_str().unwrap_or_default())
         }
-        ValidationErrorKind::Type { kind } => wrong_type(&site, kind, doc),
+        ValidationErrorKind::Type { kind } => wrong_type(&site, kind, (doc, text)),
         ValidationErrorKind::Constant { .. } | ValidationErrorKind::Enum { .. } => {
             not_a_choice(err, &site)
         }
@@ -225,7 +231,7 @@ fn missing_key(index: &SpanIndex, site: &Site<'_>, prop: &str) -> Diagnostic {
 
 /// A value of the wrong type: the document itself, an attribute (which
 /// must be a string), the version, or any other key.
-fn wrong_type(site: &Site<'_>, kind: &TypeKind, doc: Doc) -> Diagnostic {
+fn wrong_type(site: &Site<'_>, kind: &TypeKind, (doc, text): (Doc, &str)) -> Diagnostic {
     let (instance, at) = (site.instance, site.at);
     match site.segs.as_slice() {
         [] => Diagnostic::error(
@@ -260,7 +266,7 @@ fn wrong_type(site: &Site<'_>, kind: &TypeKind, doc: Doc) -> Diagnostic {
             Value::Array(_) | Value::Object(_) => {
                 "attributes are flat strings; encode structured data as a JSON string".to_string()
             }
-            other => format!("quote it: \"{}\"", other.to_string().trim_matches('"')),
+            other => format!("quote it: {}", quoted_as_written(other, at, text)),
         }),
         ["version"] => unsupported_version(instance, at),
         segs => Diagnostic::error(

@@ -406,7 +406,11 @@ impl<'a, 's> Walk<'a, 's> {
         // whole block says less than one under its start.
         let text = self.text;
         let start = self.nodes.value_start(slot);
-        let first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let mut first_line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        // A CRLF file's line ends before its `\r`.
+        if first_line_end > start && text.as_bytes()[first_line_end - 1] == b'\r' {
+            first_line_end -= 1;
+        }
         self.nodes
             .set_value_end(slot, sp.0.max(start).min(first_line_end));
         if anchor != 0 {

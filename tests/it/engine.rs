@@ -483,10 +483,11 @@ async fn rooms_run_in_parallel_and_each_room_keeps_its_order() {
         all_once
     );
     for e in &r.ends {
-        assert_eq!(e.status, Status::Sent, "{e:?}");
-        assert_eq!(e.attempts, 1, "{e:?}");
+        assert_eq!(e.outcome.status, Status::Sent, "{e:?}");
+        assert_eq!(e.outcome.attempts, 1, "{e:?}");
         assert!(
-            e.message_id
+            e.outcome
+                .message_id
                 .as_deref()
                 .is_some_and(|m| m.starts_with("msg-")),
             "{e:?}"
@@ -604,7 +605,7 @@ async fn a_stop_starts_no_new_send_and_every_request_has_an_end() {
         }
     }
     for e in &r.ends {
-        assert_eq!(e.status, Status::Sent, "{e:?}");
+        assert_eq!(e.outcome.status, Status::Sent, "{e:?}");
     }
     for s in &r.skips {
         assert_eq!(s.status, Status::Planned, "{s:?}");
@@ -749,16 +750,19 @@ async fn a_refused_send_holds_back_its_room_and_only_its_room() {
         .iter()
         .find(|e| e.id == id_of(&refused_room, "E2"))
         .expect("the refused send has an end record");
-    assert_eq!(refused.status, Status::Failed);
-    assert_eq!(refused.attempts, 1);
-    assert_eq!(refused.error_code.as_deref(), Some("ValidationException"));
+    assert_eq!(refused.outcome.status, Status::Failed);
+    assert_eq!(refused.outcome.attempts, 1);
+    assert_eq!(
+        refused.outcome.error_code.as_deref(),
+        Some("ValidationException")
+    );
     let retried = r
         .ends
         .iter()
         .find(|e| e.id == id_of(&retried_room, "E1"))
         .unwrap();
-    assert_eq!(retried.status, Status::Sent);
-    assert_eq!(retried.attempts, 2);
+    assert_eq!(retried.outcome.status, Status::Sent);
+    assert_eq!(retried.outcome.attempts, 2);
     assert_eq!(r.starts.len(), 18, "one start per send attempted");
     assert_eq!(r.ends.len(), 18);
     let skipped: Vec<(&str, &str)> = r

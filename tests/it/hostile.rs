@@ -299,3 +299,63 @@ async fn sigterm_while_loading_ends_the_run() {
         "nothing was journaled"
     );
 }
+
+/// A playbook of `rooms` rooms whose one event has the attribute `a: tpl`.
+fn template_playbook(dir: &Path, rooms: usize, tpl: &str) {
+    let mut y = String::from("version: 1\nrooms:\n");
+    for i in 0..rooms {
+        y.push_str(&format!(
+            "  - arn:aws:ivschat:us-west-2:123456789012:room/{i:012}\n"
+        ));
+    }
+    y.push_str(&format!(
+        "events:\n  - name: Hello\n    attributes:\n      a: {}\n",
+        serde_json::to_string(tpl).unwrap()
+    ));
+    std::fs::write(dir.join("playbook.yaml"), y).unwrap();
+}
+
+/// Templates that ask for gigabytes in a few hundred bytes of source: each
+/// stops at its fuel (minijinja charges fuel for the bytes an operation
+/// builds) with the template's line, instead of growing without bound.
+#[tokio::test]
+async fn template_memory_bombs_stop_with_an_error() {
+    let doubling = format!(
+        "{{% set x = 'ab' %}}{}{{{{ x }}}}",
+        "{% set x = x ~ x %}".repeat(40)
+    );
+    let bombs = [
+        doubling.as_str(),
+        "{% set ns = namespace(x='ab') %}{% for i in range(60) %}{% set ns.x = ns.x + ns.x %}{% endfor %}{{ ns.x }}",
+        "{% set x = 'a' * 99999999 %}{{ x ~ x ~ x ~ x }}",
+        "{{ 'x'|replace('', 'abcdefghij')|replace('', 'abcdefghij')|replace('', 'abcdefghij')|replace('', 'abcdefghij')|replace('', 'abcdefghij')|replace('', 'abcdefghij')|replace('', 'abcdefghij')|replace('', 'abcdefghij')|replace('', 'abcdefghij')|length }}",
+        "{{ ('ab' ~ 'cd')|indent(99999999)|length }}",
+        "{{ '%099999999d'|format(1)|length }}",
+    ];
+    for tpl in bombs {
+        let dir = project();
+        template_playbook(dir.path(), 1, tpl);
+        let out = run(dir.path(), &["validate", "playbook.yaml"]).await;
+        let text = all(&out);
+        assert_eq!(out.status.code(), Some(2), "{tpl}: {text}");
+        assert!(text.contains("playbook.yaml:7:10"), "{tpl}: {text}");
+        assert!(text.contains("ran out of fuel"), "{tpl}: {text}");
+    }
+}
+
+/// A template that spins costs its fuel once, not once per room: 20,000
+/// rooms (at milliseconds per spin, minutes before) are checked at once,
+/// with one diagnostic.
+#[tokio::test]
+async fn a_spinning_template_is_given_up_after_the_first_room() {
+    let dir = project();
+    template_playbook(
+        dir.path(),
+        20_000,
+        "{% for i in range(100000) %}{{ i }}{% endfor %}",
+    );
+    let out = run(dir.path(), &["validate", "playbook.yaml"]).await;
+    let text = all(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_eq!(text.matches("ran out of fuel").count(), 1, "{text}");
+}

@@ -75,8 +75,8 @@ fn writes_a_starter_that_validates_and_runs_locally() {
         planned.diagnostics
     );
     let plan = planned.plan.expect("a plan");
-    assert_eq!(plan.summary.rooms, 3);
-    assert_eq!(plan.summary.sends, 5);
+    assert_eq!(plan.overview.summary.rooms, 3);
+    assert_eq!(plan.overview.summary.sends, 5);
 
     // A rehearsal against the embedded emulator sends all of it.
     let out = bin(&dir)
@@ -161,5 +161,37 @@ fn never_overwrites_and_writes_nothing_when_any_file_exists() {
     assert_eq!(
         std::fs::read_to_string(other.join(PLAYBOOK_FILE)).unwrap(),
         before
+    );
+}
+
+/// The docs' `init playbooks/team`, then `validate playbooks`: the folder
+/// has no playbooks of its own, and the error names the subfolder that has.
+#[test]
+fn a_folder_whose_playbooks_are_in_a_subfolder_names_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = bin(tmp.path())
+        .args(["init", "playbooks/team"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = bin(tmp.path())
+        .args(["validate", "playbooks"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the subfolder `playbooks/team` has YAML files: give it instead"),
+        "{err}"
+    );
+    let out = bin(tmp.path())
+        .args(["validate", "playbooks/team"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 /// Layers from the bottom, by top-level module.
 const LAYERS: &[&[&str]] = &[
-    &["diag", "service", "yaml", "fs", "schema", "redact"],
+    &[
+        "diag", "service", "yaml", "fs", "schema", "redact", "budget",
+    ],
     &["catalog", "playbook"],
     &["validate"],
     &["plan", "pipeline"],

@@ -1,5 +1,11 @@
 //! The integration tests: one binary, one module per area.
 
+/// The tool's allocator wrapper, so the memory budget is tested as it runs.
+#[global_allocator]
+static ALLOCATOR: ivschat_playbook::budget::Budgeted<std::alloc::System> =
+    ivschat_playbook::budget::Budgeted(std::alloc::System);
+
+mod budget;
 mod catalog;
 mod cli;
 mod codes;

@@ -69,7 +69,7 @@ fn ids_are_stable_and_depend_only_on_content() {
     assert_ne!(first.sends[1].id, changed.sends[1].id);
     assert_eq!(first.sends[2].id, changed.sends[2].id);
     assert_ne!(first.sends[3].id, changed.sends[3].id);
-    assert_ne!(first.plan_hash, changed.plan_hash);
+    assert_ne!(first.overview.plan_hash, changed.overview.plan_hash);
 }
 
 #[test]
@@ -166,7 +166,7 @@ events:
 fn summary_groups_by_account_and_region_and_estimates() {
     let path = root().join("playbooks/maintenance-window.yaml");
     let plan = plan_of(&[&path], &[]);
-    let s = &plan.summary;
+    let s = &plan.overview.summary;
     assert_eq!(s.sends, plan.sends.len());
     assert!(s.regions.len() >= 3);
     assert_eq!(s.regions.iter().map(|r| r.sends).sum::<usize>(), s.sends);
@@ -175,7 +175,7 @@ fn summary_groups_by_account_and_region_and_estimates() {
         largest.bytes,
         plan.sends.iter().map(|x| x.bytes).max().unwrap()
     );
-    assert_eq!(plan.settings.rate, 50.0);
+    assert_eq!(plan.overview.settings.rate, 50.0);
 }
 
 #[test]
@@ -192,6 +192,6 @@ fn sends_are_counted_per_playbook_even_when_names_repeat() {
         &format!("version: 1\nname: same\nrooms: [{A}bbbb, {A}cccc]\nevents: [{{name: Two}}]\n"),
     );
     let plan = plan_of(&[&one, &two], &[]);
-    let counts: Vec<usize> = plan.playbooks.iter().map(|p| p.sends).collect();
+    let counts: Vec<usize> = plan.overview.playbooks.iter().map(|p| p.sends).collect();
     assert_eq!(counts, vec![1, 2]);
 }

@@ -481,3 +481,65 @@ fn every_broken_attribute_is_reported_with_a_hint() {
     assert!(hints[0].1.unwrap().contains("use a filter"), "{hints:?}");
     assert_eq!(hints[1].1, Some("did you mean the filter `upper`?"));
 }
+
+/// A value the schema rejects hides nothing else of its event: the other
+/// attributes' templates are checked in the same pass, and a definition
+/// does not call the rejected attribute missing.
+#[test]
+fn a_rejected_attribute_value_does_not_hide_the_events_templates() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("p.yaml");
+    std::fs::write(
+        &pb,
+        "version: 1\nrooms:\n  - arn:aws:ivschat:us-west-2:123456789012:room/AbCdEf123456\nevents:\n  - name: Hello\n    attributes:\n      count: [1, 2]\n      msg: \"{{ nope }}\"\n      other: \"{{ room.name | uper }}\"\n",
+    )
+    .unwrap();
+    let planned = run(&pb);
+    let codes: Vec<&str> = planned.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        [
+            "playbook::attribute-not-string",
+            "playbook::undefined-variable",
+            "playbook::template-error"
+        ],
+        "{:?}",
+        planned.diagnostics
+    );
+}
+
+/// A diagnostic's code, and the line and column of its start and end.
+type Place<'a> = (&'a str, (usize, usize), (usize, usize));
+
+/// A file with CRLF line endings gets the same lines and columns as with
+/// LF, and no span takes in a `\r`.
+#[test]
+fn crlf_files_get_the_same_places() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for path in fixtures("tests/fixtures/invalid") {
+        let text = std::fs::read_to_string(root().join(&path)).unwrap();
+        if text.contains("include") || text.contains('\r') {
+            continue;
+        }
+        let crlf = dir.path().join(path.file_name().unwrap());
+        std::fs::write(&crlf, text.replace('\n', "\r\n")).unwrap();
+        let places = |planned: &Planned| -> Vec<Place<'_>> {
+            planned
+                .diagnostics
+                .iter()
+                .filter_map(|d| {
+                    let at = d.location?;
+                    let f = planned.sources.get(at.file);
+                    let span = &f.text[at.start..at.end];
+                    assert!(!span.contains('\r'), "{}: {span:?}", path.display());
+                    Some((d.code, f.line_col(at.start), f.line_col(at.end)))
+                })
+                .collect()
+        };
+        let (lf, cr) = (run(&root().join(&path)), run(&crlf));
+        assert_eq!(places(&lf), places(&cr), "{}", path.display());
+        compared += 1;
+    }
+    assert!(compared >= 30, "only {compared} fixtures compared");
+}

@@ -166,7 +166,7 @@ fn list_unreached(head: &mut ReportHead, io: &mut Io<'_>) -> std::io::Result<()>
     let overrides = SettingsOverrides::default().or_from(&head.settings);
     let planned = pipeline::plan_files(&paths, None, &head.vars, &overrides, true);
     match planned.plan {
-        Some(plan) if plan.plan_hash == head.plan_hash => {
+        Some(plan) if plan.overview.plan_hash == head.plan_hash => {
             head.list_unreached(plan.sends);
             Ok(())
         }

@@ -41,7 +41,10 @@ pub fn exec(a: &ValidateArgs, io: &mut Io<'_>) -> CmdResult {
     let (errors, warnings) = diag::counts(&planned.diagnostics);
     let failed = errors > 0 || (a.deny_warnings && warnings > 0);
     if a.format == DiagFormat::Human {
-        let sends = planned.plan.as_ref().map_or(0, |p| p.summary.sends);
+        let sends = planned
+            .plan
+            .as_ref()
+            .map_or(0, |p| p.overview.summary.sends);
         if failed {
             writeln!(
                 io.err,

@@ -7,8 +7,8 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 use indexmap::IndexMap;
 use ivschat_playbook::journal::{
-    self, EndRecord, FinishRecord, JournalRecord, RunHeader, SkipRecord, StartRecord, Status,
-    Target,
+    self, EndRecord, FinishRecord, JournalRecord, Outcome, RunHeader, SkipRecord, StartRecord,
+    Status, Target,
 };
 use ivschat_playbook::pipeline::plan_files;
 use ivschat_playbook::plan::SettingsOverrides;
@@ -43,10 +43,10 @@ fn journal_of(playbook: &str, runs: usize, finish: bool, target: Option<Target>)
             &JournalRecord::Run(RunHeader {
                 tool: "ivschat-playbook".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
-                plan_hash: plan.plan_hash.clone(),
+                plan_hash: plan.overview.plan_hash.clone(),
                 started_at: started,
-                playbooks: plan.playbooks.clone(),
-                settings: plan.settings.clone(),
+                playbooks: plan.overview.playbooks.clone(),
+                settings: plan.overview.settings.clone(),
                 sends: plan.sends.len(),
                 resumed_from: (run > 0).then(|| "j.jsonl".to_string()),
                 target: target.clone(),
@@ -85,14 +85,17 @@ fn journal_of(playbook: &str, runs: usize, finish: bool, target: Option<Target>)
                     id: send.id.clone(),
                     account: send.account.clone(),
                     region: send.region.clone(),
-                    status,
-                    message_id: (status == Status::Sent).then(|| format!("msg{i}")),
-                    request_id: Some(format!("req-{i}")),
-                    attempts: 1 + (i as u32 % 3),
-                    throttles: i as u32 % 2,
-                    error_code: (status == Status::Failed)
-                        .then(|| "ThrottlingException".to_string()),
-                    error_message: (status == Status::Failed).then(|| "Rate exceeded".to_string()),
+                    outcome: Outcome {
+                        status,
+                        message_id: (status == Status::Sent).then(|| format!("msg{i}")),
+                        request_id: Some(format!("req-{i}")),
+                        attempts: 1 + (i as u32 % 3),
+                        throttles: i as u32 % 2,
+                        error_code: (status == Status::Failed)
+                            .then(|| "ThrottlingException".to_string()),
+                        error_message: (status == Status::Failed)
+                            .then(|| "Rate exceeded".to_string()),
+                    },
                     latency_ms: Some(12.5 + i as f64),
                     attempt_offsets_ms: vec![i as f64 * 37.0, i as f64 * 37.0 + 100.0],
                     at: t + Duration::milliseconds(13),

@@ -61,9 +61,9 @@ async fn ctrl_c_writes_a_valid_partial_report_and_exits_130() {
     let out = exit_of(child).await;
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
-    assert!(r.interrupted);
+    assert!(r.head.interrupted);
     assert_eq!(r.sends.len(), 80, "every send is accounted for");
-    let total: usize = r.summary.counts.values().sum();
+    let total: usize = r.head.summary.counts.values().sum();
     assert_eq!(total, 80);
     assert!(count(&r, Status::Planned) > 0);
     assert_eq!(count(&r, Status::Sent), emu.events().len());
@@ -99,8 +99,8 @@ async fn sigterm_stops_like_ctrl_c() {
     let out = exit_of(child).await;
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     let r = report(&dir.path().join("r.json"));
-    assert!(r.interrupted);
-    assert_eq!(r.summary.counts.values().sum::<usize>(), 20);
+    assert!(r.head.interrupted);
+    assert_eq!(r.head.summary.counts.values().sum::<usize>(), 20);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -89,7 +89,7 @@ fn report(path: &Path) -> Report {
 }
 
 fn count(r: &Report, s: Status) -> usize {
-    r.summary.counts.get(&s).copied().unwrap_or(0)
+    r.head.summary.counts.get(&s).copied().unwrap_or(0)
 }
 
 fn key(room_arn: &str, event: &str) -> (String, String) {

@@ -57,24 +57,27 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     assert!(out.status.success(), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no finish record"));
     let r0 = report(&dir.path().join("r0.json"));
-    assert!(r0.interrupted);
+    assert!(r0.head.interrupted);
     assert_eq!(count(&r0, Status::Unknown), in_flight.len());
     // The sends the killed run never reached are counted too: not
     // attempted, and every count adds up to the plan's total.
-    let counted: usize = r0.summary.counts.values().sum();
-    assert_eq!(counted, r0.summary.total, "every planned send is counted");
+    let counted: usize = r0.head.summary.counts.values().sum();
+    assert_eq!(
+        counted, r0.head.summary.total,
+        "every planned send is counted"
+    );
     assert_eq!(
         count(&r0, Status::Planned),
-        r0.summary.total - ended.len() - in_flight.len()
+        r0.head.summary.total - ended.len() - in_flight.len()
     );
     // ...and listed, each once: the report has every send of the plan.
-    assert_eq!(r0.sends.len(), r0.summary.total);
+    assert_eq!(r0.sends.len(), r0.head.summary.total);
     let ids: HashSet<&str> = r0.sends.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids.len(), r0.summary.total);
+    assert_eq!(ids.len(), r0.head.summary.total);
     assert_eq!(
         r0.sends
             .iter()
-            .filter(|s| s.error_code.as_deref() == Some("InFlight"))
+            .filter(|s| s.outcome.error_code.as_deref() == Some("InFlight"))
             .count(),
         in_flight.len()
     );
@@ -89,7 +92,7 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     )
     .await;
     let r1 = report(&dir.path().join("r1.json"));
-    assert_eq!(r1.summary.total, 60);
+    assert_eq!(r1.head.summary.total, 60);
     assert_eq!(count(&r1, Status::Skipped), ended.len(), "{}", text(&out));
     assert_eq!(count(&r1, Status::Unknown), in_flight.len());
     assert_eq!(
@@ -100,10 +103,14 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
     let unknown_rooms: HashSet<&str> = r1
         .sends
         .iter()
-        .filter(|s| s.status == Status::Unknown)
+        .filter(|s| s.outcome.status == Status::Unknown)
         .map(|s| s.room_arn.as_str())
         .collect();
-    for s in r1.sends.iter().filter(|s| s.status == Status::Planned) {
+    for s in r1
+        .sends
+        .iter()
+        .filter(|s| s.outcome.status == Status::Planned)
+    {
         assert!(
             unknown_rooms.contains(s.room_arn.as_str()),
             "{} held back for no reason",
@@ -116,7 +123,11 @@ async fn killed_mid_run_then_resumed_delivers_the_plan_with_duplicates_only_from
         "{}",
         text(&out)
     );
-    for s in r1.sends.iter().filter(|s| s.status == Status::Unknown) {
+    for s in r1
+        .sends
+        .iter()
+        .filter(|s| s.outcome.status == Status::Unknown)
+    {
         assert!(in_flight.contains(&s.id));
         assert!(s.note.as_deref().unwrap().contains("--resend-unknown"));
     }

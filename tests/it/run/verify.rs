@@ -33,7 +33,7 @@ async fn local_verify_sees_every_send() {
         "{t}"
     );
     let r = report(&dir.path().join("r.json"));
-    let v = r.summary.verify.as_ref().expect("a verify summary");
+    let v = r.head.summary.verify.as_ref().expect("a verify summary");
     assert_eq!(
         (v.rooms, v.of_rooms, v.checked, v.seen, v.not_seen),
         (6, 6, 12, 12, 0)
@@ -49,7 +49,7 @@ async fn local_verify_sees_every_send() {
     let ends: std::collections::HashMap<String, String> = records
         .iter()
         .filter_map(|r| match r {
-            JournalRecord::End(e) => Some((e.id.clone(), e.message_id.clone().unwrap())),
+            JournalRecord::End(e) => Some((e.id.clone(), e.outcome.message_id.clone().unwrap())),
             _ => None,
         })
         .collect();
@@ -126,7 +126,7 @@ async fn dropped_frames_are_reported_not_seen_and_fail_the_run() {
     let r = report(&dir.path().join("r.json"));
     assert_eq!(count(&r, Status::Sent), 3, "sent, all the same");
     assert!(r.sends.iter().all(|s| s.seen == Some(false)));
-    assert_eq!(r.summary.verify.as_ref().unwrap().not_seen, 3);
+    assert_eq!(r.head.summary.verify.as_ref().unwrap().not_seen, 3);
     let md = command(dir.path())
         .args(["report", "j.jsonl", "--format", "markdown"])
         .output()
@@ -137,7 +137,10 @@ async fn dropped_frames_are_reported_not_seen_and_fail_the_run() {
         md_text.contains("0 of 3 sent events seen, 3 not seen"),
         "{md_text}"
     );
-    assert!(md_text.contains("| send | room | event | event id |"), "{md_text}");
+    assert!(
+        md_text.contains("| send | room | event | event id |"),
+        "{md_text}"
+    );
     for room in ["| r0 | E0 |", "| r1 | E0 |", "| r2 | E0 |"] {
         assert!(md_text.contains(room), "{room}: {md_text}");
     }
@@ -182,7 +185,7 @@ async fn a_sample_is_spread_over_regions() {
     regions.sort_unstable();
     assert_eq!(regions, ["ap-northeast-1", "eu-west-1", "us-west-2"]);
     assert_eq!(r.sends.iter().filter(|s| s.seen.is_none()).count(), 6);
-    let v = r.summary.verify.unwrap();
+    let v = r.head.summary.verify.unwrap();
     assert_eq!((v.rooms, v.of_rooms, v.seen), (3, 9, 3));
 }
 

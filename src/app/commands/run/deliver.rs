@@ -86,6 +86,7 @@ pub(super) async fn open_journal(
         }))
         .await
         .with_context(|| format!("cannot write the journal {}", path.display()))?;
+    crate::app::exit::sends_may_go_out();
     Ok(OpenJournal { journal, offset })
 }
 

@@ -58,7 +58,7 @@ pub(super) fn resume_dry_run(a: &RunArgs, format: PlanFormat, io: &mut Io<'_>) -
         let line = summary_line(&planned.diagnostics, planned.files);
         return io.end(Exit::Invalid, format_args!("no plan: {line}"));
     };
-    if plan.plan_hash != resume.plan_hash && !a.force {
+    if plan.overview.plan_hash != resume.plan_hash && !a.force {
         return io.refuse(format_args!(
             "the plan changed since {} was written; a resume would refuse it (--force resumes anyway)",
             resume.source.display()
