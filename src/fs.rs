@@ -243,7 +243,8 @@ pub enum LinkPolicy {
 }
 
 /// The `.yaml` and `.yml` files directly inside `dir`, sorted by name: files
-/// and, by `links`, symbolic links; never folders, pipes or devices.
+/// and, by `links`, symbolic links; never folders, pipes or devices, nor
+/// lock files ([`is_lock_file`]).
 pub fn yaml_files_in(dir: &Path, links: LinkPolicy) -> std::io::Result<Vec<PathBuf>> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -253,10 +254,33 @@ pub fn yaml_files_in(dir: &Path, links: LinkPolicy) -> std::io::Result<Vec<PathB
                     .is_ok_and(|m| m.file_type().is_symlink());
             (f.is_file() || link)
                 && matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+                && !is_lock_file(f)
         })
         .collect();
     found.sort();
     Ok(found)
+}
+
+/// How the lock file of a playbook ends: `announce.yaml` is locked by
+/// `announce.lock.yaml` beside it.
+pub const LOCK_SUFFIX: &str = ".lock.yaml";
+
+/// Whether `path` is a playbook's lock file (never a playbook, an
+/// inventory or a catalog, so folders of those skip it).
+pub fn is_lock_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(LOCK_SUFFIX) || n.ends_with(".lock.yml"))
+}
+
+/// The lock file of the playbook at `playbook`: its stem and
+/// [`LOCK_SUFFIX`], in its folder.
+pub fn lock_path(playbook: &Path) -> PathBuf {
+    let stem = playbook
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "playbook".into());
+    playbook.with_file_name(format!("{stem}{LOCK_SUFFIX}"))
 }
 
 /// Removes `.` and `a/..` components so paths in messages read naturally.

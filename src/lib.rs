@@ -29,8 +29,9 @@
 //! 3. [`plan`] (rooms × events → [`plan::ScannedPlan`]) and [`pipeline`]
 //! 4. [`journal`] (records, [`journal::Status`], the one reader),
 //!    [`clients`] (one SDK client per region, shared by all that call the
-//!    service) and
-//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine) and
+//!    service),
+//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine),
+//!    [`discover`] (rooms listed from the service, by tag and name) and
 //!    [`chat`] (the chat messaging client: what a room's viewers receive,
 //!    for `watch` and `run --verify`)
 //! 5. [`report`]: the report built from the journal
@@ -63,6 +64,7 @@ pub mod plan;
 // Layer 4.
 pub mod chat;
 pub mod clients;
+pub mod discover;
 pub mod execute;
 pub mod journal;
 

@@ -127,12 +127,30 @@ pub fn plan_files(
     flags: &SettingsOverrides,
     keep_sends: bool,
 ) -> Planned {
+    plan_files_checked(paths, root, vars, flags, keep_sends, &mut |_| Vec::new())
+}
+
+/// [`plan_files`], with `extra` checks of a plan that has no errors (such
+/// as the remote preflight: do its rooms exist?), whose diagnostics join
+/// the others.
+pub fn plan_files_checked(
+    paths: &[PathBuf],
+    root: Option<&Reach>,
+    vars: &IndexMap<String, String>,
+    flags: &SettingsOverrides,
+    keep_sends: bool,
+    extra: &mut dyn FnMut(&ScannedPlan) -> Vec<Diagnostic>,
+) -> Planned {
     let mut sends = Vec::new();
-    let scanned = scan_files(paths, root, vars, flags, |s| {
+    let mut scanned = scan_files(paths, root, vars, flags, |s| {
         if keep_sends {
             sends.push(s)
         }
     });
+    if !scanned.has_errors() {
+        scanned.diagnostics.extend(extra(&scanned.plan));
+        diag::sort(&mut scanned.diagnostics);
+    }
     let has_errors = scanned.has_errors();
     Planned {
         sources: scanned.sources,

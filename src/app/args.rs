@@ -61,6 +61,18 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// `--limit`, shared by `plan` and `run`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct LimitArgs {
+    /// Only these rooms of the playbooks: a room name (or ARN),
+    /// `tag:TAG` (such as `tag:env=prod`) or `@FILE` of room ARNs;
+    /// repeatable or comma-separated, a room matching any is kept. The plan
+    /// hash stays the whole playbook's, so `run --resume JOURNAL` without
+    /// `--limit` sends the rest.
+    #[arg(long, value_name = "ROOMS")]
+    pub limit: Vec<String>,
+}
+
 /// Sending settings given as flags; each overrides the playbooks'.
 #[derive(Debug, Args, Default, Clone)]
 pub struct SettingsArgs {

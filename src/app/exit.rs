@@ -29,6 +29,10 @@ pub enum Exit {
     /// a report, stdout). The journal holds what was sent; `report JOURNAL`
     /// rebuilds the report. Do not simply run again: resume.
     RecordFailed,
+    /// 4: `run` refused, nothing sent: the rooms the playbook's `discover:`
+    /// selectors find now differ from those its lock file pins. Review the
+    /// change with `lock`, or send to the rooms found now with `--refresh`.
+    StaleLock,
     /// 130: interrupted (Ctrl-C or SIGTERM); the journal has every outcome
     /// so far and `run --resume` continues.
     Interrupted,
@@ -57,6 +61,7 @@ impl Exit {
             Exit::Failed => 1,
             Exit::Invalid => 2,
             Exit::RecordFailed => 3,
+            Exit::StaleLock => 4,
             Exit::Interrupted => 130,
             Exit::AwsCli(AwsCliExit::Usage) => 252,
             Exit::AwsCli(AwsCliExit::Config) => 253,
@@ -235,6 +240,7 @@ mod tests {
             Exit::Failed,
             Exit::Invalid,
             Exit::RecordFailed,
+            Exit::StaleLock,
             Exit::Interrupted,
             Exit::AwsCli(AwsCliExit::Usage),
             Exit::AwsCli(AwsCliExit::Config),
@@ -264,6 +270,7 @@ mod tests {
             Exit::Failed,
             Exit::Invalid,
             Exit::RecordFailed,
+            Exit::StaleLock,
             Exit::Interrupted,
         ]
         .iter()

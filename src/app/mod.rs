@@ -76,6 +76,12 @@ pub enum Command {
     /// Send the events: concurrently, rate-limited per account and region,
     /// retrying what is safe to retry, journaled so a later run can resume.
     Run(commands::run::RunArgs),
+    /// List the service's rooms across regions, filtered by tags and name:
+    /// a table, JSON, or a room inventory for `include:`.
+    Rooms(commands::rooms::RoomsArgs),
+    /// Resolve the playbooks' `discover:` selectors against the service
+    /// and write each playbook's lock file (`NAME.lock.yaml`) beside it.
+    Lock(commands::lock::LockArgs),
     /// Rebuild a run's report from its journal (after a crash, or in another
     /// format).
     Report(commands::report::ReportArgs),
@@ -147,7 +153,7 @@ fn exit_for_lost_output(exit: Exit) -> Exit {
     match exit {
         Exit::Failed | Exit::Interrupted | Exit::RecordFailed => Exit::RecordFailed,
         Exit::AwsCli(_) => Exit::AwsCli(exit::AwsCliExit::Other),
-        Exit::Ok | Exit::Invalid => Exit::Invalid,
+        Exit::Ok | Exit::Invalid | Exit::StaleLock => Exit::Invalid,
     }
 }
 
@@ -161,6 +167,8 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Init(a) => commands::init::exec(&a, io),
         Command::Report(a) => commands::report::exec(&a, io),
         Command::Emulator(a) => runtime()?.block_on(commands::emulator::exec(a, io)),
+        Command::Lock(a) => runtime()?.block_on(commands::lock::exec(&a, io)),
+        Command::Rooms(a) => runtime()?.block_on(commands::rooms::exec(&a, io)),
         Command::Run(a) => runtime()?.block_on(commands::run::exec(&a, io)),
         Command::SendEvent(a) => runtime()?.block_on(commands::send_event::exec(&a, io)),
         Command::Watch(a) => runtime()?.block_on(commands::watch::exec(&a, io)),

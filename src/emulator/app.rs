@@ -123,6 +123,10 @@ impl App {
             if let Some(v) = spec.maximum_message_length {
                 room.maximum_message_length = v;
             }
+            if let Some(t) = spec.update_time {
+                room.create_time = t;
+                room.update_time = t;
+            }
         }
         self.rooms.insert(room);
         Ok(())

@@ -82,6 +82,10 @@ pub struct RoomSeedSpec {
     /// Room setting, as in `CreateRoom`.
     #[serde(default)]
     pub maximum_message_length: Option<i64>,
+    /// When the room was created and last updated (RFC 3339); default: at
+    /// start. `ListRooms` lists newest first by it.
+    #[serde(default)]
+    pub update_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl RoomSeed {
@@ -96,7 +100,7 @@ impl RoomSeed {
 
 /// Reads a rooms file: a YAML or JSON list whose items are ARNs or objects
 /// with `arn` and optional `name`, `tags`, `maximumMessageRatePerSecond`,
-/// `maximumMessageLength`.
+/// `maximumMessageLength`, `updateTime`.
 pub fn load_rooms_file(path: &Path) -> anyhow::Result<Vec<RoomSeed>> {
     let text = read_rooms_text(path)
         .map_err(|e| anyhow::anyhow!("cannot read rooms file {}: {e}", path.display()))?;

@@ -236,7 +236,7 @@ fn list_rooms(ctx: &Context<'_>, input: ListRoomsInput) -> Result<Reply, ApiErro
     let rooms = ctx
         .rooms
         .list(&ctx.caller.region, &ctx.caller.account, |r| {
-            after.is_none_or(|seq| r.update_seq < seq)
+            after.is_none_or(|key| r.list_key() < key)
                 && input.name.as_ref().is_none_or(|n| &r.name == n)
                 && input.message_review_handler_uri.as_ref().is_none_or(|u| {
                     r.message_review_handler
@@ -249,7 +249,7 @@ fn list_rooms(ctx: &Context<'_>, input: ListRoomsInput) -> Result<Reply, ApiErro
                     .as_ref()
                     .is_none_or(|id| r.logging_configuration_identifiers.contains(id))
         });
-    let next = (rooms.len() > page).then(|| encode_token(rooms[page - 1].update_seq));
+    let next = (rooms.len() > page).then(|| encode_token(rooms[page - 1].list_key()));
     let items: Vec<Value> = rooms.iter().take(page).map(Room::summary_json).collect();
     let mut body = json!({ "rooms": items });
     if let Some(t) = next {
@@ -258,12 +258,18 @@ fn list_rooms(ctx: &Context<'_>, input: ListRoomsInput) -> Result<Reply, ApiErro
     Ok(Reply::ok(body))
 }
 
-fn encode_token(seq: u64) -> String {
-    format!("v1.{seq:016x}")
+/// A page token: the list key of the page's last room (pages go newest
+/// `updateTime` first).
+fn encode_token((millis, seq): (i64, u64)) -> String {
+    format!("v2.{millis:x}.{seq:016x}")
 }
 
-fn decode_token(token: &str) -> Option<u64> {
-    u64::from_str_radix(token.strip_prefix("v1.")?, 16).ok()
+fn decode_token(token: &str) -> Option<(i64, u64)> {
+    let (millis, seq) = token.strip_prefix("v2.")?.split_once('.')?;
+    Some((
+        i64::from_str_radix(millis, 16).ok()?,
+        u64::from_str_radix(seq, 16).ok()?,
+    ))
 }
 
 fn decode_label(raw: &str) -> String {

@@ -88,6 +88,13 @@ impl Room {
         }
     }
 
+    /// Where the room is in ListRooms, which lists the greatest first: its
+    /// update time (milliseconds, as the service shows it), then the order
+    /// of updates among rooms updated in the same millisecond.
+    pub fn list_key(&self) -> (i64, u64) {
+        (self.update_time.timestamp_millis(), self.update_seq)
+    }
+
     /// The JSON of CreateRoom/GetRoom/UpdateRoom responses.
     pub fn to_json(&self) -> Value {
         let mut v = json!({
@@ -214,7 +221,7 @@ impl RoomStore {
     }
 
     /// Rooms of `account` in `region` that pass `keep`, most recently
-    /// updated first.
+    /// updated first ([`Room::list_key`]).
     pub fn list(&self, region: &str, account: &str, keep: impl Fn(&Room) -> bool) -> Vec<Room> {
         let regions = self.regions.read().unwrap_or_else(|e| e.into_inner());
         let mut rooms: Vec<Room> = regions
@@ -226,7 +233,7 @@ impl RoomStore {
                     .collect()
             })
             .unwrap_or_default();
-        rooms.sort_by_key(|r| std::cmp::Reverse(r.update_seq));
+        rooms.sort_by_key(|r| std::cmp::Reverse(r.list_key()));
         rooms
     }
 
@@ -267,6 +274,23 @@ mod tests {
         let id = store.fresh_id("us-east-1", "1");
         assert_eq!(id.len(), 12);
         assert!(id.chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn list_order_is_newest_update_time_first() {
+        let store = RoomStore::new();
+        let now = Utc::now();
+        let old = RoomArn::parse("arn:aws:ivschat:us-east-1:1:room/old").unwrap();
+        let new = RoomArn::parse("arn:aws:ivschat:us-east-1:1:room/new").unwrap();
+        store.insert(Room::new(&new, now));
+        // Inserted later, but updated two years ago: listed after.
+        store.insert(Room::new(&old, now - chrono::Duration::days(730)));
+        let ids: Vec<String> = store
+            .list("us-east-1", "1", |_| true)
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, ["new", "old"]);
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct Engine<'a> {
     pub stop: watch::Receiver<bool>,
     /// Progress display.
     pub progress: &'a dyn Progress,
+    /// With `--limit`: the ARNs of the only rooms to send to. The others
+    /// are left alone (no journal record), for a later run.
+    pub limit: Option<&'a std::collections::HashSet<String>>,
 }
 
 /// How the loop ended.
@@ -110,7 +113,12 @@ impl<'a> Engine<'a> {
         };
         let shared = &shared;
         let concurrency = self.settings.concurrency.max(1) as usize;
-        futures::stream::iter(planner.rooms())
+        let limit = self.limit;
+        let rooms = planner
+            .rooms()
+            .iter()
+            .filter(move |r| limit.is_none_or(|l| l.contains(&planner.room_of(r).arn.arn)));
+        futures::stream::iter(rooms)
             .map(|room| shared.room(planner, room))
             .buffer_unordered(concurrency)
             .for_each(|()| async {})

@@ -161,10 +161,26 @@ pub struct RunHeader {
     /// The `--var` values it was given.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub vars: IndexMap<String, String>,
+    /// The `--limit` it was given: this run sent to those rooms only. A
+    /// resume does not inherit it, so `run --resume` without `--limit`
+    /// sends the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<RunLimit>,
     /// `run --verify`: the rooms watched (absent when not verifying, and in
     /// journals of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifySettings>,
+}
+
+/// What a run's `--limit` chose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunLimit {
+    /// The values given.
+    pub asked: Vec<String>,
+    /// Rooms of the plan it kept.
+    pub rooms: usize,
+    /// Sends to those rooms (of the plan's `sends`).
+    pub sends: usize,
 }
 
 /// Where a run sends: recorded so a resume sends the rest to the same place

@@ -16,8 +16,10 @@
 //! - [`scan`]: every send once; [`ScannedPlan`], what a run sends.
 //! - [`output`]: the plan as a table or JSON.
 //! - [`vars`]: `--var` values no template reads.
+//! - [`limit`]: `--limit`, a subset of the rooms.
 
 pub mod ids;
+pub mod limit;
 pub mod output;
 pub mod planner;
 pub mod render;
@@ -25,6 +27,7 @@ pub mod scan;
 pub mod settings;
 pub mod vars;
 
+pub use limit::Limit;
 pub use output::{render_table, write_json};
 pub use planner::{PlanRoom, Planner};
 pub use scan::ScannedPlan;

@@ -11,6 +11,7 @@ use crate::diag::Diagnostic;
 use crate::playbook::model::Settings;
 use crate::validate::CheckedPlaybook;
 use indexmap::IndexMap;
+use std::collections::HashSet;
 
 /// Contract violations found while planning, keyed by (playbook, event,
 /// attribute, definition attribute, code): how many rooms, the room named,
@@ -44,6 +45,31 @@ impl ScannedPlan {
     pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
         self.planner.room_sends(room)
     }
+
+    /// The room a plan room stands for (where it is first listed).
+    pub fn room_of(&self, room: &PlanRoom) -> &crate::playbook::rooms::Room {
+        let (p, r) = room.first;
+        &self.planner.playbooks[p as usize].rooms[r as usize]
+    }
+
+    /// The summary of the sends to the rooms in `arns` alone (a `--limit`),
+    /// and those sends when `keep` (what `plan --limit` prints).
+    pub fn limited(&self, arns: &HashSet<String>, keep: bool) -> (PlanSummary, Vec<PlannedSend>) {
+        let mut summary = SummaryBuilder::default();
+        let mut kept = Vec::new();
+        for room in self.rooms() {
+            if !arns.contains(&self.room_of(room).arn.arn) {
+                continue;
+            }
+            for (i, send) in self.room_sends(room).into_iter().enumerate() {
+                summary.add(&send, i == 0);
+                if keep {
+                    kept.push(send);
+                }
+            }
+        }
+        (summary.finish(&self.overview.settings), kept)
+    }
 }
 
 impl Planner {
@@ -72,6 +98,12 @@ impl Planner {
     ) -> (PlanOverview, Vec<Diagnostic>) {
         let mut diags = std::mem::take(&mut self.compile_diagnostics);
         let mut hasher = PlanHasher::new();
+        // What a lock pins is part of the plan, even where it adds no send.
+        for pb in &self.playbooks {
+            if let Some(d) = &pb.lock_digest {
+                hasher.add(d);
+            }
+        }
         let mut summary = SummaryBuilder::default();
         let mut per_playbook = vec![0usize; self.playbooks.len()];
         let mut problems = Problems::default();

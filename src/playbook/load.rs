@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::lock::{self, LoadedLock};
 use super::rooms::RoomSink;
 use crate::catalog::Catalog;
 use crate::catalog::load::{Entry, Loader};
@@ -50,6 +51,8 @@ pub struct LoadedPlaybook {
     pub includes: Vec<LoadedInclude>,
     /// The event definitions its `catalog` names; `None` without `catalog`.
     pub catalog: Option<Arc<Catalog>>,
+    /// Its lock file, when there is one beside it.
+    pub lock: Option<LoadedLock>,
 }
 
 /// Expands the command-line paths: files as given, folders to the `.yaml`
@@ -177,6 +180,7 @@ pub fn load(
         let catalog = parsed
             .as_ref()
             .and_then(|p| load_catalog(&path, p, &reach, &mut catalogs, sources, diags));
+        let lock = lock::load(&path, sources, diags);
         out.push(LoadedPlaybook {
             path,
             main: LoadedFile {
@@ -186,6 +190,7 @@ pub fn load(
             },
             includes,
             catalog,
+            lock,
         });
     }
     out

@@ -1,12 +1,16 @@
 //! Playbooks: the format ([`model`]), reading files with source positions
-//! ([`load`]), the rooms taken while reading ([`rooms`]), attribute templates
+//! ([`load`]), the lock file of `discover:` selectors ([`lock`]), the rooms
+//! taken while reading ([`rooms`]), the selectors written ([`selectors`]),
+//! attribute templates
 //! ([`template`]), and the playbook schema specialised to a catalog for
 //! editors ([`editor_schema`]).
 
 pub mod editor_schema;
 pub mod load;
+pub mod lock;
 pub mod model;
 pub mod rooms;
+pub mod selectors;
 pub mod template;
 
 pub use model::{Event, Inventory, Playbook, RoomEntry, Settings, Target};

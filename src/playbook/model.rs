@@ -54,8 +54,10 @@ pub struct Playbook {
     /// events without `use:` are sent as written, with no contract.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub strict_catalog: bool,
-    /// Chat rooms this playbook can send to: room ARNs, or objects with an
-    /// ARN and a name, tags and variables.
+    /// Chat rooms this playbook can send to: room ARNs, objects with an
+    /// ARN and a name, tags and variables, or `discover:` selectors that
+    /// find rooms in the service by tag and name (pinned by the lock file
+    /// that `ivschat-playbook lock` writes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rooms: Vec<RoomEntry>,
     /// The events to send, in order. Events to the same room are sent in this
@@ -227,7 +229,8 @@ impl JsonSchema for VarValue {
 /// A path to a room inventory file, relative to the file that includes it.
 pub type IncludePath = String;
 
-/// A room: its ARN alone, or an object with a name, tags and variables.
+/// A room: its ARN alone, an object with a name, tags and variables, or a
+/// selector that discovers rooms in the service.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RoomEntry {
@@ -235,15 +238,89 @@ pub enum RoomEntry {
     Arn(RoomArnText),
     /// A room with a name, tags and variables.
     Room(RoomSpec),
+    /// Rooms found in the service by tags and name.
+    Discover(DiscoverEntry),
 }
 
 impl RoomEntry {
-    /// The ARN as written.
-    pub fn arn(&self) -> &str {
+    /// The ARN as written; `None` for a selector.
+    pub fn arn(&self) -> Option<&str> {
         match self {
-            RoomEntry::Arn(a) => &a.0,
-            RoomEntry::Room(r) => &r.arn.0,
+            RoomEntry::Arn(a) => Some(&a.0),
+            RoomEntry::Room(r) => Some(&r.arn.0),
+            RoomEntry::Discover(_) => None,
         }
+    }
+}
+
+/// A room entry that selects rooms from the service instead of naming one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverEntry {
+    /// What to look for. `ivschat-playbook lock` resolves it and pins the
+    /// rooms it found in the playbook's lock file; `validate` and `plan`
+    /// read the lock, `run` checks it against the service before sending.
+    pub discover: Selector,
+}
+
+/// Which rooms of the service a `discover:` entry selects. Rooms come with
+/// their service name and their tags as `KEY=VALUE` tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Selector {
+    /// Regions to look in. Default: every region IVS Chat is offered in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1))]
+    pub regions: Vec<RegionName>,
+    /// Tags every selected room has, with these values (all must match).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"minLength": 1, "maxLength": 128}))]
+    pub tags: IndexMap<String, String>,
+    /// A glob the room name matches in full (`lobby-*`); a name without
+    /// `*`, `?` or `[` is exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 128))]
+    pub name: Option<String>,
+    /// Accounts to look in, as 12-digit ids. Default: the account of the
+    /// credentials.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(min = 1))]
+    pub accounts: Vec<AccountId>,
+}
+
+/// An AWS region name, such as `us-west-2`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RegionName(pub String);
+
+impl JsonSchema for RegionName {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RegionName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A region IVS Chat is offered in, such as `us-west-2`.",
+            "type": "string",
+            "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$"
+        })
+    }
+}
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(pub String);
+
+impl JsonSchema for AccountId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AccountId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An AWS account id: 12 digits, quoted.",
+            "type": "string",
+            "pattern": "^[0-9]{12}$"
+        })
     }
 }
 

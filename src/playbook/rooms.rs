@@ -77,12 +77,13 @@ impl ItemSink for RoomSink {
         let Ok(entry) = RoomEntry::deserialize(&value) else {
             return Some(value);
         };
-        let Ok(arn) = RoomArn::parse(entry.arn()) else {
+        // Selectors are resolved from the lock, with the document.
+        let Some(Ok(arn)) = entry.arn().map(RoomArn::parse) else {
             return Some(value);
         };
         let pointer = match entry {
-            RoomEntry::Arn(_) => format!("/rooms/{index}"),
             RoomEntry::Room(_) => format!("/rooms/{index}/arn"),
+            _ => format!("/rooms/{index}"),
         };
         let Some(at) = spans.value(&pointer) else {
             return Some(value);
@@ -105,8 +106,8 @@ impl ItemSink for RoomSink {
 /// The room a valid entry describes.
 pub(crate) fn room(entry: RoomEntry, arn: RoomArn, at: Location) -> Room {
     let (name, tags, vars) = match entry {
-        RoomEntry::Arn(_) => (None, Vec::new(), Vars::default()),
         RoomEntry::Room(r) => (r.name, r.tags.into_iter().map(|t| t.0).collect(), r.vars),
+        _ => (None, Vec::new(), Vars::default()),
     };
     Room {
         arn,
@@ -115,4 +116,10 @@ pub(crate) fn room(entry: RoomEntry, arn: RoomArn, at: Location) -> Room {
         vars,
         at,
     }
+}
+
+/// How a service tag (a key and a value) reads as a playbook tag, which
+/// `to: {tags: [...]}` and `--limit tag:...` select by: `KEY=VALUE`.
+pub fn service_tag(key: &str, value: &str) -> String {
+    format!("{key}={value}")
 }

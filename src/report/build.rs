@@ -153,11 +153,13 @@ pub fn head(
             "the journal has no run header at the given place",
         )
     })?;
-    let unreached = tally.add_unreached(header.sends);
+    // A run limited to some rooms answers for their sends only.
+    let total = header.limit.as_ref().map_or(header.sends, |l| l.sends);
+    let unreached = tally.add_unreached(total);
     let limit = header.settings.rate + f64::from(header.settings.burst);
     let verdicts = std::mem::take(&mut tally.verdicts);
     let verify = header.verify.as_ref().map(|v| tally.verify.summary(v));
-    let mut summary = tally.summary(header.sends, limit);
+    let mut summary = tally.summary(total, limit);
     summary.verify = verify;
     Ok(ReportHead {
         format_version: 1,

@@ -284,7 +284,16 @@ mod tests {
                     list(&["name", "use", "to", "attributes", "vars"])
                 ),
                 ("/events/0/to".into(), list(&["tags", "all_tags"])),
-                ("/rooms/0".into(), list(&["arn", "name", "tags", "vars"])),
+                // One per mapping form of a room entry (a room, a
+                // `discover:` selector), each naming the keys of both.
+                (
+                    "/rooms/0".into(),
+                    list(&["arn", "name", "tags", "vars", "discover"])
+                ),
+                (
+                    "/rooms/0".into(),
+                    list(&["discover", "arn", "name", "tags", "vars"])
+                ),
                 (
                     "/settings".into(),
                     list(&["rate", "burst", "concurrency", "max_attempts", "timeout"])

@@ -24,7 +24,7 @@ pub mod typed;
 pub use model::{AttributeTemplate, CheckedPlaybook, EventSpec};
 
 use events::EventCtx;
-use rooms::{RawRooms, check_rooms, collect_inventory, collect_rooms};
+use rooms::{Gathered, RawRooms, check_rooms, collect_inventory, collect_rooms};
 use schema_rules::schema_check;
 use typed::{Doc, PLAYBOOK_VALIDATOR, piece};
 
@@ -102,15 +102,18 @@ pub(super) fn check_playbook(
         piece(obj.get("include"), "/include", &schema_errors, index, diags).unwrap_or_default();
 
     // Rooms: includes first, then the playbook's own.
-    let (rooms, raw, rooms_broken) = gather_rooms(
+    let gathered = Gathered::new(&lp.path, lp.lock);
+    let (gathered, rooms_broken) = gather_rooms(
         lp.includes,
-        own_rooms,
-        own_taken,
+        (own_rooms, own_taken),
+        gathered,
         index,
         &schema_errors,
         sources,
         diags,
     );
+    let lock_digest = gathered.lock_digest();
+    let (rooms, raw) = (gathered.rooms, gathered.raw);
     check_rooms(&rooms, diags);
     if rooms.is_empty() && !rooms_broken {
         no_rooms(index, diags);
@@ -134,6 +137,7 @@ pub(super) fn check_playbook(
         vars,
         rooms,
         events,
+        lock_digest,
     })
 }
 
@@ -153,40 +157,30 @@ fn playbook_name(obj: &Map<String, Value>, path: &Path) -> String {
 /// says whether any of them could not be read.
 fn gather_rooms(
     includes: Vec<LoadedInclude>,
-    own_rooms: Option<Value>,
-    own_taken: RoomSink,
+    (own_rooms, own_taken): (Option<Value>, RoomSink),
+    mut g: Gathered,
     index: &SpanIndex,
     schema_errors: &[String],
     sources: &Sources,
     diags: &mut Vec<Diagnostic>,
-) -> (Vec<Room>, RawRooms, bool) {
-    let mut rooms = Vec::new();
+) -> (Gathered, bool) {
     let mut rooms_broken = false;
-    let mut raw = RawRooms::default();
     for inc in includes {
         match inc.file {
-            Some(f) => rooms_broken |= !collect_inventory(f, sources, &mut rooms, &mut raw, diags),
+            Some(f) => rooms_broken |= !collect_inventory(f, sources, &mut g, diags),
             None => {
                 rooms_broken = true;
-                raw.unknown = true;
+                g.raw.unknown = true;
             }
         }
     }
     if let Some(Value::Array(list)) = own_rooms {
-        rooms_broken |= !collect_rooms(
-            list,
-            own_taken,
-            index,
-            schema_errors,
-            &mut rooms,
-            &mut raw,
-            diags,
-        );
+        rooms_broken |= !collect_rooms(list, own_taken, index, schema_errors, &mut g, diags);
     } else if own_rooms.is_some() {
         rooms_broken = true;
-        raw.unknown = true;
+        g.raw.unknown = true;
     }
-    (rooms, raw, rooms_broken)
+    (g, rooms_broken)
 }
 
 /// Reports a playbook that has no rooms at all.

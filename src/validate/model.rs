@@ -58,4 +58,7 @@ pub struct CheckedPlaybook {
     pub rooms: Vec<Room>,
     /// Events in playbook order.
     pub events: Vec<EventSpec>,
+    /// What its lock pins ([`crate::playbook::lock::LockFile::digest`]),
+    /// when its rooms include discovered ones; part of the plan hash.
+    pub lock_digest: Option<String>,
 }

@@ -6,23 +6,62 @@ use super::typed::*;
 use crate::diag::suggest::{did_you_mean, preview};
 use crate::diag::{Diagnostic, Location, Sources};
 use crate::playbook::load::LoadedFile;
-use crate::playbook::model::{RoomEntry, TagSelector, Target};
+use crate::playbook::lock::LoadedLock;
+use crate::playbook::model::{RoomEntry, Selector, TagSelector, Target};
 use crate::playbook::rooms::{Room, RoomSink, room};
 use crate::service::arn::RoomArn;
 use crate::yaml::SpanIndex;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+/// The rooms gathered so far for one playbook, what is known of entries
+/// that failed, and the lock its selectors are read from.
+#[derive(Debug, Default)]
+pub(super) struct Gathered {
+    pub(super) rooms: Vec<Room>,
+    pub(super) raw: RawRooms,
+    /// The playbook's lock file (path and content), if it has one.
+    pub(super) lock: Option<LoadedLock>,
+    /// Where the lock is or would be.
+    pub(super) lock_path: PathBuf,
+    /// The playbook, for messages.
+    pub(super) playbook_path: PathBuf,
+    /// Whether a selector was read from the lock.
+    pub(super) lock_used: bool,
+}
+
+impl Gathered {
+    /// Nothing gathered yet for the playbook at `path`, whose lock is `lock`.
+    pub(super) fn new(path: &std::path::Path, lock: Option<LoadedLock>) -> Self {
+        Gathered {
+            lock_path: crate::fs::lock_path(path),
+            playbook_path: path.to_path_buf(),
+            lock,
+            ..Default::default()
+        }
+    }
+
+    /// What the lock pins, when selectors were read from it (for the plan
+    /// hash).
+    pub(super) fn lock_digest(&self) -> Option<String> {
+        self.lock
+            .as_ref()
+            .and_then(|l| l.lock.as_ref())
+            .filter(|_| self.lock_used)
+            .map(|l| l.digest())
+    }
+}
 
 /// Reads an included inventory's rooms. Returns false when it had problems.
 pub(super) fn collect_inventory(
     f: LoadedFile,
     sources: &Sources,
-    rooms: &mut Vec<Room>,
-    raw: &mut RawRooms,
+    g: &mut Gathered,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
     let Some(mut parsed) = f.parsed else {
-        raw.unknown = true;
+        g.raw.unknown = true;
         return false;
     };
     if parsed.value.is_null() {
@@ -41,10 +80,10 @@ pub(super) fn collect_inventory(
         diags,
     );
     let Some(Value::Array(list)) = parsed.value.get_mut("rooms").map(Value::take) else {
-        raw.unknown = true;
+        g.raw.unknown = true;
         return false;
     };
-    collect_rooms(list, f.rooms, &parsed.index, &errors, rooms, raw, diags) && errors.is_empty()
+    collect_rooms(list, f.rooms, &parsed.index, &errors, g, diags) && errors.is_empty()
 }
 
 /// Names, ARNs and tags written on room entries that failed validation, so
@@ -89,41 +128,51 @@ pub(super) fn collect_rooms(
     taken: RoomSink,
     index: &SpanIndex,
     schema_errors: &[String],
-    rooms: &mut Vec<Room>,
-    raw: &mut RawRooms,
+    g: &mut Gathered,
     diags: &mut Vec<Diagnostic>,
 ) -> bool {
     if list.is_empty() {
         // Every entry was taken (the usual case for a large inventory), or
         // there were none: the rooms as they are, not copied.
-        if rooms.is_empty() {
-            *rooms = taken.rooms;
+        if g.rooms.is_empty() {
+            g.rooms = taken.rooms;
         } else {
-            rooms.extend(taken.rooms);
+            g.rooms.extend(taken.rooms);
         }
         return true;
     }
     let mut all = true;
-    rooms.reserve_exact(list.len());
+    g.rooms.reserve_exact(list.len());
     let mut taken = taken.positions.into_iter().zip(taken.rooms).peekable();
     for (i, v) in list.into_iter().enumerate() {
         if let Some((_, r)) = taken.next_if(|(j, _)| *j == i) {
-            rooms.push(r);
+            g.rooms.push(r);
             continue;
         }
         let pointer = format!("/rooms/{i}");
         let Some(entry) = piece::<RoomEntry>(Some(&v), &pointer, schema_errors, index, diags)
         else {
-            raw.add(&v);
+            g.raw.add(&v);
             all = false;
             continue;
         };
-        let arn_pointer = match entry {
+        let arn_pointer = match &entry {
+            RoomEntry::Discover(d) => {
+                let at = index.value(&format!("{pointer}/discover"));
+                if !selector_regions(&d.discover, &pointer, index, diags) {
+                    g.raw.unknown = true;
+                    all = false;
+                    continue;
+                }
+                all &= discovered(&d.discover, at, g, diags);
+                continue;
+            }
             RoomEntry::Arn(_) => pointer.clone(),
             RoomEntry::Room(_) => format!("{pointer}/arn"),
         };
+        let (rooms, raw) = (&mut g.rooms, &mut g.raw);
         let at = index.value(&arn_pointer);
-        let arn = match RoomArn::parse(entry.arn()) {
+        let arn = match RoomArn::parse(entry.arn().unwrap_or_default()) {
             Ok(a) => a,
             Err(e) => {
                 diags.push(invalid_arn(&e, at));
@@ -135,6 +184,109 @@ pub(super) fn collect_rooms(
         rooms.push(room(entry, arn, at));
     }
     all
+}
+
+/// Every region a selector lists must be one IVS Chat is offered in (it
+/// would be listed), and its name a valid glob: false, with an error at
+/// each problem, when not.
+fn selector_regions(
+    sel: &Selector,
+    pointer: &str,
+    index: &SpanIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut ok = true;
+    for (k, r) in sel.regions.iter().enumerate() {
+        if crate::service::arn::is_ivs_chat_region(&r.0) {
+            continue;
+        }
+        ok = false;
+        diags.push(
+            Diagnostic::error(
+                "playbook::invalid-selector",
+                format!("IVS Chat is not offered in `{}`", r.0),
+            )
+            .at(Some(
+                index.value(&format!("{pointer}/discover/regions/{k}")),
+            ))
+            .hint(format!(
+                "a selector lists regions IVS Chat is offered in: {}",
+                crate::service::arn::IVS_CHAT_REGIONS.join(", ")
+            )),
+        );
+    }
+    if let Some(n) = &sel.name
+        && let Err(e) = glob::Pattern::new(n)
+    {
+        ok = false;
+        diags.push(
+            Diagnostic::error(
+                "playbook::invalid-selector",
+                format!("`{n}` is not a valid name pattern: {e}"),
+            )
+            .at(Some(index.value(&format!("{pointer}/discover/name"))))
+            .hint("`*` matches any characters, `?` one, `[abc]` one of a set"),
+        );
+    }
+    ok
+}
+
+/// Adds the rooms the lock pins for a selector written at `at`; a selector
+/// the lock does not have, or whose rooms it says are none, is an error.
+/// A room already among the rooms (listed, or found by another selector)
+/// is not added twice.
+fn discovered(sel: &Selector, at: Location, g: &mut Gathered, diags: &mut Vec<Diagnostic>) -> bool {
+    let lock_name = g.lock_path.display().to_string();
+    let entry = match g.lock.as_ref().map(|l| l.lock.as_ref()) {
+        // A lock that cannot be read has its own error.
+        Some(None) => {
+            g.raw.unknown = true;
+            return false;
+        }
+        Some(Some(lock)) => lock.find(sel),
+        None => None,
+    };
+    let Some(entry) = entry else {
+        g.raw.unknown = true;
+        let what = if g.lock.is_some() {
+            format!("the lock file `{lock_name}` has no rooms for this selector")
+        } else {
+            format!("this selector is not locked: there is no lock file `{lock_name}`")
+        };
+        diags.push(
+            Diagnostic::error("playbook::not-locked", what)
+                .at(Some(at))
+                .hint(format!("run `ivschat-playbook lock {}` to find its rooms and pin them; `validate` and `plan` read discovered rooms only from the lock", g.playbook_path.display())),
+        );
+        return false;
+    };
+    g.lock_used = true;
+    if entry.rooms.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "playbook::discovers-no-rooms",
+                format!("this selector found no room (lock file `{lock_name}`)"),
+            )
+            .at(Some(at))
+            .hint("check its regions, tags and name against `ivschat-playbook rooms`; a selector must find at least one room"),
+        );
+        return false;
+    }
+    let arns: HashSet<String> = g.rooms.iter().map(|r| r.arn.arn.clone()).collect();
+    let names: HashSet<String> = g.rooms.iter().filter_map(|r| r.name.clone()).collect();
+    let mut new = entry.rooms(at, &|n| names.contains(n));
+    new.retain(|r| !arns.contains(&r.arn.arn));
+    // Two rooms of the service may share a name; the second goes by its id.
+    let mut seen = HashSet::new();
+    for r in &mut new {
+        if let Some(n) = &r.name
+            && !seen.insert(n.clone())
+        {
+            r.name = None;
+        }
+    }
+    g.rooms.extend(new);
+    true
 }
 
 /// Region, duplicate ARN and duplicate name checks across all rooms.

@@ -138,14 +138,23 @@ enum AnyOf<'e> {
 /// An `anyOf` (a value of several forms) that no form matched.
 fn any_of<'e>(site: &Site<'_>, context: &'e [Vec<ValidationError<'static>>]) -> AnyOf<'e> {
     let (instance, at) = (site.instance, site.at);
+    // A room entry with `discover` is meant as a selector, the last form.
+    let selector = matches!(site.segs.as_slice(), ["rooms", _])
+        && instance.get("discover").is_some()
+        && instance.get("arn").is_none();
     // Report the branch meant for this kind of value: the one whose
     // errors are not "wrong type" at this very place.
-    let branch = context.iter().find(|errs| {
+    let meant = |errs: &&Vec<ValidationError<'static>>| {
         !errs.iter().any(|e| {
             e.instance_path().as_str() == site.ptr
                 && matches!(e.kind(), ValidationErrorKind::Type { .. })
         })
-    });
+    };
+    let branch = if selector {
+        context.last()
+    } else {
+        context.iter().find(meant)
+    };
     AnyOf::Said(match (branch, site.segs.as_slice()) {
         (_, ["events", _])
             if instance.is_object()

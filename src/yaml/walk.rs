@@ -13,6 +13,12 @@ use crate::diag::{Diagnostic, FileId, Location, Sources};
 /// How much alias expansion a file may have beyond its own size, in nodes.
 const ALIAS_EXPANSION_ALLOWANCE: usize = 10_000;
 
+/// Deepest nesting of mappings and lists a file may have: far beyond any
+/// playbook (they nest about six levels), and serde_yaml's and serde_json's
+/// own limit. Each open level keeps its pointer, so without a bound a 33 KB
+/// line of `a: : : …` nested 16,000 levels and took 300 MB.
+pub(super) const MAX_DEPTH: usize = 128;
+
 /// Converts saphyr's character positions to byte offsets.
 pub(super) struct ByteMap<'a> {
     text: &'a str,
@@ -254,6 +260,19 @@ impl<'a, 's> Walk<'a, 's> {
         // Every node that is not a key was just added.
         let slot = self.nodes.len() - 1;
         if !self.within_alias_allowance(size, sp) {
+            return Step::Abort;
+        }
+        if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..))
+            && self.stack.len() >= MAX_DEPTH
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    "yaml::too-deep",
+                    format!("mappings and lists are nested more than {MAX_DEPTH} levels deep here"),
+                )
+                .at(Some(location(self.file, sp)))
+                .hint("a playbook nests a few levels; flatten the document"),
+            );
             return Step::Abort;
         }
         match event {

@@ -54,6 +54,14 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
         "needs --var on the command line (a test gives one)",
     ),
     (
+        "playbook::room-not-found",
+        "needs a service to ask (tests/it/rooms/preflight.rs asks the emulator)",
+    ),
+    (
+        "playbook::room-inactive",
+        "needs a service to ask (tests/it/rooms/preflight.rs asks the emulator)",
+    ),
+    (
         "catalog::invalid-glob",
         "a test gives the bad pattern on the command line",
     ),

@@ -350,6 +350,7 @@ async fn run_engine(
         journal,
         stop,
         progress,
+        limit: None,
     };
     tokio::time::timeout(Duration::from_secs(20), engine.run(plan))
         .await

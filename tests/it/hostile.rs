@@ -359,3 +359,20 @@ async fn a_spinning_template_is_given_up_after_the_first_room() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert_eq!(text.matches("ran out of fuel").count(), 1, "{text}");
 }
+
+/// Nesting is bounded: 200,000 levels of `a: : : …` in one line (each open
+/// level used to keep its whole pointer: 16,000 levels took 300 MB) stop
+/// at the limit with `yaml::too-deep`.
+#[tokio::test]
+async fn deep_nesting_stops_at_the_limit() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("playbook.yaml"),
+        format!("version: 1\ncatalog: [..{}]\n", ": ".repeat(200_000)),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["validate", "playbook.yaml"]).await;
+    let text = all(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert_eq!(text.matches("yaml::too-deep").count(), 1, "{text}");
+}

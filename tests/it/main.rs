@@ -19,6 +19,7 @@ mod init;
 mod js;
 mod layers;
 mod plan;
+mod rooms;
 mod run;
 mod schema;
 mod send_event;

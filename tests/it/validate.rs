@@ -524,6 +524,12 @@ fn crlf_files_get_the_same_places() {
         }
         let crlf = dir.path().join(path.file_name().unwrap());
         std::fs::write(&crlf, text.replace('\n', "\r\n")).unwrap();
+        // A fixture's lock file goes with it, in CRLF too.
+        let lock = ivschat_playbook::fs::lock_path(&root().join(&path));
+        if let Ok(l) = std::fs::read_to_string(&lock) {
+            let to = ivschat_playbook::fs::lock_path(&crlf);
+            std::fs::write(to, l.replace('\n', "\r\n")).unwrap();
+        }
         let places = |planned: &Planned| -> Vec<Place<'_>> {
             planned
                 .diagnostics

@@ -166,7 +166,7 @@ rooms:
 
 /// The nearest folder at or above `dir` whose `schema/` holds this tool's
 /// playbook and inventory schemas.
-fn find_schema_dir(dir: &Path) -> Option<PathBuf> {
+pub(super) fn find_schema_dir(dir: &Path) -> Option<PathBuf> {
     dir.ancestors().find_map(|d| {
         let schema = d.join(SCHEMA_DIR);
         let playbook =
@@ -179,7 +179,7 @@ fn find_schema_dir(dir: &Path) -> Option<PathBuf> {
 
 /// `path` made absolute: `.` and `..` resolved as written, then symlinks
 /// resolved in the part that exists (the rest, not created yet, appended).
-fn absolute(path: &Path) -> std::io::Result<PathBuf> {
+pub(super) fn absolute(path: &Path) -> std::io::Result<PathBuf> {
     let mut lexical = PathBuf::new();
     for c in std::env::current_dir()?.join(path).components() {
         match c {
@@ -209,7 +209,7 @@ fn absolute(path: &Path) -> std::io::Result<PathBuf> {
 }
 
 /// `to` relative to the folder `from`, with `/` separators (both absolute).
-fn relative(from: &Path, to: &Path) -> String {
+pub(super) fn relative(from: &Path, to: &Path) -> String {
     let from: Vec<Component> = from.components().collect();
     let to: Vec<Component> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();

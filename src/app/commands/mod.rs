@@ -4,8 +4,12 @@
 pub mod catalog;
 pub mod emulator;
 pub mod init;
+pub mod listing;
+pub mod lock;
 pub mod plan;
+pub mod preflight;
 pub mod report;
+pub mod rooms;
 pub mod run;
 pub mod schema;
 pub mod send_event;

@@ -2,7 +2,8 @@
 
 use clap::{Args, ValueEnum};
 
-use crate::app::args::{InputArgs, SettingsArgs};
+use super::preflight::{self, RemoteArgs};
+use crate::app::args::{InputArgs, LimitArgs, SettingsArgs};
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, summary_line};
 use crate::diag::DiagFormat;
@@ -18,12 +19,18 @@ pub struct PlanArgs {
     /// Settings that override the playbooks'.
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// A subset of the rooms.
+    #[command(flatten)]
+    pub limit: LimitArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Table)]
     pub format: PlanFormat,
     /// Format of diagnostics, written to stderr.
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub diagnostics: DiagFormat,
+    /// Check the rooms with the service too.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// How a plan is printed.
@@ -37,13 +44,27 @@ pub enum PlanFormat {
 
 /// Runs `plan`.
 pub fn exec(a: &PlanArgs, io: &mut Io<'_>) -> CmdResult {
-    print_plan(&a.input, &a.settings, a.format, a.diagnostics, io)
+    let choice = Choice {
+        limit: &a.limit,
+        remote: &a.remote,
+    };
+    print_plan(&a.input, &a.settings, choice, a.format, a.diagnostics, io)
+}
+
+/// What `plan` narrows or adds: `--limit`, `--remote`.
+#[derive(Clone, Copy)]
+pub struct Choice<'a> {
+    /// `--limit`.
+    pub limit: &'a LimitArgs,
+    /// `--remote`.
+    pub remote: &'a RemoteArgs,
 }
 
 /// Plans and prints the plan: `plan` and `run --dry-run`.
 pub fn print_plan(
     input: &InputArgs,
     settings: &SettingsArgs,
+    choice: Choice<'_>,
     format: PlanFormat,
     diagnostics: DiagFormat,
     io: &mut Io<'_>,
@@ -52,14 +73,32 @@ pub fn print_plan(
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
-    let planned = pipeline::plan_files(
+    if !choice.limit.limit.is_empty() {
+        return print_limited(
+            input,
+            reach.as_ref(),
+            settings,
+            choice,
+            (format, diagnostics),
+            io,
+        );
+    }
+    let mut failed = None;
+    let planned = pipeline::plan_files_checked(
         &input.paths,
         reach.as_ref(),
         &input.var_map(),
         &settings.overrides(),
         true,
+        &mut preflight::check(choice.remote, &mut failed),
     );
     io.diagnostics(&planned.sources, &planned.diagnostics, diagnostics, false)?;
+    if let Some(e) = failed {
+        return io.end(
+            Exit::Failed,
+            format_args!("error: the rooms could not be checked with the service: {e}"),
+        );
+    }
     let Some(p) = &planned.plan else {
         let line = summary_line(&planned.diagnostics, planned.files);
         return io.end(Exit::Invalid, format_args!("no plan: {line}"));
@@ -69,4 +108,79 @@ pub fn print_plan(
         PlanFormat::Json => plan::write_json(p, io.out)?,
     }
     Ok(Exit::Ok)
+}
+
+/// The plan with `--limit`: the sends to the rooms it keeps, their
+/// summary, and the whole playbook's hash.
+fn print_limited(
+    input: &InputArgs,
+    reach: Option<&crate::fs::Reach>,
+    settings: &SettingsArgs,
+    choice: Choice<'_>,
+    (format, diagnostics): (PlanFormat, DiagFormat),
+    io: &mut Io<'_>,
+) -> CmdResult {
+    let parsed = match plan::Limit::parse(&choice.limit.limit) {
+        Ok(l) => l,
+        Err(e) => return io.refuse(e),
+    };
+    let mut scanned = pipeline::scan_files(
+        &input.paths,
+        reach,
+        &input.var_map(),
+        &settings.overrides(),
+        |_| {},
+    );
+    let mut failed = None;
+    if !scanned.has_errors() {
+        let more = preflight::check(choice.remote, &mut failed)(&scanned.plan);
+        scanned.diagnostics.extend(more);
+        crate::diag::sort(&mut scanned.diagnostics);
+    }
+    io.diagnostics(&scanned.sources, &scanned.diagnostics, diagnostics, false)?;
+    if let Some(e) = failed {
+        return io.end(
+            Exit::Failed,
+            format_args!("error: the rooms could not be checked with the service: {e}"),
+        );
+    }
+    if scanned.has_errors() {
+        let line = summary_line(&scanned.diagnostics, scanned.files);
+        return io.end(Exit::Invalid, format_args!("no plan: {line}"));
+    }
+    let arns = match limited_rooms(&parsed, &scanned.plan) {
+        Ok(a) => a,
+        Err(e) => return io.refuse(e),
+    };
+    let (summary, sends) = scanned.plan.limited(&arns, true);
+    let mut overview = scanned.plan.overview.clone();
+    overview.summary = summary;
+    let p = plan::Plan::from_parts(overview, sends);
+    match format {
+        PlanFormat::Table => plan::render_table(&p, io.out)?,
+        PlanFormat::Json => plan::write_json(&p, io.out)?,
+    }
+    writeln!(
+        io.err,
+        "--limit {}: {} of the playbooks' {} rooms; the plan hash is the whole playbook's",
+        parsed.asked().join(","),
+        arns.len(),
+        scanned.plan.rooms().len()
+    )?;
+    Ok(Exit::Ok)
+}
+
+/// The rooms of the plan a limit keeps; `Err` when it keeps none.
+pub fn limited_rooms(
+    limit: &plan::Limit,
+    plan: &plan::ScannedPlan,
+) -> Result<std::collections::HashSet<String>, String> {
+    let arns = limit.select(plan);
+    if arns.is_empty() {
+        return Err(format!(
+            "--limit {} matches no room of the playbooks (names, ARNs, `tag:TAG` or `@FILE` of ARNs)",
+            limit.asked().join(",")
+        ));
+    }
+    Ok(arns)
 }

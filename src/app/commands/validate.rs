@@ -2,6 +2,7 @@
 
 use clap::Args;
 
+use super::preflight::{self, RemoteArgs};
 use crate::app::args::InputArgs;
 use crate::app::exit::{CmdResult, Exit};
 use crate::app::io::{Io, summary_line};
@@ -21,6 +22,9 @@ pub struct ValidateArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Check the rooms with the service too.
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 /// Runs `validate`.
@@ -29,13 +33,27 @@ pub fn exec(a: &ValidateArgs, io: &mut Io<'_>) -> CmdResult {
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
-    let planned = pipeline::plan_files(
+    let mut failed = None;
+    let planned = pipeline::plan_files_checked(
         &a.input.paths,
         reach.as_ref(),
         &a.input.var_map(),
         &SettingsOverrides::default(),
         false,
+        &mut preflight::check(&a.remote, &mut failed),
     );
+    if let Some(e) = failed {
+        io.diagnostics(
+            &planned.sources,
+            &planned.diagnostics,
+            a.format,
+            a.format != DiagFormat::Human,
+        )?;
+        return io.end(
+            Exit::Failed,
+            format_args!("error: the rooms could not be checked with the service: {e}"),
+        );
+    }
     let to_stdout = a.format != DiagFormat::Human;
     io.diagnostics(&planned.sources, &planned.diagnostics, a.format, to_stdout)?;
     let (errors, warnings) = diag::counts(&planned.diagnostics);

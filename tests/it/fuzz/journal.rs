@@ -52,6 +52,7 @@ fn journal_of(playbook: &str, runs: usize, finish: bool, target: Option<Target>)
                 target: target.clone(),
                 vars: IndexMap::from([("feature".to_string(), "x".to_string())]),
                 verify: None,
+                limit: None,
             }),
         );
         for (i, send) in plan.sends.iter().enumerate() {

@@ -3,6 +3,7 @@
 //! is the proof of what arrived.
 
 mod interrupt;
+mod limit;
 mod records;
 mod reports;
 mod resume;

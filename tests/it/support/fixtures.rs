@@ -11,13 +11,16 @@ pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `.yaml` files directly in a folder under the crate root, sorted, as
+/// `.yaml` files directly in a folder under the crate root (lock files
+/// aside), sorted, as
 /// paths relative to the root (so diagnostics and snapshots are stable).
 pub fn fixtures(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        // A playbook's lock file is its fixture's companion, not a fixture.
+        .filter(|p| !ivschat_playbook::fs::is_lock_file(p))
         .map(|p| Path::new(dir).join(p.file_name().unwrap()))
         .collect();
     files.sort();

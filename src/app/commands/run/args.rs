@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::app::args::{InputArgs, SettingsArgs};
+use crate::app::args::{InputArgs, LimitArgs, SettingsArgs};
 use crate::diag::DiagFormat;
 
 /// `run` options.
@@ -16,6 +16,9 @@ pub struct RunArgs {
     /// Settings that override the playbooks'.
     #[command(flatten)]
     pub settings: SettingsArgs,
+    /// A subset of the rooms.
+    #[command(flatten)]
+    pub limit: LimitArgs,
     /// Print the plan and send nothing (needs no credentials or network).
     #[arg(long)]
     pub dry_run: bool,
@@ -67,6 +70,11 @@ pub struct RunArgs {
     /// (for example a rehearsal's journal, now against AWS).
     #[arg(long, requires = "resume")]
     pub retarget: bool,
+    /// When the rooms the playbooks' `discover:` selectors find now differ
+    /// from their lock files, write the locks again and send to the rooms
+    /// found now (without it, such a run is refused with exit status 4).
+    #[arg(long)]
+    pub refresh: bool,
     /// Do not fsync the journal (faster; a power loss may lose its last
     /// lines, a process crash does not).
     #[arg(long)]

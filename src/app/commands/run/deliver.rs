@@ -2,6 +2,7 @@
 //! send through the engine with progress, then write the reports from the
 //! journal and choose the exit status from what it records.
 
+use std::collections::HashSet;
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use crate::execute::engine::JournalFailed;
 use crate::execute::progress::ProgressReporter;
 use crate::execute::{ChatApi, Engine, LoopEnd};
 use crate::journal::resume::ResumeState;
-use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, Status, Target};
+use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, RunLimit, Status, Target};
 use crate::plan::ScannedPlan;
 use crate::report::build;
 use crate::report::model::ToolInfo;
@@ -34,6 +35,7 @@ use crate::report::render::{self, Format};
 pub(super) struct Recorded<'a> {
     pub(super) target: &'a Target,
     pub(super) vars: &'a IndexMap<String, String>,
+    pub(super) limit: Option<&'a RunLimit>,
     pub(super) verify: Option<crate::journal::VerifySettings>,
 }
 
@@ -83,6 +85,7 @@ pub(super) async fn open_journal(
             target: Some(recorded.target.clone()),
             vars: recorded.vars.clone(),
             verify: recorded.verify,
+            limit: recorded.limit.cloned(),
         }))
         .await
         .with_context(|| format!("cannot write the journal {}", path.display()))?;
@@ -109,7 +112,7 @@ pub(super) async fn deliver(
     resume: Option<&ResumeState>,
     journal: Journal,
     path: &Path,
-    stop: watch::Receiver<bool>,
+    (stop, limit): (watch::Receiver<bool>, Option<&HashSet<String>>),
     watching: Option<&mut Watching>,
 ) -> Sent {
     let o = &plan.overview;
@@ -138,6 +141,7 @@ pub(super) async fn deliver(
             Some(v) => v,
             None => &progress,
         },
+        limit,
     };
     let result = match watching {
         None => engine.run(plan).await,

@@ -1,5 +1,6 @@
 //! `run`: the stages of a real send, each a function: refuse what cannot
-//! work (preflight), validate and plan ([`pipeline::scan_files`]), check a
+//! work (preflight), check the lock files of `discover:` selectors against
+//! the service ([`locks`]), validate and plan ([`pipeline::scan_files`]), check a
 //! resume against the plan, connect (one client per region, or the embedded
 //! emulator), open the journal, send, then write the report from the
 //! journal. Anything that fails after the journal's run header was written
@@ -9,6 +10,8 @@
 mod args;
 mod connect;
 mod deliver;
+mod limit;
+mod locks;
 mod resume;
 mod verify;
 
@@ -21,11 +24,13 @@ pub use args::{RunArgs, RunFormat, VerifyScope};
 pub(super) use connect::local_options;
 use connect::{choose_target, connect, say_where};
 use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
+use limit::{Limited, apply_limit};
+use locks::check_locks;
 use resume::{
     ResumeTally, check_resume, effective_overrides, effective_vars, load_resume, resume_dry_run,
 };
 
-use super::plan::{PlanFormat, print_plan};
+use super::plan::{Choice, PlanFormat, print_plan};
 use super::report::ReportFile;
 use crate::app::exit::{CmdResult, Exit, Failure, OrExit};
 use crate::app::io::{Io, summary_line};
@@ -50,7 +55,12 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         if a.resume.is_some() {
             return resume_dry_run(a, format, io);
         }
-        return print_plan(&a.input, &a.settings, format, a.diagnostics, io);
+        let remote = super::preflight::RemoteArgs::default();
+        let choice = Choice {
+            limit: &a.limit,
+            remote: &remote,
+        };
+        return print_plan(&a.input, &a.settings, choice, format, a.diagnostics, io);
     }
     send(a, io).await
 }
@@ -83,6 +93,11 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         Ok(r) => r,
         Err(e) => return io.refuse(e),
     };
+    // Discovered rooms: what the locks pin must still be what the service
+    // has, before anything else.
+    if let Err(exit) = check_locks(a, reach.as_ref(), io).await? {
+        return Ok(exit);
+    }
     // An earlier run comes first: a resume sends the rest with its
     // variables, settings and target.
     let resume = match load_resume(a, io)? {
@@ -91,7 +106,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     };
     let recorded = resume.as_ref().and_then(|r| r.header.as_ref());
     let vars = effective_vars(a, recorded);
-    let (plan, tally) = match plan_run(a, reach.as_ref(), resume.as_ref(), &vars, io)? {
+    let (plan, tally, limited) = match plan_run(a, reach.as_ref(), resume.as_ref(), &vars, io)? {
         Ok(p) => p,
         Err(exit) => return Ok(exit),
     };
@@ -110,7 +125,14 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let emulator = connected.emulator;
     // Subscribed before anything is journaled: the header says what is
     // watched, and no event goes out before its room is watched.
-    let mut watching = verify::subscribe(a, &plan, connected.clients, connected.edge, io).await?;
+    let mut watching = verify::subscribe(
+        a,
+        (&plan, limited.as_ref().map(|l| &l.arns)),
+        connected.clients,
+        connected.edge,
+        io,
+    )
+    .await?;
     let path = journal_path(a, resume.as_ref());
     // Resuming from one journal into another: the one read from must not
     // be resumed by a second run meanwhile either.
@@ -125,6 +147,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         target: &target,
         vars: &vars,
         verify: watching.as_ref().map(|w| w.settings.clone()),
+        limit: limited.as_ref().map(|l| &l.record),
     };
     let OpenJournal { journal, offset } =
         open_journal(a, &plan, resume.as_ref(), header, &path).await?;
@@ -138,7 +161,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         resume.as_ref(),
         journal,
         &path,
-        stop,
+        (stop, limited.as_ref().map(|l| &l.arns)),
         watching.as_mut(),
     )
     .await;
@@ -153,6 +176,10 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     })
 }
 
+/// What [`plan_run`] gives: the plan, what a resume skips of it, and the
+/// rooms of a `--limit`.
+type PlannedRun = (ScannedPlan, ResumeTally, Option<Limited>);
+
 /// Validates and plans with the run's variables and settings (nothing is
 /// sent from an invalid playbook), counts what a resume skips, and checks a
 /// resume against the plan. `Err(exit)` is a refusal already written.
@@ -162,7 +189,7 @@ fn plan_run(
     resume: Option<&ResumeState>,
     vars: &IndexMap<String, String>,
     io: &mut Io<'_>,
-) -> Result<Result<(ScannedPlan, ResumeTally), Exit>, Failure> {
+) -> Result<Result<PlannedRun, Exit>, Failure> {
     let recorded = resume.and_then(|r| r.header.as_ref());
     let mut tally = ResumeTally::default();
     let mut scanned = pipeline::scan_files(
@@ -188,7 +215,11 @@ fn plan_run(
     {
         return Ok(Err(exit));
     }
-    Ok(Ok((plan, tally)))
+    let limited = match apply_limit(a, &plan, resume, &mut tally, io)? {
+        Ok(l) => l,
+        Err(exit) => return Ok(Err(exit)),
+    };
+    Ok(Ok((plan, tally, limited)))
 }
 
 /// The line that starts the sending: how many, where, at what rate, and the

@@ -32,7 +32,7 @@ pub(super) struct Watching {
 /// connected. `None` without `--verify`.
 pub(super) async fn subscribe(
     a: &RunArgs,
-    plan: &ScannedPlan,
+    (plan, limit): (&ScannedPlan, Option<&std::collections::HashSet<String>>),
     clients: Arc<Clients>,
     edge: EdgeUrls,
     io: &mut Io<'_>,
@@ -43,7 +43,10 @@ pub(super) async fn subscribe(
     let all: Vec<_> = plan
         .rooms()
         .iter()
-        .map(|r| plan.room_arn(r).clone())
+        .map(|r| plan.room_arn(r))
+        // With --limit, only the rooms sent to.
+        .filter(|r| limit.is_none_or(|l| l.contains(&r.arn)))
+        .cloned()
         .collect();
     let rooms = match scope {
         VerifyScope::All => all.clone(),
