@@ -30,8 +30,10 @@
 //! 4. [`journal`] (records, [`journal::Status`], the one reader),
 //!    [`clients`] (one SDK client per region, shared by all that call the
 //!    service),
-//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine) and
-//!    [`discover`] (rooms listed from the service, by tag and name)
+//!    [`execute`] (`SendEvent` attempts, limiter, retry, engine),
+//!    [`discover`] (rooms listed from the service, by tag and name) and
+//!    [`chat`] (the chat messaging client: what a room's viewers receive,
+//!    for `watch` and `run --verify`)
 //! 5. [`report`]: the report built from the journal
 //! 6. [`app`]: the command line; the only place with clap, exit statuses,
 //!    stdout and stderr
@@ -60,6 +62,7 @@ pub mod pipeline;
 pub mod plan;
 
 // Layer 4.
+pub mod chat;
 pub mod clients;
 pub mod discover;
 pub mod execute;

@@ -119,7 +119,7 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     Ok(r)
 }
 
-fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
     crate::playbook::model::parse_duration(s)
         .ok_or_else(|| format!("`{s}` is not a duration such as 10s, 1500ms or 2m"))
 }

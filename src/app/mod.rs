@@ -109,6 +109,9 @@ pub enum Command {
     Completions(commands::completions::CompletionsArgs),
     /// Print the manual page, or write one per command into a folder.
     Man(commands::man::ManArgs),
+    /// Watch rooms' chat as a viewer does (a view-only chat token per
+    /// room) and print every frame as it arrives.
+    Watch(commands::watch::WatchArgs),
 }
 
 /// The binary's whole life: parse the command line, set up logging, run the
@@ -180,6 +183,7 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Rooms(a) => runtime()?.block_on(commands::rooms::exec(&a, io)),
         Command::Run(a) => runtime()?.block_on(commands::run::exec(&a, io)),
         Command::SendEvent(a) => runtime()?.block_on(commands::send_event::exec(&a, io)),
+        Command::Watch(a) => runtime()?.block_on(commands::watch::exec(&a, io)),
     }
 }
 

@@ -175,15 +175,21 @@ pub trait ChatApi: Send + Sync {
 
 /// `SendEvent` through the shared per-account and per-region clients.
 pub struct SdkChatApi {
-    clients: Clients,
+    clients: std::sync::Arc<Clients>,
 }
 
 impl SdkChatApi {
     /// Clients for `regions`, as [`Clients::connect`] builds them.
     pub async fn new(regions: &[String], options: &ClientOptions) -> Self {
         SdkChatApi {
-            clients: Clients::connect(regions, options).await,
+            clients: std::sync::Arc::new(Clients::connect(regions, options).await),
         }
+    }
+
+    /// The clients it sends through (shared with the chat client, which
+    /// makes its tokens with the same credentials).
+    pub fn clients(&self) -> std::sync::Arc<Clients> {
+        self.clients.clone()
     }
 
     /// See [`Clients::check_credentials`].

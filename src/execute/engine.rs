@@ -33,6 +33,9 @@ pub trait Progress: Send + Sync {
     fn done(&self, status: Status);
     /// An attempt was throttled.
     fn throttled(&self) {}
+    /// A send was sent and its `end` record written: the service answered
+    /// with the event's id (`run --verify` then looks for its frame).
+    fn sent(&self, _send: &PlannedSend, _message_id: &str) {}
 }
 
 /// Progress that goes nowhere.
@@ -243,7 +246,11 @@ impl Shared<'_> {
             Attempted::Ended(end) => {
                 let status = end.outcome.status;
                 e.progress.done(status);
+                let message_id = end.outcome.message_id.clone();
                 e.journal.write(&JournalRecord::End(*end));
+                if let (Status::Sent, Some(id)) = (status, message_id) {
+                    e.progress.sent(&send, &id);
+                }
                 status
             }
         }

@@ -86,6 +86,41 @@ pub enum JournalRecord {
     Finish(FinishRecord),
     /// Someone checked a send whose outcome was unknown (`report resolve`).
     Resolve(ResolveRecord),
+    /// `run --verify`: whether a sent event was seen arriving in its room's
+    /// chat (written as it arrives, or at the verify deadline when it did
+    /// not). Journals of earlier versions have none.
+    Verify(VerifyRecord),
+}
+
+/// Whether a chat client watching the room received a sent event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyRecord {
+    /// The send id.
+    pub id: String,
+    /// Its position in the plan.
+    pub seq: usize,
+    /// The event id SendEvent returned (the `Id` of the EVENT frame).
+    pub message_id: String,
+    /// Whether the EVENT frame arrived before the verify deadline.
+    pub seen: bool,
+    /// Milliseconds from SendEvent's answer to the frame's arrival (0 when
+    /// the frame came first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// When this was known.
+    pub at: DateTime<Utc>,
+}
+
+/// What `run --verify` watched: recorded in the run header, so a report
+/// tells "not verified" from "not seen".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VerifySettings {
+    /// Rooms watched.
+    pub rooms: usize,
+    /// Rooms in the plan (more than `rooms` when a sample was asked for).
+    pub of_rooms: usize,
+    /// Milliseconds allowed after the last send for events to arrive.
+    pub timeout_ms: u64,
 }
 
 /// What a person found out about a send whose outcome was unknown: it did
@@ -131,6 +166,10 @@ pub struct RunHeader {
     /// sends the rest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<RunLimit>,
+    /// `run --verify`: the rooms watched (absent when not verifying, and in
+    /// journals of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifySettings>,
 }
 
 /// What a run's `--limit` chose.

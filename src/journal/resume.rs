@@ -61,7 +61,7 @@ impl ResumeState {
                 }
                 JournalRecord::Skip(s) => st.apply(&s.send.id, s.status, s.message_id),
                 JournalRecord::Resolve(r) => st.resolve(&r.id, r.delivered),
-                JournalRecord::Finish(_) => {}
+                JournalRecord::Finish(_) | JournalRecord::Verify(_) => {}
             }
             Ok(())
         })?;

@@ -152,6 +152,12 @@ impl Planner {
         &self.rooms
     }
 
+    /// A room's ARN, from its first listing.
+    pub(super) fn room_arn(&self, room: &PlanRoom) -> &crate::service::arn::RoomArn {
+        let (p, r) = room.first;
+        &self.playbooks[p as usize].rooms[r as usize].arn
+    }
+
     /// Renders one room's sends, in order. Only meaningful after a
     /// [`Planner::scan`] without errors (which also fixes each send's `seq`).
     pub(super) fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {

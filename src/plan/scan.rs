@@ -48,6 +48,12 @@ impl ScannedPlan {
         self.planner.rooms()
     }
 
+    /// A room's parsed ARN (the room's first listing; every listing has the
+    /// same ARN), without rendering its sends.
+    pub fn room_arn(&self, room: &PlanRoom) -> &crate::service::arn::RoomArn {
+        self.planner.room_arn(room)
+    }
+
     /// One room's sends, in order, rendered again (identical to the scan's).
     pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
         self.planner.room_sends(room)

@@ -12,9 +12,18 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 pub use super::model::ReportHead;
-use super::model::{Latency, Outcome, RegionRun, RunSummary, SendRecord, Status, ToolInfo};
-use crate::journal::{EndRecord, JournalRecord, RunHeader, StartRecord, for_each_from};
+use super::model::{
+    Latency, Outcome, RegionRun, RunSummary, SendRecord, Status, ToolInfo, VerifySummary,
+};
+use crate::journal::{
+    EndRecord, JournalRecord, RunHeader, StartRecord, VerifyRecord, for_each_from,
+};
 use crate::plan::PlannedSend;
+
+/// A send seen arriving (in [`ReportHead::verdicts`]).
+pub const SEEN: u8 = 1;
+/// A send looked for and not seen.
+pub const NOT_SEEN: u8 = 2;
 
 impl ReportHead {
     /// Lists the sends the journal has no record of, from the plan made
@@ -32,9 +41,15 @@ impl ReportHead {
 fn for_each_send(
     path: &Path,
     offset: u64,
-    unreached: &[PlannedSend],
+    head: &ReportHead,
     mut f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<Option<RunHeader>> {
+    let unreached = &head.unreached_sends[..];
+    let seen = |seq: usize| match head.verdicts.get(seq) {
+        Some(&SEEN) => Some(true),
+        Some(&NOT_SEEN) => Some(false),
+        _ => None,
+    };
     let mut open: HashMap<String, StartRecord> = HashMap::new();
     // Ids the journal has, only kept when some sends are missing from it.
     let mut recorded: HashSet<String> = HashSet::new();
@@ -55,7 +70,9 @@ fn for_each_send(
             JournalRecord::End(e) => {
                 let start = open.remove(&e.id);
                 if let Some(s) = start {
-                    f(joined(s, e))?;
+                    let mut r = joined(s, e);
+                    r.seen = seen(r.seq);
+                    f(r)?;
                 }
             }
             JournalRecord::Skip(s) => {
@@ -64,7 +81,7 @@ fn for_each_send(
                 r.note = Some(s.note);
                 f(r)?;
             }
-            JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
+            JournalRecord::Finish(_) | JournalRecord::Resolve(_) | JournalRecord::Verify(_) => {}
         }
         Ok(())
     })?;
@@ -103,6 +120,7 @@ fn unattempted(p: PlannedSend, status: Status) -> SendRecord {
         latency_ms: None,
         started_at: None,
         ended_at: None,
+        seen: None,
     }
 }
 
@@ -139,7 +157,10 @@ pub fn head(
     let total = header.limit.as_ref().map_or(header.sends, |l| l.sends);
     let unreached = tally.add_unreached(total);
     let limit = header.settings.rate + f64::from(header.settings.burst);
-    let summary = tally.summary(total, limit);
+    let verdicts = std::mem::take(&mut tally.verdicts);
+    let verify = header.verify.as_ref().map(|v| tally.verify.summary(v));
+    let mut summary = tally.summary(total, limit);
+    summary.verify = verify;
     Ok(ReportHead {
         format_version: 1,
         tool: ToolInfo::current(),
@@ -155,6 +176,7 @@ pub fn head(
         summary,
         unreached,
         unreached_sends: Vec::new(),
+        verdicts,
     })
 }
 
@@ -170,6 +192,31 @@ struct Tally {
     regions: BTreeMap<(String, String), RegionTally>,
     /// Sends started and not (yet) ended.
     open: HashSet<String>,
+    /// See [`ReportHead::verdicts`].
+    verdicts: Vec<u8>,
+    verify: VerifyTally,
+}
+
+/// The verify records of a run, added up.
+#[derive(Default)]
+struct VerifyTally {
+    seen: usize,
+    not_seen: usize,
+    latencies: Vec<f64>,
+}
+
+impl VerifyTally {
+    fn summary(&mut self, v: &crate::journal::VerifySettings) -> VerifySummary {
+        VerifySummary {
+            rooms: v.rooms,
+            of_rooms: v.of_rooms,
+            timeout_ms: v.timeout_ms,
+            checked: self.seen + self.not_seen,
+            seen: self.seen,
+            not_seen: self.not_seen,
+            latency_ms: percentiles(&mut self.latencies),
+        }
+    }
 }
 
 /// One account and region's part of a [`Tally`].
@@ -192,6 +239,36 @@ impl Tally {
             last_end: None,
             regions: BTreeMap::new(),
             open: HashSet::new(),
+            verdicts: Vec::new(),
+            verify: VerifyTally::default(),
+        }
+    }
+
+    /// A verify record: the last one for a send counts.
+    fn add_verify(&mut self, v: VerifyRecord) {
+        // Plans of a million sends make a megabyte here; a seq past any
+        // plausible plan (a hand-edited journal) is not given the memory.
+        if v.seq >= 1 << 26 {
+            return;
+        }
+        if self.verdicts.len() <= v.seq {
+            self.verdicts.resize(v.seq + 1, 0);
+        }
+        match std::mem::replace(
+            &mut self.verdicts[v.seq],
+            if v.seen { SEEN } else { NOT_SEEN },
+        ) {
+            SEEN => self.verify.seen -= 1,
+            NOT_SEEN => self.verify.not_seen -= 1,
+            _ => {}
+        }
+        if v.seen {
+            self.verify.seen += 1;
+            if let Some(l) = v.latency_ms {
+                self.verify.latencies.push(l);
+            }
+        } else {
+            self.verify.not_seen += 1;
         }
     }
 
@@ -206,6 +283,7 @@ impl Tally {
             JournalRecord::Skip(s) => {
                 *self.counts.entry(s.status).or_default() += 1;
             }
+            JournalRecord::Verify(v) => self.add_verify(v),
             JournalRecord::Finish(_) | JournalRecord::Resolve(_) => {}
         }
     }
@@ -285,6 +363,7 @@ impl Tally {
                 .collect(),
             latency_ms: percentiles(&mut self.latencies),
             errors: self.errors,
+            verify: None,
         }
     }
 }
@@ -345,7 +424,7 @@ pub fn write_json(
     out.write_all(&head_json)?;
     out.write_all(b",\n  \"sends\": [")?;
     let mut first = true;
-    for_each_send(path, offset, &head.unreached_sends, |s| {
+    for_each_send(path, offset, head, |s| {
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
         first = false;
         serde_json::to_writer(&mut *out, &s)?;
@@ -362,7 +441,7 @@ pub fn sends(
     head: &ReportHead,
     f: impl FnMut(SendRecord) -> io::Result<()>,
 ) -> io::Result<()> {
-    for_each_send(path, offset, &head.unreached_sends, f).map(|_| ())
+    for_each_send(path, offset, head, f).map(|_| ())
 }
 
 #[cfg(test)]

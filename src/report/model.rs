@@ -83,6 +83,11 @@ pub struct ReportHead {
     /// [`ReportHead::list_unreached`]); listed after the journal's own.
     #[serde(skip)]
     pub unreached_sends: Vec<PlannedSend>,
+    /// `run --verify`: per send, by its position in the plan, 0 (not
+    /// verified), [`crate::report::build::SEEN`] or
+    /// [`crate::report::build::NOT_SEEN`]; one byte a send.
+    #[serde(skip)]
+    pub verdicts: Vec<u8>,
 }
 
 /// One send's outcome.
@@ -124,6 +129,11 @@ pub struct SendRecord {
     /// When the outcome was known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<DateTime<Utc>>,
+    /// `run --verify`: whether the event was seen arriving in the room's
+    /// chat (absent when the send was not verified: no `--verify`, a room
+    /// outside the sample, or not sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen: Option<bool>,
 }
 
 /// Totals of a run.
@@ -149,6 +159,30 @@ pub struct RunSummary {
     pub latency_ms: Option<Latency>,
     /// Failed and unknown sends per error code.
     pub errors: BTreeMap<String, usize>,
+    /// `run --verify`: how many sent events were seen arriving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifySummary>,
+}
+
+/// What `run --verify` found.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySummary {
+    /// Rooms watched.
+    pub rooms: usize,
+    /// Rooms in the plan.
+    pub of_rooms: usize,
+    /// Sent events to watched rooms that were looked for.
+    pub checked: usize,
+    /// Of those, seen arriving.
+    pub seen: usize,
+    /// Of those, not seen before the deadline.
+    pub not_seen: usize,
+    /// Milliseconds allowed after the last send.
+    pub timeout_ms: u64,
+    /// Milliseconds from SendEvent's answer to the frame, of those seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<Latency>,
 }
 
 /// What a run did in one account and region.

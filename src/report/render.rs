@@ -79,6 +79,7 @@ fn problems(
 /// A few lines for people, written to stderr at the end of a run.
 pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<String> {
     let mut out = totals(head);
+    human_verify(&mut out, head, journal, offset)?;
     let (list, total) = problems(head, journal, offset, 10, false)?;
     for p in &list {
         let _ = writeln!(
@@ -171,6 +172,80 @@ fn totals(head: &ReportHead) -> String {
     out
 }
 
+/// Sends sent but not seen arriving in chat (`run --verify`), the first
+/// `limit` of them, and how many there are.
+fn not_seen(
+    head: &ReportHead,
+    journal: &Path,
+    offset: u64,
+    limit: usize,
+) -> io::Result<(Vec<SendRecord>, usize)> {
+    let mut out = Vec::new();
+    let mut total = 0;
+    if head.summary.verify.as_ref().is_none_or(|v| v.not_seen == 0) {
+        return Ok((out, 0));
+    }
+    build::sends(journal, offset, head, |s| {
+        if s.seen == Some(false) {
+            total += 1;
+            if out.len() < limit {
+                out.push(s);
+            }
+        }
+        Ok(())
+    })?;
+    out.sort_by_key(|s| s.seq);
+    Ok((out, total))
+}
+
+/// The verify line of the human summary, and the sends not seen.
+fn human_verify(
+    out: &mut String,
+    head: &ReportHead,
+    journal: &Path,
+    offset: u64,
+) -> io::Result<()> {
+    let Some(v) = &head.summary.verify else {
+        return Ok(());
+    };
+    let _ = write!(
+        out,
+        "Seen in chat: {} of {} sent events, not seen {} (watching {} of {} rooms)",
+        v.seen, v.checked, v.not_seen, v.rooms, v.of_rooms
+    );
+    if let Some(l) = &v.latency_ms {
+        let _ = write!(
+            out,
+            "; arrival after the answer p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            l.p50, l.p99, l.max
+        );
+    }
+    out.push_str(
+        ".
+",
+    );
+    let (list, total) = not_seen(head, journal, offset, 10)?;
+    for p in &list {
+        let _ = writeln!(
+            out,
+            "  not seen {} -> {} ({}): event id {} did not arrive in {} ms",
+            p.event_name,
+            p.room_name,
+            p.id,
+            p.outcome.message_id.as_deref().unwrap_or("?"),
+            v.timeout_ms
+        );
+    }
+    if total > list.len() {
+        let _ = writeln!(
+            out,
+            "  ... and {} more not seen (see the report)",
+            total - list.len()
+        );
+    }
+    Ok(())
+}
+
 /// The command that sends exactly the rest: the same journal, target,
 /// variables and playbooks (a resume takes the settings from the journal).
 pub fn resume_command(head: &ReportHead, journal: &Path) -> String {
@@ -215,6 +290,7 @@ pub fn markdown(
     md_pace(&mut m, head);
     let (list, total) = problems(head, journal, offset, 50, true)?;
     md_not_sent(&mut m, &list, total);
+    md_verify(&mut m, head, journal, offset)?;
     let _ = writeln!(m, "\nPlan `{}`.", head.plan_hash);
     out.write_all(m.as_bytes())
 }
@@ -297,12 +373,48 @@ fn md_not_sent(m: &mut String, list: &[SendRecord], total: usize) {
     }
 }
 
+/// `run --verify`: seen and not seen, and the sends not seen.
+fn md_verify(m: &mut String, head: &ReportHead, journal: &Path, offset: u64) -> io::Result<()> {
+    let Some(v) = &head.summary.verify else {
+        return Ok(());
+    };
+    let _ = writeln!(
+        m,
+        "\n### Seen in chat\n\nWatching {} of {} rooms: {} of {} sent events seen, {} not seen.",
+        v.rooms, v.of_rooms, v.seen, v.checked, v.not_seen
+    );
+    let (list, total) = not_seen(head, journal, offset, 50)?;
+    if list.is_empty() {
+        return Ok(());
+    }
+    let _ = writeln!(m, "\n| send | room | event | event id |\n|---|---|---|---|");
+    for p in &list {
+        let _ = writeln!(
+            m,
+            "| `{}` | {} | {} | `{}` |",
+            p.id,
+            md_escape(&p.room_name),
+            md_escape(&p.event_name),
+            p.outcome.message_id.as_deref().unwrap_or("")
+        );
+    }
+    if total > list.len() {
+        let _ = writeln!(
+            m,
+            "\n{} more not seen; see the JSON report.",
+            total - list.len()
+        );
+    }
+    Ok(())
+}
+
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// JUnit XML: one test case per send; failed sends are failures, unknown
-/// ones errors, skipped and not attempted ones skipped.
+/// JUnit XML: one test case per send; failed sends are failures, and so
+/// are sent events not seen arriving (`run --verify`); unknown ones are
+/// errors, skipped and not attempted ones skipped.
 pub fn junit(
     head: &ReportHead,
     journal: &Path,
@@ -312,12 +424,13 @@ pub fn junit(
     let s = &head.summary;
     let names: Vec<&str> = head.playbooks.iter().map(|p| p.name.as_str()).collect();
     let suite = xml_escape(&names.join(", "));
+    let not_seen_count = s.verify.as_ref().map_or(0, |v| v.not_seen);
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
         r#"<testsuites name="ivschat-playbook" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}">"#,
         s.total,
-        count(head, Status::Failed),
+        count(head, Status::Failed) + not_seen_count,
         count(head, Status::Unknown),
         count(head, Status::Skipped) + count(head, Status::Planned),
         s.duration_seconds
@@ -326,7 +439,7 @@ pub fn junit(
         out,
         r#"  <testsuite name="{suite}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}" timestamp="{}">"#,
         s.total,
-        count(head, Status::Failed),
+        count(head, Status::Failed) + not_seen_count,
         count(head, Status::Unknown),
         count(head, Status::Skipped) + count(head, Status::Planned),
         s.duration_seconds,
@@ -343,6 +456,11 @@ pub fn junit(
             r.outcome.error_message.as_deref().unwrap_or("")
         ));
         match r.outcome.status {
+            Status::Sent if r.seen == Some(false) => writeln!(
+                out,
+                r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"><failure type="NotSeen" message="sent (event id {}) but not seen arriving in the room's chat"/></testcase>"#,
+                xml_escape(r.outcome.message_id.as_deref().unwrap_or(""))
+            ),
             Status::Sent => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"/>"#

@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["catalog", "playbook"],
     &["validate"],
     &["plan", "pipeline"],
-    &["journal", "clients", "execute", "discover"],
+    &["journal", "clients", "execute", "discover", "chat"],
     &["report"],
     &["app"],
 ];

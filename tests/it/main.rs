@@ -31,3 +31,4 @@ mod schema;
 mod send_event;
 mod support;
 mod validate;
+mod watch;

@@ -17,3 +17,4 @@ pub mod schema;
 pub mod send_event;
 pub mod target;
 pub mod validate;
+pub mod watch;

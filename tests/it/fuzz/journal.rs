@@ -51,6 +51,7 @@ fn journal_of(playbook: &str, runs: usize, finish: bool, target: Option<Target>)
                 resumed_from: (run > 0).then(|| "j.jsonl".to_string()),
                 target: target.clone(),
                 vars: IndexMap::from([("feature".to_string(), "x".to_string())]),
+                verify: None,
                 limit: None,
             }),
         );

@@ -9,6 +9,7 @@ mod records;
 mod reports;
 mod resume;
 mod send;
+mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

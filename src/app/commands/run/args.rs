@@ -89,10 +89,48 @@ pub struct RunArgs {
     /// Format of diagnostics, written to stderr.
     #[arg(long, value_enum, default_value_t = DiagFormat::Human)]
     pub diagnostics: DiagFormat,
+    /// Before sending, watch the rooms' chat as a viewer would (a view-only
+    /// chat token per room) and confirm each sent event arrives, matched by
+    /// its id; one not seen makes the run fail (exit 1). `--verify=N`
+    /// watches a sample of N rooms spread over accounts and regions.
+    #[arg(
+        long,
+        value_name = "N",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "all",
+        value_parser = parse_verify
+    )]
+    pub verify: Option<VerifyScope>,
+    /// With --verify: how long after the last send events may take to
+    /// arrive, e.g. 10s or 1500ms.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::app::args::parse_timeout, requires = "verify")]
+    pub verify_timeout: std::time::Duration,
     /// Benchmarks only: a rate not capped at the SendEvent quota. Allowed
     /// only with --local or --endpoint-url (an emulator), never against AWS.
     #[arg(long, hide = true, value_name = "PER_SECOND")]
     pub unchecked_rate: Option<f64>,
+}
+
+/// Which rooms `--verify` watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyScope {
+    /// Every room of the plan.
+    All,
+    /// A sample of this many rooms.
+    Sample(usize),
+}
+
+fn parse_verify(s: &str) -> Result<VerifyScope, String> {
+    if s == "all" {
+        return Ok(VerifyScope::All);
+    }
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(VerifyScope::Sample(n)),
+        _ => Err(format!(
+            "`{s}` is not a number of rooms (at least 1), or `all`"
+        )),
+    }
 }
 
 /// What `run` prints on stdout.

@@ -14,6 +14,7 @@ use super::super::target::{self, Asked};
 use super::args::RunArgs;
 use crate::app::exit::{Exit, Failure};
 use crate::app::io::Io;
+use crate::chat::EdgeUrls;
 use crate::clients::AccountSource;
 use crate::emulator::{Credential, EmulatorHandle};
 use crate::execute::{ChatApi, ClientOptions, SdkChatApi};
@@ -134,6 +135,18 @@ pub(super) fn accounts_clause(
     format!("; accounts {}", each.join(", "))
 }
 
+/// What a run sends through.
+pub(super) struct Connected {
+    /// The service, for sending.
+    pub(super) api: Arc<dyn ChatApi>,
+    /// The same clients, for chat tokens (`--verify`).
+    pub(super) clients: Arc<crate::clients::Clients>,
+    /// Where chat connections go (`--verify`).
+    pub(super) edge: EdgeUrls,
+    /// The embedded emulator, with `--local`.
+    pub(super) emulator: Option<EmulatorHandle>,
+}
+
 /// Clients for every region of the plan: the embedded emulator, or AWS
 /// through the standard chain, with credentials checked before anything is
 /// journaled or sent. `Err(exit)` is a refusal already written.
@@ -142,7 +155,7 @@ pub(super) async fn connect(
     target: &Target,
     plan: &ScannedPlan,
     io: &mut Io<'_>,
-) -> Result<Result<(Arc<dyn ChatApi>, Option<EmulatorHandle>), Exit>, Failure> {
+) -> Result<Result<Connected, Exit>, Failure> {
     let mut regions: Vec<String> = plan
         .overview
         .summary
@@ -185,6 +198,17 @@ pub(super) async fn connect(
             accounts: account_sources(a, plan),
         }
     };
+    let edge = match &emulator {
+        Some(h) => EdgeUrls::Endpoint(h.chat_url()),
+        None => match EdgeUrls::for_endpoint(options.endpoint_url.as_deref()) {
+            Ok(e) => e,
+            Err(e) if a.verify.is_some() => {
+                return io.refuse(format_args!("--verify: {e}")).map(Err);
+            }
+            // Only --verify goes to the chat edge.
+            Err(_) => EdgeUrls::Aws,
+        },
+    };
     let sdk = SdkChatApi::new(&regions, &options).await;
     if let Err(e) = sdk.check_credentials_for(&accounts).await {
         return io
@@ -194,7 +218,12 @@ pub(super) async fn connect(
             ))
             .map(Err);
     }
-    Ok(Ok((Arc::new(sdk), emulator)))
+    Ok(Ok(Connected {
+        clients: sdk.clients(),
+        api: Arc::new(sdk),
+        edge,
+        emulator,
+    }))
 }
 
 /// Keys of the embedded emulator for the plan's accounts other than its
@@ -229,7 +258,10 @@ fn fixed(c: &Credential) -> aws_credential_types::Credentials {
 
 /// Client options for the embedded emulator: its endpoint, its default key
 /// and a key of each other account of the plan.
-fn local_options(handle: &EmulatorHandle, keys: &[(String, Credential)]) -> ClientOptions {
+pub(in crate::app::commands) fn local_options(
+    handle: &EmulatorHandle,
+    keys: &[(String, Credential)],
+) -> ClientOptions {
     let cred = &crate::emulator::EmulatorConfig::default().credentials[0];
     ClientOptions {
         accounts: keys

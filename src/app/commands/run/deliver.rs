@@ -3,7 +3,7 @@
 //! journal and choose the exit status from what it records.
 
 use std::collections::HashSet;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +11,18 @@ use std::time::Duration;
 use anyhow::Context as _;
 use chrono::Utc;
 use indexmap::IndexMap;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use super::super::report::ReportFile;
 use super::args::{RunArgs, RunFormat};
+use super::verify::Watching;
 use crate::app::exit::{Exit, Failure};
 use crate::app::io::Io;
+use crate::chat::Note;
+use crate::chat::verify::{self, Verifier, VerifyProgress};
+use crate::execute::engine::JournalFailed;
 use crate::execute::progress::ProgressReporter;
-use crate::execute::{ChatApi, Engine};
+use crate::execute::{ChatApi, Engine, LoopEnd};
 use crate::journal::resume::ResumeState;
 use crate::journal::{FinishRecord, Journal, JournalRecord, RunHeader, RunLimit, Status, Target};
 use crate::plan::ScannedPlan;
@@ -27,11 +31,12 @@ use crate::report::model::ToolInfo;
 use crate::report::render::{self, Format};
 
 /// What the run header records besides the plan: where, and with what.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(super) struct Recorded<'a> {
     pub(super) target: &'a Target,
     pub(super) vars: &'a IndexMap<String, String>,
     pub(super) limit: Option<&'a RunLimit>,
+    pub(super) verify: Option<crate::journal::VerifySettings>,
 }
 
 /// The journal being written, and where this run's part of it starts.
@@ -79,6 +84,7 @@ pub(super) async fn open_journal(
             resumed_from: resume.map(|r| r.source.display().to_string()),
             target: Some(recorded.target.clone()),
             vars: recorded.vars.clone(),
+            verify: recorded.verify,
             limit: recorded.limit.cloned(),
         }))
         .await
@@ -107,6 +113,7 @@ pub(super) async fn deliver(
     journal: Journal,
     path: &Path,
     (stop, limit): (watch::Receiver<bool>, Option<&HashSet<String>>),
+    watching: Option<&mut Watching>,
 ) -> Sent {
     let o = &plan.overview;
     let progress = ProgressReporter::new(
@@ -115,17 +122,31 @@ pub(super) async fn deliver(
         Some(Box::new(std::io::stderr())),
         Duration::from_secs(5),
     );
+    // The verifier is shared with the engine's progress; the notes are
+    // read by the matching loop.
+    let watching = watching.map(|w| (&w.verifier, &mut w.notes, w.timeout));
+    let verifying = watching.as_ref().map(|(verifier, _, _)| VerifyProgress {
+        inner: &progress,
+        verifier,
+        journal: &journal,
+    });
     let engine = Engine {
         api,
         settings: o.settings.clone(),
         resume,
         resend_unknown: a.resend_unknown,
         journal: &journal,
-        stop,
-        progress: &progress,
+        stop: stop.clone(),
+        progress: match &verifying {
+            Some(v) => v,
+            None => &progress,
+        },
         limit,
     };
-    let result = engine.run(plan).await;
+    let result = match watching {
+        None => engine.run(plan).await,
+        Some(w) => send_verified(&engine, plan, w, &journal, stop).await,
+    };
     progress.finish();
     let interrupted = matches!(result, Ok(end) if end.interrupted);
     journal.write(&JournalRecord::Finish(FinishRecord {
@@ -140,6 +161,39 @@ pub(super) async fn deliver(
         error: result.err().map(|e| e.to_string()),
         closed,
     }
+}
+
+/// Sends while the watched rooms' frames are matched with the sends; after
+/// the last send, waits up to the verify timeout for the rest (not when
+/// the run is stopped: then what was not seen yet stays unverified).
+async fn send_verified(
+    engine: &Engine<'_>,
+    plan: &ScannedPlan,
+    (verifier, notes, timeout): (&Verifier, &mut mpsc::Receiver<Note>, Duration),
+    journal: &Journal,
+    mut stop: watch::Receiver<bool>,
+) -> Result<LoopEnd, JournalFailed> {
+    let (done_tx, done) = watch::channel(false);
+    let sending = async {
+        let r = engine.run(plan).await;
+        let _ = done_tx.send(true);
+        r
+    };
+    let looking = async {
+        tokio::select! {
+            lost = verify::collect(verifier, notes, journal, done, timeout) => lost,
+            _ = stop.wait_for(|s| *s) => Vec::new(),
+        }
+    };
+    let (result, lost) = tokio::join!(sending, looking);
+    let mut err = std::io::stderr();
+    for (room, why) in lost.iter().take(10) {
+        let _ = writeln!(err, "verify: stopped watching {room}: {why}");
+    }
+    if lost.len() > 10 {
+        let _ = writeln!(err, "verify: ... and {} more rooms", lost.len() - 10);
+    }
+    result
 }
 
 /// Writes the reports from the journal and the summary, and chooses the
@@ -191,6 +245,9 @@ pub(super) fn finish(
     } else if sent.interrupted {
         Exit::Interrupted
     } else if count(Status::Failed) + count(Status::Unknown) + count(Status::Planned) > 0 {
+        Exit::Failed
+    } else if head.summary.verify.as_ref().is_some_and(|v| v.not_seen > 0) {
+        // Sent, and not seen arriving: the run did not do what it is for.
         Exit::Failed
     } else {
         Exit::Ok

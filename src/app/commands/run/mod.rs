@@ -13,13 +13,15 @@ mod deliver;
 mod limit;
 mod locks;
 mod resume;
+mod verify;
 
 use std::path::Path;
 
 use indexmap::IndexMap;
 use tokio::sync::watch;
 
-pub use args::{RunArgs, RunFormat};
+pub use args::{RunArgs, RunFormat, VerifyScope};
+pub(super) use connect::local_options;
 use connect::{choose_target, connect, say_where};
 use deliver::{OpenJournal, Recorded, deliver, finish, journal_path, open_journal};
 use limit::{Limited, apply_limit};
@@ -117,10 +119,21 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         return Ok(exit);
     }
     let stop = stop_on_signal();
-    let (api, emulator) = match connect(a, &target, &plan, io).await? {
+    let connected = match connect(a, &target, &plan, io).await? {
         Ok(c) => c,
         Err(exit) => return Ok(exit),
     };
+    let emulator = connected.emulator;
+    // Subscribed before anything is journaled: the header says what is
+    // watched, and no event goes out before its room is watched.
+    let mut watching = verify::subscribe(
+        a,
+        (&plan, limited.as_ref().map(|l| &l.arns)),
+        connected.clients,
+        connected.edge,
+        io,
+    )
+    .await?;
     let path = journal_path(a, resume.as_ref());
     // Resuming from one journal into another: the one read from must not
     // be resumed by a second run meanwhile either.
@@ -134,6 +147,7 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let header = Recorded {
         target: &target,
         vars: &vars,
+        verify: watching.as_ref().map(|w| w.settings.clone()),
         limit: limited.as_ref().map(|l| &l.record),
     };
     let OpenJournal { journal, offset } =
@@ -144,11 +158,12 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         a,
         &plan,
         tally.to_send,
-        api,
+        connected.api,
         resume.as_ref(),
         journal,
         &path,
         (stop, limited.as_ref().map(|l| &l.arns)),
+        watching.as_mut(),
     )
     .await;
     if let Some(h) = emulator {
