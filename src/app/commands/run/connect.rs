@@ -27,15 +27,7 @@ pub(super) fn choose_target(
     recorded: Option<&RunHeader>,
     plan: &ScannedPlan,
 ) -> Result<Target, String> {
-    let mut accounts: Vec<String> = plan
-        .overview
-        .summary
-        .regions
-        .iter()
-        .map(|r| r.account.clone())
-        .collect();
-    accounts.sort();
-    accounts.dedup();
+    let accounts = plan_accounts(plan);
     let asked = Asked {
         local: a.local,
         endpoint_url: a.endpoint_url.as_deref(),
