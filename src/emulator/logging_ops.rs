@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use super::call::{Context, Input, Reply};
 use super::errors::ApiError;
 use super::logging::LoggingConfiguration;
-use super::model::{Checker, ROOM_NAME_PATTERN, parse_body};
+use super::model::{Checker, IdentifierInput, ROOM_NAME_PATTERN, parse_body};
 use super::operation::Operation;
 
 static NAME_RE: LazyLock<Regex> = LazyLock::new(|| anchored(ROOM_NAME_PATTERN));
@@ -98,14 +98,6 @@ pub struct UpdateInput {
     pub name: Option<String>,
     /// New destination.
     pub destination_configuration: Option<Destination>,
-}
-
-/// `Get…`/`DeleteLoggingConfigurationRequest`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IdentifierInput {
-    /// Required.
-    pub identifier: Option<String>,
 }
 
 /// `ListLoggingConfigurationsRequest`.

@@ -156,11 +156,12 @@ pub struct CreateRoomInput {
     pub logging_configuration_identifiers: Option<Vec<String>>,
 }
 
-/// `GetRoomRequest` and `DeleteRoomRequest`.
+/// `GetRoomRequest`, `DeleteRoomRequest` and the logging configurations' `Get…` and `Delete…` requests.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentifierInput {
-    /// Room ARN (required).
+    /// The room's or logging configuration's ARN or id (required): the
+    /// shape of `Get…` and `Delete…` requests.
     pub identifier: Option<String>,
 }
 
