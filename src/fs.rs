@@ -104,7 +104,10 @@ pub fn open_regular(path: &Path) -> Result<std::fs::File, ReadError> {
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     use std::io::Read;
     let file = open_regular(path)?;
-    let mut bytes = Vec::new();
+    // Sized from the file's length when it has one, so a large file is not
+    // read into a buffer that doubles (and copies) its way up.
+    let len = file.metadata().map_or(0, |m| m.len()).min(limit);
+    let mut bytes = Vec::with_capacity(len as usize + 1);
     file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;

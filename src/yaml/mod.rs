@@ -16,9 +16,11 @@
 //! - [`spans`]: where each node is, by JSON Pointer.
 //! - [`walk`]: the one pass over the parser's events.
 //! - [`build`]: the JSON value built during that pass.
+//! - [`bytes`]: byte offsets of the parser's character positions.
 //! - [`fallback`]: serde_yaml's careful path, for files the builder leaves alone.
 
 mod build;
+mod bytes;
 mod fallback;
 mod spans;
 #[cfg(test)]

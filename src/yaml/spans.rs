@@ -38,13 +38,68 @@ pub(super) fn pointer_hash(pointer: &str) -> u64 {
     h.finish()
 }
 
+/// A JSON Pointer's hash built one segment at a time: the same as
+/// [`pointer_hash`] of the whole pointer, without writing the pointer out
+/// (a file's reading would otherwise format one string per node).
+#[derive(Clone)]
+pub(super) struct PointerHash(std::hash::DefaultHasher);
+
+impl PointerHash {
+    /// The document's own pointer, ``.
+    pub(super) fn root() -> Self {
+        PointerHash(std::hash::DefaultHasher::new())
+    }
+
+    /// The pointer of a mapping's value under `key`.
+    pub(super) fn key(&self, key: &str) -> Self {
+        use std::hash::Hasher;
+        let mut h = self.0.clone();
+        h.write(b"/");
+        if key.contains(['~', '/']) {
+            h.write(escape_pointer(key).as_bytes());
+        } else {
+            h.write(key.as_bytes());
+        }
+        PointerHash(h)
+    }
+
+    /// The pointer of a list's item `index`.
+    pub(super) fn index(&self, index: usize) -> Self {
+        use std::hash::Hasher;
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = index;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let mut h = self.0.clone();
+        h.write(b"/");
+        h.write(&digits[at..]);
+        PointerHash(h)
+    }
+
+    /// The hash of the pointer, as [`pointer_hash`] gives it.
+    pub(super) fn finish(&self) -> u64 {
+        use std::hash::Hasher;
+        let mut h = self.0.clone();
+        // What `str`'s `Hash` writes after the bytes.
+        h.write_u8(0xff);
+        h.finish()
+    }
+}
+
 impl Nodes {
     /// Adds a node while the file is read; returns its slot for
     /// [`Nodes::set_value_end`]. [`Nodes::seal`] must follow before lookups.
-    pub(super) fn push(&mut self, pointer: &str, n: NodeSpan) -> usize {
+    pub(super) fn push(&mut self, pointer: &PointerHash, n: NodeSpan) -> usize {
         let (ks, ke) = n.key.map_or((NO_KEY, 0), |k| (k.0 as u32, k.1 as u32));
         self.0.push((
-            pointer_hash(pointer),
+            pointer.finish(),
             [ks, ke, n.value.0 as u32, n.value.1 as u32],
         ));
         self.0.len() - 1
@@ -145,4 +200,30 @@ pub fn escape_pointer(segment: &str) -> String {
 /// Undoes [`escape_pointer`] for one segment.
 pub fn unescape_pointer(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_hashes_built_by_segment_are_those_of_the_whole() {
+        let root = PointerHash::root();
+        assert_eq!(root.finish(), pointer_hash(""));
+        let rooms = root.key("rooms");
+        assert_eq!(rooms.finish(), pointer_hash("/rooms"));
+        for i in [0, 7, 10, 12345, usize::MAX] {
+            let item = rooms.index(i);
+            assert_eq!(item.finish(), pointer_hash(&format!("/rooms/{i}")));
+            assert_eq!(
+                item.key("a/b~c").finish(),
+                pointer_hash(&format!("/rooms/{i}/a~1b~0c"))
+            );
+        }
+        let long = root.key(&"k".repeat(100)).key("schließt");
+        assert_eq!(
+            long.finish(),
+            pointer_hash(&format!("/{}/schließt", "k".repeat(100)))
+        );
+    }
 }

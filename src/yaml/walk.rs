@@ -1,13 +1,15 @@
 //! The one pass over saphyr-parser's events: spans, duplicate and complex
 //! keys, alias bombs, a second document, and the JSON value as it goes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use saphyr_parser::{Event, Parser, ScanError, Span};
+use saphyr_parser::{Event, Parser, ScanError};
 
 use super::build::JsonBuilder;
+use super::bytes::ByteMap;
 use super::sink::{ItemSink, ItemSpans};
-use super::spans::{NodeSpan, Nodes, SpanIndex, escape_pointer};
+use super::spans::{NodeSpan, Nodes, PointerHash, SpanIndex};
 use crate::diag::{Diagnostic, FileId, Location, Sources};
 
 /// How much alias expansion a file may have beyond its own size, in nodes.
@@ -19,56 +21,72 @@ const ALIAS_EXPANSION_ALLOWANCE: usize = 10_000;
 /// line of `a: : : …` nested 16,000 levels and took 300 MB.
 pub(super) const MAX_DEPTH: usize = 128;
 
-/// Converts saphyr's character positions to byte offsets.
-pub(super) struct ByteMap<'a> {
-    text: &'a str,
-    /// Byte offset of each character, when the text is not ASCII.
-    offsets: Option<Vec<u32>>,
-}
-
-impl<'a> ByteMap<'a> {
-    fn new(text: &'a str) -> Self {
-        let offsets = (!text.is_ascii()).then(|| {
-            text.char_indices()
-                .map(|(i, _)| i as u32)
-                .chain(std::iter::once(text.len() as u32))
-                .collect()
-        });
-        ByteMap { text, offsets }
-    }
-
-    fn byte(&self, char_index: usize) -> usize {
-        match &self.offsets {
-            None => char_index.min(self.text.len()),
-            Some(o) => o.get(char_index).map_or(self.text.len(), |&b| b as usize),
-        }
-    }
-
-    fn span(&self, s: &Span) -> (usize, usize) {
-        let start = self.byte(s.start.index());
-        let end = self.byte(s.end.index()).max(start);
-        (start, end)
-    }
-}
-
-pub(super) enum Frame {
+pub(super) enum Frame<'a> {
     Map {
-        pointer: String,
+        pointer: PointerHash,
         slot: usize,
-        key: Option<(String, (usize, usize))>,
-        seen: HashMap<String, (usize, usize)>,
+        /// The key whose value comes next: its value's pointer, its span,
+        /// and whether it is the sink's list.
+        key: Option<(PointerHash, (usize, usize), bool)>,
+        seen: Keys<'a>,
         anchor: usize,
         size: usize,
     },
     Seq {
-        pointer: String,
+        pointer: PointerHash,
         slot: usize,
         next: usize,
         anchor: usize,
         size: usize,
+        /// Its items go to the sink.
+        sink: bool,
     },
     /// Inside a complex key, which is reported and not indexed.
     Skip { depth: usize },
+}
+
+/// What a mapping's key is.
+enum KeyEvent<'a> {
+    Plain(Cow<'a, str>),
+    Alias,
+    Complex,
+}
+
+/// The keys of one mapping so far, with their spans: a list while it is
+/// short (most mappings have a few keys), a hash table after.
+#[derive(Default)]
+pub(super) struct Keys<'a> {
+    list: Vec<(Cow<'a, str>, (usize, usize))>,
+    table: HashMap<Cow<'a, str>, (usize, usize)>,
+}
+
+impl<'a> Keys<'a> {
+    const LIST: usize = 16;
+
+    /// Where `key` was first written; records it when new.
+    fn first_or_insert(
+        &mut self,
+        key: Cow<'a, str>,
+        span: (usize, usize),
+    ) -> Option<(usize, usize)> {
+        if self.list.len() < Self::LIST {
+            if let Some((_, first)) = self.list.iter().find(|(k, _)| *k == key) {
+                return Some(*first);
+            }
+            self.list.push((key, span));
+            return None;
+        }
+        if let Some((_, first)) = self.list.iter().find(|(k, _)| *k == key) {
+            return Some(*first);
+        }
+        match self.table.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(span);
+                None
+            }
+        }
+    }
 }
 
 /// Walks the parser's events once, recording spans, catching duplicate keys,
@@ -118,7 +136,7 @@ struct Walk<'a, 's> {
     diags: &'a mut Vec<Diagnostic>,
     sink: Option<&'a mut (dyn ItemSink + 's)>,
     nodes: Nodes,
-    stack: Vec<Frame>,
+    stack: Vec<Frame<'a>>,
     /// Expanded size of each anchored node, for its aliases.
     anchors: HashMap<usize, usize>,
     events_seen: usize,
@@ -129,8 +147,8 @@ struct Walk<'a, 's> {
     /// False once a key problem makes the index unusable.
     ok: bool,
     builder: JsonBuilder,
-    /// The pointer of the sink's list, whose items are handed over.
-    sink_pointer: Option<String>,
+    /// The top-level key of the sink's list, whose items are handed over.
+    sink_key: Option<String>,
     /// Slot of the first node of the list item being read.
     item_start: usize,
 }
@@ -150,13 +168,11 @@ impl<'a, 's> Walk<'a, 's> {
         diags: &'a mut Vec<Diagnostic>,
         sink: Option<&'a mut (dyn ItemSink + 's)>,
     ) -> Self {
+        let sink_key = sink.as_ref().map(|s| s.key().to_string());
         let builder = JsonBuilder {
-            sink_key: sink.as_ref().map(|s| s.key().to_string()),
+            sink_key: sink_key.clone(),
             ..JsonBuilder::default()
         };
-        let sink_pointer = sink
-            .as_ref()
-            .map(|s| format!("/{}", escape_pointer(s.key())));
         Walk {
             text,
             file,
@@ -173,13 +189,13 @@ impl<'a, 's> Walk<'a, 's> {
             second_document: None,
             ok: true,
             builder,
-            sink_pointer,
+            sink_key,
             item_start: 0,
         }
     }
 
     /// One parser event, at byte span `sp`.
-    fn event(&mut self, event: Event<'_>, sp: (usize, usize)) -> Step {
+    fn event(&mut self, event: Event<'a>, sp: (usize, usize)) -> Step {
         self.events_seen += 1;
         self.build(&event);
         if self.skip_complex_key(&event) {
@@ -253,8 +269,14 @@ impl<'a, 's> Walk<'a, 's> {
 
     /// A scalar, alias or collection start: indexed (unless it is a key),
     /// counted against the alias allowance, and opened if a collection.
-    fn node(&mut self, event: Event<'_>, sp: (usize, usize), anchor: usize, size: usize) -> Step {
-        let Some(pointer) = self.place(&event, sp) else {
+    fn node(&mut self, event: Event<'a>, sp: (usize, usize), anchor: usize, size: usize) -> Step {
+        let Some((pointer, sink)) = self.place(sp) else {
+            let key = match event {
+                Event::Scalar(k, ..) => KeyEvent::Plain(k),
+                Event::Alias(_) => KeyEvent::Alias,
+                _ => KeyEvent::Complex,
+            };
+            self.key(key, sp);
             return Step::Next;
         };
         // Every node that is not a key was just added.
@@ -280,7 +302,7 @@ impl<'a, 's> Walk<'a, 's> {
                 pointer,
                 slot,
                 key: None,
-                seen: HashMap::new(),
+                seen: Keys::default(),
                 anchor,
                 size: 1,
             }),
@@ -290,6 +312,7 @@ impl<'a, 's> Walk<'a, 's> {
                 next: 0,
                 anchor,
                 size: 1,
+                sink,
             }),
             _ => {
                 if anchor != 0 {
@@ -301,40 +324,42 @@ impl<'a, 's> Walk<'a, 's> {
         Step::Next
     }
 
-    /// Where the node goes: its pointer, with its span indexed there, or
-    /// `None` when it is a mapping's key (read by [`Walk::key`]).
-    fn place(&mut self, event: &Event<'_>, sp: (usize, usize)) -> Option<String> {
+    /// Where the node goes: its pointer, with its span indexed there, and
+    /// whether it is the sink's list; or `None` when it is a mapping's key
+    /// (read by [`Walk::key`]).
+    fn place(&mut self, sp: (usize, usize)) -> Option<(PointerHash, bool)> {
         match self.stack.last_mut() {
             None => {
+                let root = PointerHash::root();
                 self.nodes.push(
-                    "",
+                    &root,
                     NodeSpan {
                         key: None,
                         value: sp,
                     },
                 );
-                Some(String::new())
+                Some((root, false))
             }
-            Some(Frame::Map { pointer, key, .. }) => match key.take() {
-                None => {
-                    self.key(event, sp);
-                    None
-                }
-                Some((k, key_span)) => {
-                    let p = format!("{pointer}/{}", escape_pointer(&k));
-                    self.nodes.push(
-                        &p,
-                        NodeSpan {
-                            key: Some(key_span),
-                            value: sp,
-                        },
-                    );
-                    Some(p)
-                }
-            },
-            Some(Frame::Seq { pointer, next, .. }) => {
-                let p = format!("{pointer}/{next}");
+            Some(Frame::Map { key, .. }) => {
+                let (p, key_span, sink) = key.take()?;
+                self.nodes.push(
+                    &p,
+                    NodeSpan {
+                        key: Some(key_span),
+                        value: sp,
+                    },
+                );
+                Some((p, sink))
+            }
+            Some(Frame::Seq {
+                pointer,
+                next,
+                sink,
+                ..
+            }) => {
+                let p = pointer.index(*next);
                 *next += 1;
+                let is_item = *sink;
                 let slot = self.nodes.push(
                     &p,
                     NodeSpan {
@@ -342,10 +367,10 @@ impl<'a, 's> Walk<'a, 's> {
                         value: sp,
                     },
                 );
-                if self.sink_pointer.as_deref() == Some(pointer.as_str()) {
+                if is_item {
                     self.item_start = slot;
                 }
-                Some(p)
+                Some((p, false))
             }
             Some(Frame::Skip { .. }) => unreachable!("handled by skip_complex_key"),
         }
@@ -353,31 +378,33 @@ impl<'a, 's> Walk<'a, 's> {
 
     /// A key of the innermost mapping: checked for duplicates (a plain
     /// key) or reported and skipped (a complex one).
-    fn key(&mut self, event: &Event<'_>, sp: (usize, usize)) {
+    fn key(&mut self, k: KeyEvent<'a>, sp: (usize, usize)) {
         let file = self.file;
-        let Some(Frame::Map { key, seen, .. }) = self.stack.last_mut() else {
+        let top_level = self.stack.len() == 1;
+        let Some(Frame::Map {
+            pointer, key, seen, ..
+        }) = self.stack.last_mut()
+        else {
             unreachable!("a key is read inside a mapping");
         };
-        match event {
-            Event::Scalar(k, ..) => {
-                let k = k.to_string();
-                if let Some(first) = seen.get(&k) {
+        match k {
+            KeyEvent::Plain(k) => {
+                let sink = top_level && self.sink_key.as_deref() == Some(&*k);
+                *key = Some((pointer.key(&k), sp, sink));
+                if let Some(first) = seen.first_or_insert(k.clone(), sp) {
                     self.ok = false;
                     self.diags.push(
                         Diagnostic::error("yaml::duplicate-key", format!("duplicate key `{k}`"))
                             .at(Some(location(file, sp)))
-                            .related(Some(location(file, *first)), "first defined here")
+                            .related(Some(location(file, first)), "first defined here")
                             .hint("each key may appear once in a mapping; remove or rename one of them"),
                     );
-                } else {
-                    seen.insert(k.clone(), sp);
                 }
-                *key = Some((k, sp));
             }
-            Event::Alias(_) => {
-                *key = Some(("*alias".into(), sp));
+            KeyEvent::Alias => {
+                *key = Some((pointer.key("*alias"), sp, false));
             }
-            _ => {
+            KeyEvent::Complex => {
                 self.ok = false;
                 self.diags.push(
                     Diagnostic::error(
@@ -386,7 +413,7 @@ impl<'a, 's> Walk<'a, 's> {
                     )
                     .at(Some(location(file, sp))),
                 );
-                *key = Some(("?complex".into(), sp));
+                *key = Some((pointer.key("?complex"), sp, false));
                 self.stack.push(Frame::Skip { depth: 1 });
             }
         }
