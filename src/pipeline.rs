@@ -10,7 +10,8 @@ use indexmap::IndexMap;
 
 use crate::diag::{self, Diagnostic, Sources};
 use crate::fs::Reach;
-use crate::plan::{Plan, PlannedSend, Planner, ScannedPlan, SettingsOverrides};
+use crate::plan::rendered::SendView;
+use crate::plan::{Plan, Planner, ScannedPlan, SettingsOverrides};
 use crate::playbook::load;
 use crate::validate::{self, CheckedPlaybook};
 
@@ -54,8 +55,8 @@ pub struct Planned {
     pub sources: Sources,
     /// Every problem found, errors and warnings, in file order.
     pub diagnostics: Vec<Diagnostic>,
-    /// The plan, only when there are no errors. Its `sends` are empty
-    /// unless they were asked for.
+    /// The plan, only when there are no errors. Its `sends` are empty,
+    /// and its hash, unless they were asked for.
     pub plan: Option<Plan>,
     /// Number of playbook files read.
     pub files: usize,
@@ -95,7 +96,20 @@ pub fn scan_files(
     root: Option<&Reach>,
     vars: &IndexMap<String, String>,
     flags: &SettingsOverrides,
-    sink: impl FnMut(PlannedSend),
+    sink: impl FnMut(&SendView<'_>),
+) -> Scanned {
+    scan_named(paths, root, vars, flags, true, sink)
+}
+
+/// [`scan_files`]; with `ids` false, without send ids and plan hash
+/// ([`Planner::without_ids`]).
+fn scan_named(
+    paths: &[PathBuf],
+    root: Option<&Reach>,
+    vars: &IndexMap<String, String>,
+    flags: &SettingsOverrides,
+    ids: bool,
+    sink: impl FnMut(&SendView<'_>),
 ) -> Scanned {
     let Checked {
         sources,
@@ -105,7 +119,9 @@ pub fn scan_files(
     } = check_files(paths, root);
     diagnostics.extend(crate::plan::vars::unused_cli_vars(&playbooks, vars));
     let t = std::time::Instant::now();
-    let (plan, render_diags) = Planner::new(playbooks, vars, &sources).scan(flags, sink);
+    let planner = Planner::new(playbooks, vars, &sources);
+    let planner = if ids { planner } else { planner.without_ids() };
+    let (plan, render_diags) = planner.scan(flags, sink);
     tracing::debug!(elapsed = ?t.elapsed(), sends = plan.overview.summary.sends, "planned");
     diagnostics.extend(render_diags);
     diag::sort(&mut diagnostics);
@@ -119,7 +135,8 @@ pub fn scan_files(
 
 /// Loads, validates and plans the given playbook files or folders. With
 /// `keep_sends` false, every send is still rendered and checked, but not
-/// kept (what `validate` needs).
+/// kept nor named: the plan has no sends and an empty hash (what
+/// `validate` needs).
 pub fn plan_files(
     paths: &[PathBuf],
     root: Option<&Reach>,
@@ -142,9 +159,9 @@ pub fn plan_files_checked(
     extra: &mut dyn FnMut(&ScannedPlan) -> Vec<Diagnostic>,
 ) -> Planned {
     let mut sends = Vec::new();
-    let mut scanned = scan_files(paths, root, vars, flags, |s| {
+    let mut scanned = scan_named(paths, root, vars, flags, keep_sends, |s| {
         if keep_sends {
-            sends.push(s)
+            sends.push(s.to_send())
         }
     });
     if !scanned.has_errors() {

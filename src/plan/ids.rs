@@ -1,14 +1,14 @@
 //! Stable identities: a send's id from its content, and the plan hash over
 //! every id in order.
 
-use indexmap::IndexMap;
 use sha2::{Digest, Sha256};
 
-/// The content hash behind a send id.
-pub(super) fn content_hash(
+/// The content hash behind a send id: the room, the event name and the
+/// attributes (keys and rendered values, in order).
+pub(super) fn content_hash<'a>(
     room_arn: &str,
     event_name: &str,
-    attributes: &IndexMap<String, String>,
+    attributes: impl Iterator<Item = (&'a str, &'a str)>,
 ) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(room_arn.as_bytes());
@@ -27,12 +27,14 @@ pub(super) fn content_hash(
 /// A send id: the content hash with the occurrence number, shortened to 16
 /// hex digits (64 bits; a collision among a million sends has odds of about
 /// 1 in 30 million, and is detected).
-pub(super) fn send_id(content: &[u8; 32], occurrence: u32) -> String {
+pub(super) fn send_id(content: &[u8; 32], occurrence: u32) -> [u8; 16] {
     let mut h = Sha256::new();
     h.update(content);
     h.update(occurrence.to_le_bytes());
     let d = h.finalize();
-    hex::encode(&d[..8])
+    let mut id = [0u8; 16];
+    hex::encode_to_slice(&d[..8], &mut id).expect("16 hex digits for 8 bytes");
+    id
 }
 
 /// Computes the plan hash incrementally.

@@ -18,13 +18,16 @@
 //! - [`vars`]: `--var` values no template reads.
 //! - [`limit`]: `--limit`, a subset of the rooms.
 
+mod cache;
 pub mod ids;
 pub mod limit;
 pub mod markdown;
 pub mod output;
 pub mod planner;
 pub mod render;
+pub mod rendered;
 pub mod scan;
+mod scope;
 pub mod settings;
 pub mod vars;
 

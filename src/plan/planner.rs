@@ -2,8 +2,8 @@
 //! and the rooms in plan order, ready to render room by room.
 
 use super::PlannedSend;
+use super::cache::CacheSpec;
 use crate::diag::{Diagnostic, Location, Sources};
-use crate::playbook::rooms::Room;
 use crate::playbook::template::{self, Context, EventScope, GlobalScope, RoomScope};
 use crate::validate::{CheckedPlaybook, EventSpec};
 use indexmap::IndexMap;
@@ -50,6 +50,12 @@ pub(super) struct CompiledAttr {
     /// room is reported once and not tried again for every other room,
     /// which would cost milliseconds per room.
     pub(super) gave_up: std::sync::atomic::AtomicBool,
+    /// How its renderings are reused across rooms, `None` when they are
+    /// not (see [`super::cache`]).
+    pub(super) cache: Option<CacheSpec>,
+    /// Its place in a [`super::cache::RenderCache`]: the attributes of
+    /// every playbook and event, numbered from 0.
+    pub(super) slot: usize,
 }
 
 /// The memory one rendering of one attribute may take, net: far more than
@@ -83,6 +89,8 @@ pub struct Planner {
     pub(super) events: Vec<Vec<Arc<EventScope>>>,
     pub(super) rooms: Vec<PlanRoom>,
     pub(super) compile_diagnostics: Vec<Diagnostic>,
+    /// Whether [`Planner::scan`] names the sends (see [`Planner::without_ids`]).
+    pub(super) ids: bool,
 }
 
 impl Planner {
@@ -134,6 +142,12 @@ impl Planner {
             compiled.push(pb_compiled);
             broken.push(pb_broken);
         }
+        let all = compiled
+            .iter_mut()
+            .flat_map(|e| e.iter_mut().flat_map(|a| a.iter_mut()));
+        for (slot, c) in all.flatten().enumerate() {
+            c.slot = slot;
+        }
         Planner {
             playbooks,
             env,
@@ -144,7 +158,20 @@ impl Planner {
             events,
             rooms,
             compile_diagnostics,
+            ids: true,
         }
+    }
+
+    /// A planner whose scan renders and checks every send without naming
+    /// them: no send ids and an empty plan hash, for `validate`, which
+    /// shows neither (two SHA-256 digests a send were a third of its
+    /// cost). A room's sends rendered later ([`ScannedPlan::room_sends`])
+    /// still have their ids.
+    ///
+    /// [`ScannedPlan::room_sends`]: super::ScannedPlan::room_sends
+    pub fn without_ids(mut self) -> Self {
+        self.ids = false;
+        self
     }
 
     /// The rooms in plan order.
@@ -163,9 +190,11 @@ impl Planner {
     pub(super) fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
         let mut out = Vec::new();
         let templates = self.templates();
-        self.render_room(&templates, room, |r| {
+        // One room: nothing to share a rendering with.
+        let mut cache = super::cache::RenderCache::disabled();
+        self.render_room(&templates, &mut cache, (room, true), |r| {
             if let Ok((_, s)) = r {
-                out.push(s);
+                out.push(s.to_send());
             }
         });
         out
@@ -314,6 +343,8 @@ fn compile_attr(
         })
         .collect();
     reads.sort();
+    let clean = constants_clean(probe);
+    let cache = super::cache::spec(&t, source, &reads, probe, clean);
     let mut room_reads = Vec::new();
     let mut missing = Vec::new();
     for n in reads {
@@ -332,21 +363,25 @@ fn compile_attr(
         missing,
         what: String::new(),
         gave_up: Default::default(),
+        cache,
+        slot: 0,
     })
 }
 
-pub(super) fn room_scope(room: &Room) -> Arc<RoomScope> {
-    Arc::new(RoomScope {
-        vars: template::var_values(&room.vars),
-        builtin: template::room_builtin(
-            room.display_name(),
-            &room.arn.arn,
-            &room.arn.region,
-            &room.arn.account,
-            &room.arn.id,
-            &room.tags,
-        ),
-    })
+/// Whether none of what a template reads the same for every room (`--var`
+/// values, the playbook's and the event's `vars`, `playbook` and `event`)
+/// carries a stand-in character of [`super::cache`].
+fn constants_clean(probe: &Context) -> bool {
+    let g = &probe.global;
+    let e = &probe.event;
+    let values = g
+        .cli
+        .values()
+        .chain(g.playbook.values())
+        .chain(e.vars.values());
+    !values
+        .chain([&g.builtin, &e.builtin])
+        .any(super::cache::has_stand_in)
 }
 
 /// The filters minijinja has built in (with the features this crate turns

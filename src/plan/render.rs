@@ -1,19 +1,15 @@
 //! Rendering one room's sends, and what can go wrong doing it.
 
-use super::PlannedSend;
+use super::cache::{RenderCache, Renderers};
 use super::ids::{content_hash, send_id};
-use super::planner::{
-    CompiledAttr, PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message, room_scope,
-};
+use super::planner::{CompiledAttr, PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message};
+use super::rendered::{AttrValue, SendView};
+use super::scope::{RoomCtx, SendCtx};
 use crate::catalog::contract::{Violation, check_value};
 use crate::diag::Diagnostic;
 use crate::playbook::rooms::Room;
-use crate::playbook::template::Context;
 use crate::service::ATTRIBUTES_MAX_BYTES;
-use crate::service::attributes_bytes;
 use crate::validate::CheckedPlaybook;
-use indexmap::IndexMap;
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 /// Why one send could not be rendered.
@@ -36,52 +32,80 @@ pub(super) enum RenderProblem {
     Contract(Vec<(usize, usize, Violation)>),
 }
 
+/// The id of a send rendered without ids ([`Planner::without_ids`]).
+const UNNAMED: [u8; 16] = [b'0'; 16];
+
+/// How many sends with each content a room has had so far: a list while
+/// it is short (a room has a few sends), a hash table after.
+#[derive(Default)]
+struct Occurrences {
+    list: Vec<([u8; 32], u32)>,
+    table: std::collections::HashMap<[u8; 32], u32>,
+}
+
+impl Occurrences {
+    /// How many sends with this content came before; counts this one.
+    fn next(&mut self, content: [u8; 32]) -> u32 {
+        if let Some((_, n)) = self.list.iter_mut().find(|(c, _)| *c == content) {
+            *n += 1;
+            return *n - 1;
+        }
+        if self.list.len() < 32 {
+            self.list.push((content, 1));
+            return 0;
+        }
+        let n = self.table.entry(content).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+}
+
 impl Planner {
-    pub(super) fn render_room(
-        &self,
+    pub(super) fn render_room<'p>(
+        &'p self,
         templates: &Templates<'_>,
-        room: &PlanRoom,
-        mut sink: impl FnMut(Result<(usize, PlannedSend), (usize, usize, usize, RenderProblem)>),
+        cache: &mut RenderCache,
+        (room, ids): (&PlanRoom, bool),
+        mut sink: impl FnMut(Result<(usize, SendView<'p>), (usize, usize, usize, RenderProblem)>),
     ) {
-        let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
+        let mut occurrences = Occurrences::default();
         let mut seq = room.first_seq;
         for (pi, ri) in room.members() {
             let pb = &self.playbooks[pi];
             let r = &pb.rooms[ri];
-            let scope = room_scope(r);
+            let mut room_ctx = RoomCtx::new(&self.globals[pi], r);
             for (ei, ev) in pb.events.iter().enumerate() {
                 if !self.targets[pi][ei][ri] || self.broken[pi][ei] {
                     continue;
                 }
-                let ctx = Context {
-                    global: self.globals[pi].clone(),
-                    event: self.events[pi][ei].clone(),
-                    room: scope.clone(),
-                };
-                match self.render_one(pi, ei, &ctx, r, &templates[pi][ei]) {
+                let mut ctx = SendCtx::new(&mut room_ctx, &self.events[pi][ei]);
+                match self.render_one((pi, ei), &mut ctx, &templates[pi][ei], cache) {
                     Err(problems) => {
                         for p in problems {
                             sink(Err((pi, ei, ri, p)));
                         }
                     }
-                    Ok((attributes, bytes)) => {
-                        let content = content_hash(&r.arn.arn, &ev.name, &attributes);
-                        let occ = occurrences.entry(content).or_insert(0);
-                        let id = send_id(&content, *occ);
-                        *occ += 1;
+                    Ok((values, bytes)) => {
+                        let id = if ids {
+                            let attributes = ev.attributes.iter().zip(&values);
+                            let content = content_hash(
+                                &r.arn.arn,
+                                &ev.name,
+                                attributes.map(|(a, v)| (a.key.as_str(), v.as_str())),
+                            );
+                            send_id(&content, occurrences.next(content))
+                        } else {
+                            UNNAMED
+                        };
                         sink(Ok((
                             pi,
-                            PlannedSend {
-                                id,
+                            SendView {
+                                pb,
+                                ev,
+                                room: r,
                                 seq,
-                                playbook: pb.name.clone(),
-                                event_index: ev.index,
-                                event_name: ev.name.clone(),
-                                room_arn: r.arn.arn.clone(),
-                                room_name: r.display_name().to_string(),
-                                region: r.arn.region.clone(),
-                                account: r.arn.account.clone(),
-                                attributes,
+                                id,
+                                values,
                                 bytes,
                             },
                         )));
@@ -92,43 +116,50 @@ impl Planner {
         }
     }
 
-    pub(super) fn render_one(
-        &self,
-        pi: usize,
-        ei: usize,
-        ctx: &Context,
-        room: &Room,
+    pub(super) fn render_one<'p>(
+        &'p self,
+        (pi, ei): (usize, usize),
+        ctx: &mut SendCtx<'p, '_>,
         templates: &[Option<minijinja::Template<'_, '_>>],
-    ) -> Result<(IndexMap<String, String>, usize), Vec<RenderProblem>> {
-        let ev = &self.playbooks[pi].events[ei];
+        cache: &mut RenderCache,
+    ) -> Result<(Vec<AttrValue<'p>>, usize), Vec<RenderProblem>> {
+        let pb = &self.playbooks[pi];
+        let ev = &pb.events[ei];
         let compiled = &self.compiled[pi][ei];
-        let ctx_value = ctx.to_value();
-        let mut attributes = IndexMap::with_capacity(ev.attributes.len());
+        let mut values = Vec::with_capacity(ev.attributes.len());
+        let mut bytes = 0;
         let mut largest = (0usize, 0usize);
         // Every attribute is rendered, so each broken one is reported, not
         // only the first.
         let mut problems = Vec::new();
         for (ai, (a, t)) in ev.attributes.iter().zip(templates).enumerate() {
             let value = match (t, &compiled[ai]) {
-                (Some(t), Some(c)) => match render_attr(ai, t, c, &ctx_value, room) {
-                    Ok(v) => v,
-                    Err(p) => {
-                        problems.push(p);
-                        continue;
+                (Some(t), Some(c)) => {
+                    let room = ctx.room();
+                    let renderers = Renderers {
+                        real: |v: &minijinja::Value| render_attr(ai, t, c, v, room),
+                        trial: |v: &minijinja::Value| trial_render(t, c, v),
+                    };
+                    match cache.get_or_render((&c.cache, c.slot), ctx, renderers) {
+                        Ok(v) => v,
+                        Err(p) => {
+                            problems.push(p);
+                            continue;
+                        }
                     }
-                },
-                _ => a.template.clone(),
+                }
+                _ => AttrValue::Plain(&a.template),
             };
-            let size = a.key.len() + value.len();
+            let size = a.key.len() + value.as_str().len();
             if size > largest.0 {
                 largest = (size, ai);
             }
-            attributes.insert(a.key.clone(), value);
+            bytes += size;
+            values.push(value);
         }
         if !problems.is_empty() {
             return Err(problems);
         }
-        let bytes = attributes_bytes(&attributes);
         if bytes > ATTRIBUTES_MAX_BYTES {
             return Err(vec![RenderProblem::TooLarge {
                 bytes,
@@ -136,10 +167,24 @@ impl Planner {
             }]);
         }
         if let Some(c) = &ev.contract {
-            room_contract(c, &attributes)?;
+            room_contract(c, &values)?;
         }
-        Ok((attributes, bytes))
+        Ok((values, bytes))
     }
+}
+
+/// A rendering with stand-ins (see [`super::cache`]), within the same fuel
+/// and memory budget; `None` when it fails (the real rendering then says
+/// why).
+fn trial_render(
+    t: &minijinja::Template<'_, '_>,
+    c: &CompiledAttr,
+    ctx_value: &minijinja::Value,
+) -> Option<String> {
+    if c.gave_up.load(Ordering::Relaxed) {
+        return None;
+    }
+    crate::budget::within(TEMPLATE_MEMORY, &c.what, || t.render(ctx_value)).ok()
 }
 
 /// Renders one attribute's template for one room, within its fuel and
@@ -195,7 +240,7 @@ fn render_attr(
 /// that depend on the room.
 fn room_contract(
     c: &crate::catalog::contract::Contract,
-    attributes: &IndexMap<String, String>,
+    values: &[AttrValue<'_>],
 ) -> Result<(), Vec<RenderProblem>> {
     if c.room_checks.is_empty() {
         return Ok(());
@@ -203,13 +248,12 @@ fn room_contract(
     let mut violations = Vec::new();
     let mut found = Vec::new();
     for &(ai, di) in &c.room_checks {
-        let (Some((_, value)), Some((_, attr))) = (
-            attributes.get_index(ai),
-            c.definition.attributes.get_index(di),
-        ) else {
+        let (Some(value), Some((_, attr))) =
+            (values.get(ai), c.definition.attributes.get_index(di))
+        else {
             continue;
         };
-        check_value(attr, value, &mut found);
+        check_value(attr, value.as_str(), &mut found);
         violations.extend(found.drain(..).map(|v| (ai, di, v)));
     }
     if violations.is_empty() {

@@ -2,9 +2,11 @@
 //! the summary and the rendering diagnostics; its result, [`ScannedPlan`],
 //! is what a run sends.
 
+use super::cache::RenderCache;
 use super::ids::PlanHasher;
 use super::planner::Planner;
 use super::render::{RenderProblem, undefined_diagnostic};
+use super::rendered::SendView;
 use super::*;
 use crate::catalog::contract::{RoomCount, Violation, violation_diagnostic};
 use crate::diag::Diagnostic;
@@ -75,7 +77,7 @@ impl ScannedPlan {
                 continue;
             }
             for (i, send) in self.room_sends(room).into_iter().enumerate() {
-                summary.add(&send, i == 0);
+                summary.add(SummaryItem::of_send(&send), i == 0);
                 if keep {
                     kept.push(send);
                 }
@@ -92,7 +94,7 @@ impl Planner {
     pub fn scan(
         mut self,
         flags: &SettingsOverrides,
-        sink: impl FnMut(PlannedSend),
+        sink: impl FnMut(&SendView<'_>),
     ) -> (ScannedPlan, Vec<Diagnostic>) {
         let (overview, diags) = self.scan_all(flags, sink);
         (
@@ -107,7 +109,7 @@ impl Planner {
     fn scan_all(
         &mut self,
         flags: &SettingsOverrides,
-        mut sink: impl FnMut(PlannedSend),
+        mut sink: impl FnMut(&SendView<'_>),
     ) -> (PlanOverview, Vec<Diagnostic>) {
         let mut diags = std::mem::take(&mut self.compile_diagnostics);
         let mut hasher = PlanHasher::new();
@@ -123,16 +125,20 @@ impl Planner {
         let mut seq = 0usize;
         let mut rooms = std::mem::take(&mut self.rooms);
         let templates = self.templates();
+        let mut cache = RenderCache::default();
+        let ids = self.ids;
         for room in rooms.iter_mut() {
             room.first_seq = seq;
             let mut room_sends = 0usize;
-            self.render_room(&templates, room, |r| match r {
+            self.render_room(&templates, &mut cache, (room, ids), |r| match r {
                 Ok((pi, send)) => {
-                    hasher.add(&send.id);
-                    summary.add(&send, room_sends == 0);
+                    if ids {
+                        hasher.add(send.id());
+                    }
+                    summary.add(SummaryItem::of_view(&send), room_sends == 0);
                     room_sends += 1;
                     per_playbook[pi] += 1;
-                    sink(send);
+                    sink(&send);
                 }
                 Err(problem) => problems.add(problem),
             });
@@ -156,7 +162,11 @@ impl Planner {
         let settings_refs: Vec<&Settings> = self.playbooks.iter().map(|p| &p.settings).collect();
         let settings = EffectiveSettings::resolve(&settings_refs, flags);
         PlanOverview {
-            plan_hash: hasher.finish(),
+            plan_hash: if self.ids {
+                hasher.finish()
+            } else {
+                String::new()
+            },
             playbooks: self
                 .playbooks
                 .iter()
@@ -361,6 +371,43 @@ fn contract_diagnostic(
     ))
 }
 
+/// What the summary reads of one send.
+pub(super) struct SummaryItem<'a> {
+    id: &'a str,
+    room_arn: &'a str,
+    room_name: &'a str,
+    event_name: &'a str,
+    region: &'a str,
+    account: &'a str,
+    bytes: usize,
+}
+
+impl<'a> SummaryItem<'a> {
+    pub(super) fn of_send(s: &'a PlannedSend) -> Self {
+        SummaryItem {
+            id: &s.id,
+            room_arn: &s.room_arn,
+            room_name: &s.room_name,
+            event_name: &s.event_name,
+            region: &s.region,
+            account: &s.account,
+            bytes: s.bytes,
+        }
+    }
+
+    fn of_view(s: &'a SendView<'_>) -> Self {
+        SummaryItem {
+            id: s.id(),
+            room_arn: &s.room.arn.arn,
+            room_name: s.room.display_name(),
+            event_name: &s.ev.name,
+            region: &s.room.arn.region,
+            account: &s.room.arn.account,
+            bytes: s.bytes,
+        }
+    }
+}
+
 /// Accumulates the summary one send at a time.
 #[derive(Default)]
 pub(super) struct SummaryBuilder {
@@ -375,13 +422,15 @@ pub(super) struct SummaryBuilder {
 }
 
 impl SummaryBuilder {
-    pub(super) fn add(&mut self, s: &PlannedSend, first_of_room: bool) {
+    pub(super) fn add(&mut self, s: SummaryItem<'_>, first_of_room: bool) {
         let same = self
             .last
             .and_then(|i| self.groups.get_index(i))
             .is_some_and(|((a, r), _)| *a == s.account && *r == s.region);
         if !same {
-            let entry = self.groups.entry((s.account.clone(), s.region.clone()));
+            let entry = self
+                .groups
+                .entry((s.account.to_string(), s.region.to_string()));
             self.last = Some(entry.index());
             entry.or_default();
         }
@@ -398,10 +447,10 @@ impl SummaryBuilder {
         self.total_bytes += s.bytes as u64;
         if self.largest.as_ref().is_none_or(|l| s.bytes > l.bytes) {
             self.largest = Some(Payload {
-                send_id: s.id.clone(),
-                room_arn: s.room_arn.clone(),
-                room_name: s.room_name.clone(),
-                event_name: s.event_name.clone(),
+                send_id: s.id.to_string(),
+                room_arn: s.room_arn.to_string(),
+                room_name: s.room_name.to_string(),
+                event_name: s.event_name.to_string(),
                 bytes: s.bytes,
             });
         }

@@ -2,13 +2,15 @@
 //! ([`load`]), the lock file of `discover:` selectors ([`lock`]), the rooms
 //! taken while reading ([`rooms`]), the selectors written ([`selectors`]),
 //! attribute templates
-//! ([`template`]), and the playbook schema specialised to a catalog for
+//! ([`template`]) and the names a template only prints ([`printed`]), and
+//! the playbook schema specialised to a catalog for
 //! editors ([`editor_schema`]).
 
 pub mod editor_schema;
 pub mod load;
 pub mod lock;
 pub mod model;
+pub mod printed;
 pub mod rooms;
 pub mod selectors;
 pub mod template;

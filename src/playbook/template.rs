@@ -52,7 +52,8 @@ pub fn var_values(vars: &Vars) -> IndexMap<String, Value> {
         .collect()
 }
 
-fn var_value(v: &VarValue) -> Value {
+/// Converts one variable to a template value.
+pub fn var_value(v: &VarValue) -> Value {
     match v {
         VarValue::Bool(b) => Value::from(*b),
         VarValue::Int(i) => Value::from(*i),

@@ -312,7 +312,7 @@ fn plan_with(dir: &Path, arns: Vec<String>, events: usize) -> (ScannedPlan, Vec<
         None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
-        |send| sends.push(send),
+        |send| sends.push(send.to_send()),
     );
     assert!(
         !scanned.has_errors(),

@@ -195,3 +195,96 @@ fn sends_are_counted_per_playbook_even_when_names_repeat() {
     let counts: Vec<usize> = plan.overview.playbooks.iter().map(|p| p.sends).collect();
     assert_eq!(counts, vec![1, 2]);
 }
+
+/// What the scan reuses across rooms (a rendering shared by rooms that
+/// give a template the same values, or one made with a stand-in for a name
+/// the template only prints) is what rendering each room on its own gives.
+#[test]
+fn reused_renderings_are_each_rooms_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = String::from(
+        "version: 1\nname: reuse\nvars:\n  minutes: 15\n  product: Example\n  locale: en\n  ratio: 1.5\nrooms:\n",
+    );
+    let regions = ["us-east-1", "eu-west-1", "ap-south-1"];
+    for i in 0..240 {
+        let name = match i % 6 {
+            0 => format!("room-{i}"),
+            1 => format!("Räum {i} 'q'"),
+            2 => format!("r{i}~/{{{{x}}}}"),
+            3 => format!("{i}"),
+            4 => format!("ROOM {i:04}"),
+            _ => format!("r{i} \u{FDD0}0\u{FDD1}"),
+        };
+        let mut vars = Vec::new();
+        if i % 3 == 0 {
+            vars.push("locale: de".to_string());
+        }
+        if i % 4 == 0 {
+            vars.push("minutes: 30".to_string());
+        }
+        match i % 5 {
+            0 => vars.push("n: 7".to_string()),
+            1 => vars.push("n: seven".to_string()),
+            2 => vars.push("n: 7.0".to_string()),
+            _ => {}
+        }
+        if i % 11 == 0 {
+            vars.push(format!("locale: {}", yaml_quoted("x\u{FDD0}0\u{FDD1}")));
+            vars.retain(|v| v != "locale: de");
+        }
+        if i % 13 == 0 {
+            vars.push("product: Other".to_string());
+        }
+        s.push_str(&format!(
+            "  - arn: arn:aws:ivschat:{}:12345678901{}:room/R{i}\n    name: {}\n    tags: [t{}, u]\n    vars: {{ {} }}\n",
+            regions[i % 3],
+            i % 2,
+            yaml_quoted(&name),
+            i % 4,
+            vars.join(", ")
+        ));
+    }
+    s.push_str("events:\n");
+    let templates = [
+        "{% if locale == 'de' %}Raum {{ room.name }} in {{ minutes }}{% else %}Room {{ room.name }} in {{ minutes }}{% endif %}",
+        "{{ room.region }}/{{ room.account }}",
+        "{{ product }} {{ ratio }} {{ event.name }}",
+        "{{ room.name | upper }}",
+        "{{ n | default('none') }} {{ room.id }} {{ n is number }}",
+        "{% for t in room.tags %}{{ t }},{% endfor %}{{ room.name }}{{- room.name }}",
+        "{{ room.name ~ '!' }} {{ room.name }}",
+        "{{ room.tags }} {{ locale }}",
+        "{{ room.name }}{% if room.name | length > 6 %}+{% endif %}",
+        "{{ minutes }}{{ room.arn }}",
+    ];
+    for (e, t) in templates.iter().enumerate() {
+        s.push_str(&format!(
+            "  - name: E{e}\n    attributes:\n      a: {}\n      plain: p{e}\n",
+            yaml_quoted(t)
+        ));
+    }
+    let path = write(dir.path(), "reuse.yaml", &s);
+    let mut sends = Vec::new();
+    let scanned = ivschat_playbook::pipeline::scan_files(
+        &[path],
+        None,
+        &IndexMap::new(),
+        &SettingsOverrides::default(),
+        |s| sends.push(s.to_send()),
+    );
+    assert!(!scanned.has_errors(), "{:?}", scanned.diagnostics);
+    assert_eq!(sends.len(), 240 * templates.len());
+    // `room_sends` renders each room's sends afresh, reusing nothing.
+    let again: Vec<_> = scanned
+        .plan
+        .rooms()
+        .iter()
+        .flat_map(|r| scanned.plan.room_sends(r))
+        .collect();
+    assert_eq!(sends, again);
+}
+
+/// A YAML single-quoted scalar.
+fn yaml_quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}

@@ -198,7 +198,7 @@ fn plan_run(
         reach,
         vars,
         &effective_overrides(a, recorded),
-        |send| tally.add(resume, a.resend_unknown, &send.id),
+        |send| tally.add(resume, a.resend_unknown, send.id()),
     );
     if let Some(rate) = a.unchecked_rate {
         scanned.plan.overview.settings.rate = rate;
