@@ -86,6 +86,14 @@ pub(super) fn spec(
     })
 }
 
+impl CacheSpec {
+    /// Keeps the names whose root `may_differ` from room to room.
+    pub(super) fn keep_names(&mut self, may_differ: impl Fn(&str) -> bool) {
+        self.names
+            .retain(|(n, _)| may_differ(n.split('.').next().unwrap_or(n)));
+    }
+}
+
 /// Whether a value the same for every room carries a stand-in character.
 pub(super) fn has_stand_in(v: &Value) -> bool {
     match v.as_str() {

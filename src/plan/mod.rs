@@ -23,6 +23,7 @@ pub mod ids;
 pub mod limit;
 pub mod markdown;
 pub mod output;
+mod parallel;
 pub mod planner;
 pub mod render;
 pub mod rendered;
@@ -33,7 +34,7 @@ pub mod vars;
 
 pub use limit::Limit;
 pub use markdown::render_markdown;
-pub use output::{render_table, write_json};
+pub use output::{render_table, write_json, write_json_scanned};
 pub use planner::{PlanRoom, Planner};
 pub use scan::ScannedPlan;
 pub use settings::{
@@ -170,11 +171,14 @@ pub struct PlanOverview {
     pub summary: PlanSummary,
 }
 
+/// The plan document's [`Plan::format_version`].
+pub const FORMAT_VERSION: u32 = 1;
+
 impl Plan {
     /// Joins an overview and its sends.
     pub fn from_parts(o: PlanOverview, sends: Vec<PlannedSend>) -> Plan {
         Plan {
-            format_version: 1,
+            format_version: FORMAT_VERSION,
             overview: o,
             sends,
         }

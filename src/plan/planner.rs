@@ -46,10 +46,13 @@ pub(super) struct CompiledAttr {
     /// message if rendering it takes more memory than
     /// [`TEMPLATE_MEMORY`].
     pub(super) what: String,
-    /// Set once a rendering ran out of fuel: a template that spins for one
-    /// room is reported once and not tried again for every other room,
-    /// which would cost milliseconds per room.
-    pub(super) gave_up: std::sync::atomic::AtomicBool,
+    /// The place in the plan of the first room a rendering ran out of fuel
+    /// for (`usize::MAX` while none has): a template that spins for one
+    /// room is reported once and not tried again for the rooms after it,
+    /// which would cost milliseconds a room. Rooms rendered on other
+    /// threads may try it before this is known; the scan applies the rule
+    /// in plan order (see [`super::parallel`]).
+    pub(super) gave_up_at: std::sync::atomic::AtomicUsize,
     /// How its renderings are reused across rooms, `None` when they are
     /// not (see [`super::cache`]).
     pub(super) cache: Option<CacheSpec>,
@@ -142,6 +145,9 @@ impl Planner {
             compiled.push(pb_compiled);
             broken.push(pb_broken);
         }
+        for (pb, events) in playbooks.iter().zip(&mut compiled) {
+            fix_room_independent(pb, events);
+        }
         let all = compiled
             .iter_mut()
             .flat_map(|e| e.iter_mut().flat_map(|a| a.iter_mut()));
@@ -192,8 +198,10 @@ impl Planner {
         let templates = self.templates();
         // One room: nothing to share a rendering with.
         let mut cache = super::cache::RenderCache::disabled();
-        self.render_room(&templates, &mut cache, (room, true), |r| {
-            if let Ok((_, s)) = r {
+        // After a scan without errors: no template ran out of fuel.
+        self.render_room(&templates, &mut cache, (room, usize::MAX, true), |o| {
+            if let Ok(mut s) = o.result {
+                s.seq = room.first_seq + out.len();
                 out.push(s.to_send());
             }
         });
@@ -224,11 +232,34 @@ impl Planner {
     }
 }
 
+/// Takes out of the cache keys of a playbook's attributes the variables
+/// none of its rooms defines: they come from the playbook's `vars` (or
+/// nowhere) for every room.
+fn fix_room_independent(pb: &CheckedPlaybook, events: &mut [Vec<Option<CompiledAttr>>]) {
+    let mut specs = events
+        .iter_mut()
+        .flat_map(|e| e.iter_mut().flatten())
+        .filter_map(|c| c.cache.as_mut())
+        .peekable();
+    if specs.peek().is_none() {
+        return;
+    }
+    let defined: std::collections::HashSet<&str, foldhash::fast::RandomState> = pb
+        .rooms
+        .iter()
+        .flat_map(|r| r.vars.keys().map(String::as_str))
+        .collect();
+    for spec in specs {
+        spec.keep_names(|root| root == "room" || defined.contains(root));
+    }
+}
+
 /// The rooms in plan order: each room once, by ARN, with every playbook
 /// that lists it.
 fn plan_rooms(playbooks: &[CheckedPlaybook]) -> Vec<PlanRoom> {
-    let mut rooms: Vec<PlanRoom> = Vec::new();
-    let mut room_index: HashMap<&str, usize> = HashMap::new();
+    let total = playbooks.iter().map(|pb| pb.rooms.len()).sum();
+    let mut rooms: Vec<PlanRoom> = Vec::with_capacity(total);
+    let mut room_index: HashMap<&str, usize> = HashMap::with_capacity(total);
     for (pi, pb) in playbooks.iter().enumerate() {
         for (ri, room) in pb.rooms.iter().enumerate() {
             let member = (pi as u32, ri as u32);
@@ -362,7 +393,7 @@ fn compile_attr(
         room_reads,
         missing,
         what: String::new(),
-        gave_up: Default::default(),
+        gave_up_at: std::sync::atomic::AtomicUsize::new(usize::MAX),
         cache,
         slot: 0,
     })

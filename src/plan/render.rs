@@ -19,9 +19,12 @@ pub(super) enum RenderProblem {
         attr: usize,
         names: Vec<String>,
     },
+    /// `message` is empty when the template was not tried because it ran
+    /// out of fuel for an earlier room; `fuel` when it ran out here.
     Failed {
         attr: usize,
         message: String,
+        fuel: bool,
     },
     TooLarge {
         bytes: usize,
@@ -60,16 +63,28 @@ impl Occurrences {
     }
 }
 
+/// One send's rendering: the send (its `seq` still to be set), or why it
+/// could not be rendered, for event `ei` of playbook `pi` and its room
+/// `ri`.
+pub(super) struct Outcome<'p> {
+    pub(super) pi: usize,
+    pub(super) ei: usize,
+    pub(super) ri: usize,
+    pub(super) result: Result<SendView<'p>, Vec<RenderProblem>>,
+}
+
 impl Planner {
+    /// Renders one room's sends in order, giving each outcome to `sink`.
+    /// `at` is the room's place in the plan ([`CompiledAttr::gave_up_at`]);
+    /// without `ids` the sends are not named.
     pub(super) fn render_room<'p>(
         &'p self,
         templates: &Templates<'_>,
         cache: &mut RenderCache,
-        (room, ids): (&PlanRoom, bool),
-        mut sink: impl FnMut(Result<(usize, SendView<'p>), (usize, usize, usize, RenderProblem)>),
+        (room, at, ids): (&PlanRoom, usize, bool),
+        mut sink: impl FnMut(Outcome<'p>),
     ) {
         let mut occurrences = Occurrences::default();
-        let mut seq = room.first_seq;
         for (pi, ri) in room.members() {
             let pb = &self.playbooks[pi];
             let r = &pb.rooms[ri];
@@ -79,12 +94,9 @@ impl Planner {
                     continue;
                 }
                 let mut ctx = SendCtx::new(&mut room_ctx, &self.events[pi][ei]);
-                match self.render_one((pi, ei), &mut ctx, &templates[pi][ei], cache) {
-                    Err(problems) => {
-                        for p in problems {
-                            sink(Err((pi, ei, ri, p)));
-                        }
-                    }
+                let rendered = self.render_one((pi, ei, at), &mut ctx, &templates[pi][ei], cache);
+                let result = match rendered {
+                    Err(problems) => Err(problems),
                     Ok((values, bytes)) => {
                         let id = if ids {
                             let attributes = ev.attributes.iter().zip(&values);
@@ -97,28 +109,25 @@ impl Planner {
                         } else {
                             UNNAMED
                         };
-                        sink(Ok((
-                            pi,
-                            SendView {
-                                pb,
-                                ev,
-                                room: r,
-                                seq,
-                                id,
-                                values,
-                                bytes,
-                            },
-                        )));
-                        seq += 1;
+                        Ok(SendView {
+                            pb,
+                            ev,
+                            room: r,
+                            seq: 0,
+                            id,
+                            values,
+                            bytes,
+                        })
                     }
-                }
+                };
+                sink(Outcome { pi, ei, ri, result });
             }
         }
     }
 
     pub(super) fn render_one<'p>(
         &'p self,
-        (pi, ei): (usize, usize),
+        (pi, ei, at): (usize, usize, usize),
         ctx: &mut SendCtx<'p, '_>,
         templates: &[Option<minijinja::Template<'_, '_>>],
         cache: &mut RenderCache,
@@ -137,8 +146,8 @@ impl Planner {
                 (Some(t), Some(c)) => {
                     let room = ctx.room();
                     let renderers = Renderers {
-                        real: |v: &minijinja::Value| render_attr(ai, t, c, v, room),
-                        trial: |v: &minijinja::Value| trial_render(t, c, v),
+                        real: |v: &minijinja::Value| render_attr((ai, at), t, c, v, room),
+                        trial: |v: &minijinja::Value| trial_render(t, c, v, at),
                     };
                     match cache.get_or_render((&c.cache, c.slot), ctx, renderers) {
                         Ok(v) => v,
@@ -180,8 +189,9 @@ fn trial_render(
     t: &minijinja::Template<'_, '_>,
     c: &CompiledAttr,
     ctx_value: &minijinja::Value,
+    at: usize,
 ) -> Option<String> {
-    if c.gave_up.load(Ordering::Relaxed) {
+    if c.gave_up_at.load(Ordering::Relaxed) < at {
         return None;
     }
     crate::budget::within(TEMPLATE_MEMORY, &c.what, || t.render(ctx_value)).ok()
@@ -190,25 +200,27 @@ fn trial_render(
 /// Renders one attribute's template for one room, within its fuel and
 /// memory budget.
 fn render_attr(
-    ai: usize,
+    (ai, at): (usize, usize),
     t: &minijinja::Template<'_, '_>,
     c: &CompiledAttr,
     ctx_value: &minijinja::Value,
     room: &Room,
 ) -> Result<String, RenderProblem> {
-    if c.gave_up.load(Ordering::Relaxed) {
+    if c.gave_up_at.load(Ordering::Relaxed) < at {
         // Reported for the room it first spun for.
         return Err(RenderProblem::Failed {
             attr: ai,
             message: String::new(),
+            fuel: false,
         });
     }
     let e = match crate::budget::within(TEMPLATE_MEMORY, &c.what, || t.render(ctx_value)) {
         Ok(v) => return Ok(v),
         Err(e) => e,
     };
-    if e.kind() == minijinja::ErrorKind::OutOfFuel {
-        c.gave_up.store(true, Ordering::Relaxed);
+    let fuel = e.kind() == minijinja::ErrorKind::OutOfFuel;
+    if fuel {
+        c.gave_up_at.fetch_min(at, Ordering::Relaxed);
     }
     // Names the template reads that are not defined for this room. Such a
     // template may still render: `{{ locale | default('en') }}` and
@@ -231,6 +243,7 @@ fn render_attr(
             RenderProblem::Failed {
                 attr: ai,
                 message: render_message(&e),
+                fuel,
             }
         },
     )

@@ -88,3 +88,30 @@ impl SendView<'_> {
         }
     }
 }
+
+/// The send exactly as its [`PlannedSend`] serializes (a test holds the
+/// two to the same bytes), without making one.
+impl serde::Serialize for SendView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Attributes<'a, 'p>(&'a SendView<'p>);
+        impl serde::Serialize for Attributes<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_map(self.0.attributes())
+            }
+        }
+        let mut s = serializer.serialize_struct("PlannedSend", 11)?;
+        s.serialize_field("id", self.id())?;
+        s.serialize_field("seq", &self.seq)?;
+        s.serialize_field("playbook", &self.pb.name)?;
+        s.serialize_field("event_index", &self.ev.index)?;
+        s.serialize_field("event_name", &self.ev.name)?;
+        s.serialize_field("room_arn", &self.room.arn.arn)?;
+        s.serialize_field("room_name", self.room.display_name())?;
+        s.serialize_field("region", &self.room.arn.region)?;
+        s.serialize_field("account", &self.room.arn.account)?;
+        s.serialize_field("attributes", &Attributes(self))?;
+        s.serialize_field("bytes", &self.bytes)?;
+        s.end()
+    }
+}

@@ -2,8 +2,8 @@
 //! the summary and the rendering diagnostics; its result, [`ScannedPlan`],
 //! is what a run sends.
 
-use super::cache::RenderCache;
 use super::ids::PlanHasher;
+use super::parallel::GiveUps;
 use super::planner::Planner;
 use super::render::{RenderProblem, undefined_diagnostic};
 use super::rendered::SendView;
@@ -59,6 +59,22 @@ impl ScannedPlan {
     /// One room's sends, in order, rendered again (identical to the scan's).
     pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
         self.planner.room_sends(room)
+    }
+
+    /// Every send again, in plan order, rendered as the scan rendered them
+    /// (on every core, renderings reused). Only meaningful for a plan whose
+    /// scan had no errors.
+    pub fn for_each_send(&self, mut f: impl FnMut(&SendView<'_>)) {
+        let mut seq = 0;
+        self.planner.render_all(true, |_, outcomes| {
+            for o in outcomes {
+                if let Ok(mut send) = o.result {
+                    send.seq = seq;
+                    seq += 1;
+                    f(&send);
+                }
+            }
+        });
     }
 
     /// The room a plan room stands for (where it is first listed).
@@ -123,29 +139,38 @@ impl Planner {
         let mut per_playbook = vec![0usize; self.playbooks.len()];
         let mut problems = Problems::default();
         let mut seq = 0usize;
-        let mut rooms = std::mem::take(&mut self.rooms);
-        let templates = self.templates();
-        let mut cache = RenderCache::default();
+        let mut first_seqs = Vec::with_capacity(self.rooms.len());
+        let mut give_ups = GiveUps::default();
         let ids = self.ids;
-        for room in rooms.iter_mut() {
-            room.first_seq = seq;
-            let mut room_sends = 0usize;
-            self.render_room(&templates, &mut cache, (room, ids), |r| match r {
-                Ok((pi, send)) => {
-                    if ids {
-                        hasher.add(send.id());
+        let planner = &*self;
+        planner.render_all(ids, |at, outcomes| {
+            debug_assert_eq!(at, first_seqs.len());
+            first_seqs.push(seq);
+            let first = seq;
+            for mut o in outcomes {
+                give_ups.apply(planner, &mut o);
+                match o.result {
+                    Ok(mut send) => {
+                        send.seq = seq;
+                        if ids {
+                            hasher.add(send.id());
+                        }
+                        summary.add(SummaryItem::of_view(&send), seq == first);
+                        seq += 1;
+                        per_playbook[o.pi] += 1;
+                        sink(&send);
                     }
-                    summary.add(SummaryItem::of_view(&send), room_sends == 0);
-                    room_sends += 1;
-                    per_playbook[pi] += 1;
-                    sink(&send);
+                    Err(ps) => {
+                        for p in ps {
+                            problems.add((o.pi, o.ei, o.ri, p));
+                        }
+                    }
                 }
-                Err(problem) => problems.add(problem),
-            });
-            seq += room_sends;
+            }
+        });
+        for (room, first) in self.rooms.iter_mut().zip(first_seqs) {
+            room.first_seq = first;
         }
-        drop(templates);
-        self.rooms = rooms;
         problems.diagnose(&self.playbooks, &mut diags);
         let overview = self.overview(flags, hasher, summary, per_playbook);
         (overview, diags)
@@ -211,7 +236,7 @@ impl Problems {
                     self.undefined.entry((pi, ei, attr, n)).or_insert((0, ri)).0 += 1;
                 }
             }
-            RenderProblem::Failed { attr, message } => {
+            RenderProblem::Failed { attr, message, .. } => {
                 self.failed.entry((pi, ei, attr)).or_insert((message, ri));
             }
             RenderProblem::TooLarge {

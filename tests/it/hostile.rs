@@ -360,6 +360,42 @@ async fn a_spinning_template_is_given_up_after_the_first_room() {
     assert_eq!(text.matches("ran out of fuel").count(), 1, "{text}");
 }
 
+/// Rooms are rendered on several threads, but what a spinning template
+/// does to the rooms after it is what rendering them in order does: the
+/// room it first spins for is reported, and the rooms after it are not
+/// tried, so only the rooms before it count as missing a variable.
+#[tokio::test]
+async fn a_spinning_template_gives_up_in_plan_order_on_any_thread() {
+    let dir = project();
+    let mut y = String::from("version: 1\nrooms:\n");
+    for i in 0..600 {
+        let name = if i == 300 {
+            "spin".to_string()
+        } else {
+            format!("r{i}")
+        };
+        let vars = if i % 2 == 0 { "{ n: 1 }" } else { "{}" };
+        y.push_str(&format!(
+            "  - arn: arn:aws:ivschat:us-west-2:123456789012:room/{i:012}\n    name: {name}\n    vars: {vars}\n"
+        ));
+    }
+    y.push_str(
+        "events:\n  - name: Hello\n    attributes:\n      a: \"{% if room.name == 'spin' %}{% for i in range(100000) %}{{ i }}{% endfor %}{% endif %}{{ n }}\"\n",
+    );
+    std::fs::write(dir.path().join("playbook.yaml"), y).unwrap();
+    for _ in 0..3 {
+        let out = run(dir.path(), &["validate", "playbook.yaml"]).await;
+        let text = all(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert_eq!(text.matches("ran out of fuel").count(), 1, "{text}");
+        assert!(text.contains("for room `spin`"), "{text}");
+        assert!(
+            text.contains("for 150 of 600 rooms, such as `r1`"),
+            "{text}"
+        );
+    }
+}
+
 /// Nesting is bounded: 200,000 levels of `a: : : …` in one line (each open
 /// level used to keep its whole pointer: 16,000 levels took 300 MB) stop
 /// at the limit with `yaml::too-deep`.

@@ -266,11 +266,16 @@ fn reused_renderings_are_each_rooms_own() {
     let path = write(dir.path(), "reuse.yaml", &s);
     let mut sends = Vec::new();
     let scanned = ivschat_playbook::pipeline::scan_files(
-        &[path],
+        std::slice::from_ref(&path),
         None,
         &IndexMap::new(),
         &SettingsOverrides::default(),
-        |s| sends.push(s.to_send()),
+        |s| {
+            // A send serializes as its `PlannedSend` does.
+            let direct = serde_json::to_string(s).unwrap();
+            assert_eq!(direct, serde_json::to_string(&s.to_send()).unwrap());
+            sends.push(s.to_send())
+        },
     );
     assert!(!scanned.has_errors(), "{:?}", scanned.diagnostics);
     assert_eq!(sends.len(), 240 * templates.len());
@@ -282,6 +287,16 @@ fn reused_renderings_are_each_rooms_own() {
         .flat_map(|r| scanned.plan.room_sends(r))
         .collect();
     assert_eq!(sends, again);
+    // `plan --format json` writes the sends as it renders them again: the
+    // bytes of the plan document written from the kept sends.
+    let mut streamed = Vec::new();
+    ivschat_playbook::plan::write_json_scanned(&scanned.plan, &mut streamed).unwrap();
+    let mut kept = Vec::new();
+    ivschat_playbook::plan::write_json(&plan_of(&[&path], &[]), &mut kept).unwrap();
+    assert_eq!(
+        String::from_utf8(streamed).unwrap(),
+        String::from_utf8(kept).unwrap()
+    );
 }
 
 /// A YAML single-quoted scalar.

@@ -86,6 +86,9 @@ pub fn print_plan(
             io,
         );
     }
+    if format == PlanFormat::Json {
+        return print_json(input, reach.as_ref(), settings, choice, diagnostics, io);
+    }
     let mut failed = None;
     let planned = pipeline::plan_files_checked(
         &input.paths,
@@ -111,6 +114,45 @@ pub fn print_plan(
         PlanFormat::Json => plan::write_json(p, io.out)?,
         PlanFormat::Markdown => plan::render_markdown(p, io.out)?,
     }
+    Ok(Exit::Ok)
+}
+
+/// The plan as JSON: scanned, checked, then each send rendered again and
+/// written as it comes, so no send is held (the head, which comes first,
+/// needs all of them).
+fn print_json(
+    input: &InputArgs,
+    reach: Option<&crate::fs::Reach>,
+    settings: &SettingsArgs,
+    choice: Choice<'_>,
+    diagnostics: DiagFormat,
+    io: &mut Io<'_>,
+) -> CmdResult {
+    let mut scanned = pipeline::scan_files(
+        &input.paths,
+        reach,
+        &input.var_map(),
+        &settings.overrides(),
+        |_| {},
+    );
+    let mut failed = None;
+    if !scanned.has_errors() {
+        let more = preflight::check(choice.remote, &mut failed)(&scanned.plan);
+        scanned.diagnostics.extend(more);
+        crate::diag::sort(&mut scanned.diagnostics);
+    }
+    io.diagnostics(&scanned.sources, &scanned.diagnostics, diagnostics, false)?;
+    if let Some(e) = failed {
+        return io.end(
+            Exit::Failed,
+            format_args!("error: the rooms could not be checked with the service: {e}"),
+        );
+    }
+    if scanned.has_errors() {
+        let line = summary_line(&scanned.diagnostics, scanned.files);
+        return io.end(Exit::Invalid, format_args!("no plan: {line}"));
+    }
+    plan::write_json_scanned(&scanned.plan, io.out)?;
     Ok(Exit::Ok)
 }
 
