@@ -29,6 +29,34 @@ fn tune_allocator() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
 }
 
+/// No transparent huge pages: mimalloc asks for them, and the kernel then
+/// clears a whole 2 MiB page the first time any byte of it is touched. For
+/// a process that runs for a second that was most of its system time:
+/// validating 100,000 rooms peaked at 147 MB instead of 127 MB and spent
+/// 0.7 s instead of 0.2 s in the kernel. It runs before `main` (from the
+/// binary's initialisers), since the runtime allocates before `main`, and
+/// so would the first pages.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NO_HUGE_PAGES: extern "C" fn() = {
+    extern "C" fn no_huge_pages() {
+        // SAFETY: PR_SET_THP_DISABLE with 1 and three zeroes (as the
+        // `unsigned long`s the call reads) only sets a flag of this
+        // process; on a kernel without it the call fails, harmlessly.
+        unsafe {
+            libc::prctl(
+                libc::PR_SET_THP_DISABLE,
+                1 as libc::c_ulong,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+                0 as libc::c_ulong,
+            )
+        };
+    }
+    no_huge_pages
+};
+
 fn main() -> ExitCode {
     tune_allocator();
     ivschat_playbook::app::main()
