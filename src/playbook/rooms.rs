@@ -3,7 +3,7 @@
 //! inventory is never held as JSON in full.
 
 use crate::diag::Location;
-use crate::playbook::model::{RoomEntry, Vars};
+use crate::playbook::model::{DiscoverEntry, RoomArnText, RoomEntry, RoomSpec, Vars};
 use crate::schema::generate;
 use crate::service::arn::RoomArn;
 use crate::yaml::{ItemSink, ItemSpans};
@@ -74,7 +74,7 @@ impl ItemSink for RoomSink {
         if !ROOM_ENTRY_VALIDATOR.is_valid(&value) {
             return Some(value);
         }
-        let Ok(entry) = RoomEntry::deserialize(&value) else {
+        let Some(entry) = room_entry(&value) else {
             return Some(value);
         };
         // Selectors are resolved from the lock, with the document.
@@ -100,6 +100,20 @@ impl ItemSink for RoomSink {
     fn reset(&mut self) {
         self.rooms.clear();
         self.positions.clear();
+    }
+}
+
+/// The entry `value` is, read as the untagged [`RoomEntry`] reads it (an
+/// ARN, else a room, else a selector), without first copying the value,
+/// and without building an error message for each shape it is not.
+fn room_entry(value: &Value) -> Option<RoomEntry> {
+    match value {
+        Value::String(_) => RoomArnText::deserialize(value).ok().map(RoomEntry::Arn),
+        Value::Object(_) => RoomSpec::deserialize(value)
+            .map(RoomEntry::Room)
+            .or_else(|_| DiscoverEntry::deserialize(value).map(RoomEntry::Discover))
+            .ok(),
+        _ => RoomEntry::deserialize(value).ok(),
     }
 }
 

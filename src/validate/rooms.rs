@@ -291,13 +291,21 @@ fn discovered(sel: &Selector, at: Location, g: &mut Gathered, diags: &mut Vec<Di
 
 /// Region, duplicate ARN and duplicate name checks across all rooms.
 pub(super) fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
-    let mut by_arn: HashMap<&str, &Room> = HashMap::new();
-    let mut by_name: HashMap<&str, &Room> = HashMap::new();
+    use std::collections::hash_map::Entry;
+    let mut by_arn: HashMap<&str, &Room> = HashMap::with_capacity(rooms.len());
+    let mut by_name: HashMap<&str, &Room> = HashMap::with_capacity(rooms.len());
     for r in rooms {
         if !r.arn.is_known_region() {
             diags.push(crate::service::request::unknown_region(&r.arn.region).at(Some(r.at)));
         }
-        if let Some(first) = by_arn.get(r.arn.arn.as_str()) {
+        let arn = match by_arn.entry(r.arn.arn.as_str()) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(e) => {
+                e.insert(r);
+                None
+            }
+        };
+        if let Some(first) = arn {
             diags.push(
                 Diagnostic::error(
                     "playbook::duplicate-room",
@@ -311,11 +319,16 @@ pub(super) fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
                     "each room may be listed once per playbook, its includes counted; it would get every event twice"
                 }),
             );
-        } else {
-            by_arn.insert(&r.arn.arn, r);
         }
         if let Some(name) = &r.name {
-            if let Some(first) = by_name.get(name.as_str()) {
+            let named = match by_name.entry(name.as_str()) {
+                Entry::Occupied(e) => Some(*e.get()),
+                Entry::Vacant(e) => {
+                    e.insert(r);
+                    None
+                }
+            };
+            if let Some(first) = named {
                 diags.push(
                     Diagnostic::error(
                         "playbook::duplicate-room-name",
@@ -325,8 +338,6 @@ pub(super) fn check_rooms(rooms: &[Room], diags: &mut Vec<Diagnostic>) {
                     .related(Some(first.at), "first room with this name")
                     .hint("room names must be unique so `to:` lists are unambiguous"),
                 );
-            } else {
-                by_name.insert(name, r);
             }
         }
     }
