@@ -19,7 +19,7 @@
 //! rendered again, for real, for each room, so diagnostics do not change.
 
 use super::rendered::AttrValue;
-use super::scope::{Resolved, SendCtx};
+use super::scope::{Name, Resolved, SendCtx};
 use crate::playbook::printed::printed_only;
 use crate::playbook::template::{BUILTIN_NAMES, Context};
 use minijinja::value::{Value, ValueKind};
@@ -44,7 +44,7 @@ const STAND_IN_END: char = '\u{FDD1}';
 pub(super) struct CacheSpec {
     /// The names whose values decide the rendering room by room, with
     /// whether the template only prints each.
-    names: Vec<(String, bool)>,
+    names: Vec<(Name, bool)>,
 }
 
 /// The [`CacheSpec`] of a template reading `reads`; `None` when its
@@ -82,15 +82,14 @@ pub(super) fn spec(
         vec![false; names.len()]
     };
     Some(CacheSpec {
-        names: names.into_iter().zip(printed).collect(),
+        names: names.into_iter().map(Name::new).zip(printed).collect(),
     })
 }
 
 impl CacheSpec {
     /// Keeps the names whose root `may_differ` from room to room.
     pub(super) fn keep_names(&mut self, may_differ: impl Fn(&str) -> bool) {
-        self.names
-            .retain(|(n, _)| may_differ(n.split('.').next().unwrap_or(n)));
+        self.names.retain(|(n, _)| may_differ(n.root()));
     }
 }
 
@@ -171,7 +170,7 @@ impl RenderCache {
             match ctx.resolve(name) {
                 Resolved::Str(s) if *printed => {
                     self.key.push_str("p;");
-                    subs.push((name, s));
+                    subs.push((&name.text, s));
                 }
                 Resolved::Str(s) => write_str(&mut self.key, s),
                 Resolved::Value(v) => write_value(&mut self.key, &v),

@@ -28,6 +28,53 @@ impl<'a> RoomCtx<'a> {
     }
 }
 
+/// A dotted name (as `undeclared_variables(true)` gives them), sorted once
+/// by where its value comes from.
+#[derive(Debug)]
+pub(super) struct Name {
+    pub(super) text: String,
+    kind: NameKind,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum NameKind {
+    /// `room.name`, `room.arn`, `room.region`, `room.account`, `room.id`.
+    RoomField(RoomField),
+    /// A variable, not dotted.
+    Var,
+    /// Anything else, looked up as a template would.
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RoomField {
+    Name,
+    Arn,
+    Region,
+    Account,
+    Id,
+}
+
+impl Name {
+    pub(super) fn new(text: String) -> Self {
+        let kind = match text.split_once('.') {
+            Some(("room", "name")) => NameKind::RoomField(RoomField::Name),
+            Some(("room", "arn")) => NameKind::RoomField(RoomField::Arn),
+            Some(("room", "region")) => NameKind::RoomField(RoomField::Region),
+            Some(("room", "account")) => NameKind::RoomField(RoomField::Account),
+            Some(("room", "id")) => NameKind::RoomField(RoomField::Id),
+            None if !template::BUILTIN_NAMES.contains(&text.as_str()) => NameKind::Var,
+            _ => NameKind::Other,
+        };
+        Name { text, kind }
+    }
+
+    /// The name's first part.
+    pub(super) fn root(&self) -> &str {
+        self.text.split('.').next().unwrap_or(&self.text)
+    }
+}
+
 /// The value of one name for one send.
 pub(super) enum Resolved<'a> {
     /// A string, as templates see it.
@@ -76,44 +123,45 @@ impl<'a, 'r> SendCtx<'a, 'r> {
         self.value.as_ref().expect("made above")
     }
 
-    /// The value of a dotted name (as `undeclared_variables(true)` gives
-    /// them), looked up through the layers as a template does.
-    pub(super) fn resolve(&mut self, name: &str) -> Resolved<'a> {
-        let (root, rest) = name.split_once('.').unwrap_or((name, ""));
+    /// The value of a name, looked up through the layers as a template does.
+    pub(super) fn resolve(&mut self, name: &Name) -> Resolved<'a> {
         let room: &'a Room = self.room.room;
-        if root == "room" {
-            match rest {
-                "name" => return Resolved::Str(room.display_name()),
-                "arn" => return Resolved::Str(&room.arn.arn),
-                "region" => return Resolved::Str(&room.arn.region),
-                "account" => return Resolved::Str(&room.arn.account),
-                "id" => return Resolved::Str(&room.arn.id),
-                _ => {}
+        match name.kind {
+            NameKind::RoomField(f) => Resolved::Str(match f {
+                RoomField::Name => room.display_name(),
+                RoomField::Arn => &room.arn.arn,
+                RoomField::Region => &room.arn.region,
+                RoomField::Account => &room.arn.account,
+                RoomField::Id => &room.arn.id,
+            }),
+            NameKind::Var => {
+                let root = name.text.as_str();
+                let global = self.room.global;
+                if let Some(v) = global.cli.get(root).or_else(|| self.event.vars.get(root)) {
+                    return Resolved::Value(v.clone());
+                }
+                if let Some(v) = room.vars.get(root) {
+                    return match v {
+                        crate::playbook::model::VarValue::String(s) => Resolved::Str(s),
+                        v => Resolved::Value(template::var_value(v)),
+                    };
+                }
+                match global.playbook.get(root) {
+                    Some(v) => Resolved::Value(v.clone()),
+                    None => Resolved::Undefined,
+                }
             }
-        } else if rest.is_empty() && !template::BUILTIN_NAMES.contains(&root) {
-            let global = self.room.global;
-            if let Some(v) = global.cli.get(root).or_else(|| self.event.vars.get(root)) {
-                return Resolved::Value(v.clone());
+            NameKind::Other => {
+                let scope = self.room.scope().clone();
+                let ctx = self.context(scope);
+                let mut parts = name.text.split('.');
+                let mut value = parts.next().and_then(|root| ctx.lookup(root));
+                for part in parts {
+                    value = value.and_then(|v| v.get_attr(part).ok().filter(|v| !v.is_undefined()));
+                }
+                value.map_or(Resolved::Undefined, Resolved::Value)
             }
-            if let Some(v) = room.vars.get(root) {
-                return match v {
-                    crate::playbook::model::VarValue::String(s) => Resolved::Str(s),
-                    v => Resolved::Value(template::var_value(v)),
-                };
-            }
-            return match global.playbook.get(root) {
-                Some(v) => Resolved::Value(v.clone()),
-                None => Resolved::Undefined,
-            };
         }
-        let scope = self.room.scope().clone();
-        let ctx = self.context(scope);
-        let mut parts = name.split('.');
-        let mut value = parts.next().and_then(|root| ctx.lookup(root));
-        for part in parts {
-            value = value.and_then(|v| v.get_attr(part).ok().filter(|v| !v.is_undefined()));
-        }
-        value.map_or(Resolved::Undefined, Resolved::Value)
     }
 
     /// The context with some names standing for other strings: `room.*`

@@ -208,8 +208,9 @@ pub type Vars = IndexMap<VarName, VarValue>;
 pub type VarName = String;
 
 /// A variable's value. Numbers and booleans are kept as written so templates
-/// can compare them; they render as written.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// can compare them; they render as written. Read by
+/// `playbook::var_value`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum VarValue {
     /// A boolean.

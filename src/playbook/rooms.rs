@@ -2,6 +2,7 @@
 //! entries into rooms while their file is still being read, so a 100,000-room
 //! inventory is never held as JSON in full.
 
+use super::room_reader::RoomReader;
 use crate::diag::Location;
 use crate::playbook::model::{DiscoverEntry, RoomArnText, RoomEntry, RoomSpec, Vars};
 use crate::schema::generate;
@@ -63,7 +64,16 @@ pub struct RoomSink {
     pub(crate) rooms: Vec<Room>,
     /// Their positions in `rooms`.
     pub(crate) positions: Vec<usize>,
+    /// Entries past the first few go to another thread (see
+    /// [`super::room_reader`]).
+    reader: Option<RoomReader<Room>>,
+    /// Entries handed over so far.
+    seen: usize,
 }
+
+/// Entries turned into rooms on this thread, before the rest go to a
+/// [`RoomReader`]: a short list is not worth a thread.
+const ON_THIS_THREAD: usize = 512;
 
 impl ItemSink for RoomSink {
     fn key(&self) -> &str {
@@ -71,36 +81,60 @@ impl ItemSink for RoomSink {
     }
 
     fn item(&mut self, index: usize, value: Value, spans: &ItemSpans<'_>) -> Option<Value> {
-        if !ROOM_ENTRY_VALIDATOR.is_valid(&value) {
-            return Some(value);
+        self.seen += 1;
+        if self.seen > ON_THIS_THREAD {
+            let reader = self.reader.get_or_insert_with(|| RoomReader::start(take));
+            reader.send(index, value, spans);
+            return None;
         }
-        let Some(entry) = room_entry(&value) else {
-            return Some(value);
-        };
-        // Selectors are resolved from the lock, with the document.
-        let Some(Ok(arn)) = entry.arn().map(RoomArn::parse) else {
-            return Some(value);
-        };
-        let pointer = match entry {
-            RoomEntry::Room(_) => format!("/rooms/{index}/arn"),
-            _ => format!("/rooms/{index}"),
-        };
-        let Some(at) = spans.value(&pointer) else {
-            return Some(value);
-        };
-        self.rooms.push(room(entry, arn, at));
-        self.positions.push(index);
-        None
+        match take(index, &value, spans) {
+            Some(room) => {
+                self.rooms.push(room);
+                self.positions.push(index);
+                None
+            }
+            None => Some(value),
+        }
     }
 
     fn stand_in(&self) -> Value {
         Value::String(TAKEN.to_string())
     }
 
+    fn end(&mut self) -> Vec<(usize, Value)> {
+        let Some(reader) = self.reader.take() else {
+            return Vec::new();
+        };
+        let read = reader.finish();
+        self.rooms.extend(read.rooms);
+        self.positions.extend(read.positions);
+        read.returned
+    }
+
     fn reset(&mut self) {
+        self.reader = None;
         self.rooms.clear();
         self.positions.clear();
+        self.seen = 0;
     }
+}
+
+/// The room an entry is, when it is certainly valid.
+fn take(index: usize, value: &Value, spans: &ItemSpans<'_>) -> Option<Room> {
+    if !ROOM_ENTRY_VALIDATOR.is_valid(value) {
+        return None;
+    }
+    let entry = room_entry(value)?;
+    // Selectors are resolved from the lock, with the document.
+    let Some(Ok(arn)) = entry.arn().map(RoomArn::parse) else {
+        return None;
+    };
+    let pointer = match entry {
+        RoomEntry::Room(_) => format!("/rooms/{index}/arn"),
+        _ => format!("/rooms/{index}"),
+    };
+    let at = spans.value(&pointer)?;
+    Some(room(entry, arn, at))
 }
 
 /// The entry `value` is, read as the untagged [`RoomEntry`] reads it (an

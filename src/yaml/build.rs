@@ -155,22 +155,40 @@ impl JsonBuilder {
         }
     }
 
-    /// A sink's list ends: when the sink took some items but not all, put
-    /// stand-ins where it took them, so the rest keep their positions.
-    pub(super) fn fill_taken(&mut self, sink: &dyn ItemSink) {
-        if let Some(Part::Seq { items, taken, .. }) = self.stack.last_mut()
-            && !items.is_empty()
-            && !taken.is_empty()
-        {
-            let total = items.len() + taken.len();
-            let mut kept = std::mem::take(items).into_iter();
-            let mut taken_at = taken.iter().copied().peekable();
-            for i in 0..total {
-                if taken_at.next_if_eq(&i).is_some() {
-                    items.push(sink.stand_in());
-                } else if let Some(v) = kept.next() {
-                    items.push(v);
-                }
+    /// A list ends: when it is the sink's, takes back the items the sink
+    /// gives back after all; then, when the sink took some items but not
+    /// all, puts stand-ins where it took them, so the rest keep their
+    /// positions.
+    pub(super) fn fill_taken(&mut self, sink: &mut dyn ItemSink) {
+        let Some(Part::Seq {
+            items,
+            taken,
+            sink: true,
+            ..
+        }) = self.stack.last_mut()
+        else {
+            return;
+        };
+        let returned = sink.end();
+        let total = items.len() + taken.len();
+        // Every position: kept (in `items`, in order) or taken.
+        let mut kept = std::mem::take(items).into_iter();
+        let mut taken_at = std::mem::take(taken).into_iter().peekable();
+        let mut returned = returned.into_iter().peekable();
+        let mut slots: Vec<Option<serde_json::Value>> = Vec::with_capacity(total);
+        for i in 0..total {
+            if taken_at.next_if_eq(&i).is_some() {
+                slots.push(returned.next_if(|(at, _)| *at == i).map(|(_, v)| v));
+            } else {
+                slots.push(kept.next());
+            }
+        }
+        let any_kept = slots.iter().any(Option::is_some);
+        for (i, slot) in slots.into_iter().enumerate() {
+            match slot {
+                Some(v) => items.push(v),
+                None if any_kept => items.push(sink.stand_in()),
+                None => taken.push(i),
             }
         }
     }

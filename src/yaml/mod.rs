@@ -29,7 +29,7 @@ mod walk;
 
 mod sink;
 
-pub use sink::{ItemSink, ItemSpans};
+pub use sink::{ItemSink, ItemSpans, ItemSpansBuf};
 pub use spans::{NodeSpan, SpanIndex, escape_pointer, unescape_pointer};
 
 use crate::diag::{Diagnostic, FileId, Sources};

@@ -24,6 +24,12 @@ pub trait ItemSink {
     /// What a taken item leaves when others stay: valid wherever an item
     /// of the list is.
     fn stand_in(&self) -> serde_json::Value;
+    /// The list has ended: the items `item` took that the sink gives back
+    /// after all (a sink may decide later than `item` returns), with
+    /// their indices, in order.
+    fn end(&mut self) -> Vec<(usize, serde_json::Value)> {
+        Vec::new()
+    }
     /// Forgets every item taken.
     fn reset(&mut self);
 }
@@ -35,7 +41,32 @@ pub struct ItemSpans<'a> {
     pub(super) nodes: &'a [(u64, [u32; 4])],
 }
 
+/// [`ItemSpans`] kept, to be looked at later or elsewhere.
+#[derive(Debug, Clone)]
+pub struct ItemSpansBuf {
+    file: FileId,
+    nodes: Vec<(u64, [u32; 4])>,
+}
+
+impl ItemSpansBuf {
+    /// The spans again.
+    pub fn spans(&self) -> ItemSpans<'_> {
+        ItemSpans {
+            file: self.file,
+            nodes: &self.nodes,
+        }
+    }
+}
+
 impl ItemSpans<'_> {
+    /// A copy that outlives the reading.
+    pub fn to_buf(&self) -> ItemSpansBuf {
+        ItemSpansBuf {
+            file: self.file,
+            nodes: self.nodes.to_vec(),
+        }
+    }
+
     /// The value at exactly `pointer` (a full pointer, `/rooms/7/arn`).
     pub fn value(&self, pointer: &str) -> Option<Location> {
         let h = pointer_hash(pointer);

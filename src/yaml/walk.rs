@@ -238,7 +238,7 @@ impl<'a, 's> Walk<'a, 's> {
             let kept = sink.item(i, item, &spans);
             self.builder.place(i, kept);
         }
-        if let (Event::SequenceEnd, Some(sink)) = (event, self.sink.as_deref())
+        if let (Event::SequenceEnd, Some(sink)) = (event, self.sink.as_deref_mut())
             && self.documents <= 1
         {
             self.builder.fill_taken(sink);

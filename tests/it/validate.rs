@@ -290,6 +290,81 @@ fn rooms_taken_while_reading_match_the_careful_way() {
     assert_eq!(before_tag(&fast_diags), before_tag(&careful_diags));
 }
 
+/// The same with long lists, whose entries past the first few hundred are
+/// checked on another thread while the file is read: broken entries
+/// among them stay in place, and what is taken is what the careful way
+/// makes.
+#[test]
+fn long_room_lists_taken_while_reading_match_the_careful_way() {
+    use ivschat_playbook::pipeline::check_files;
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |i: usize| match i % 250 {
+        7 => format!("  - {{ arn: not-an-arn-{i}, name: broken{i} }}\n"),
+        99 => "  - 42\n".to_string(),
+        150 => {
+            format!("  - {{ arn: arn:aws:ivschat:us-west-2:123456789012:room/t{i}, nmae: typo }}\n")
+        }
+        200 => format!("  - arn:aws:ivschat:us-west-2:123456789012:room/bad_{i}\n"),
+        n if n % 2 == 0 => format!("  - arn:aws:ivschat:us-west-2:123456789012:room/p{i}\n"),
+        _ => format!(
+            "  - arn: arn:aws:ivschat:eu-west-1:123456789012:room/r{i}\n    name: r{i}\n    tags: [t{}]\n    vars: {{ n: {i}, s: \"x{i}\" }}\n",
+            i % 3
+        ),
+    };
+    let inventory: String = std::iter::once("rooms:\n".to_string())
+        .chain((0..1300).map(|i| entry(i + 5000)))
+        .collect();
+    std::fs::write(dir.path().join("rooms.yaml"), inventory).unwrap();
+    let playbook = |name: &str| {
+        let rooms: String = (0..1700).map(entry).collect();
+        format!(
+            "version: 1\ninclude: [rooms.yaml]\nrooms:\n{rooms}events:\n  - name: {name}\n    attributes: {{ msg: \"hi {{{{ room.name }}}}\" }}\n"
+        )
+    };
+    let fast = dir.path().join("fast.yaml");
+    let careful = dir.path().join("careful.yaml");
+    std::fs::write(&fast, playbook("First")).unwrap();
+    std::fs::write(&careful, playbook("!!str First")).unwrap();
+    let describe = |path: &Path| {
+        let checked = check_files(&[path.to_path_buf()], None);
+        let rooms: Vec<String> = checked
+            .playbooks
+            .iter()
+            .flat_map(|p| &p.rooms)
+            .map(|r| {
+                format!(
+                    "{} {:?} {:?} {:?} {}..{}",
+                    r.arn, r.name, r.tags, r.vars, r.at.start, r.at.end
+                )
+            })
+            .collect();
+        let mut diags: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| !d.message.contains("First"))
+            .map(|d| {
+                let at = d.location.map(|l| (l.file, l.start, l.end));
+                format!("{} {} {:?}", d.code, d.message, at)
+            })
+            .collect();
+        diags.sort();
+        (rooms, diags)
+    };
+    let (fast_rooms, fast_diags) = describe(&fast);
+    let (careful_rooms, careful_diags) = describe(&careful);
+    assert!(fast_rooms.len() > 2900, "{}", fast_rooms.len());
+    assert!(
+        fast_diags
+            .iter()
+            .filter(|d| d.contains("not-an-arn"))
+            .count()
+            >= 10,
+        "{fast_diags:#?}"
+    );
+    assert_eq!(fast_rooms, careful_rooms);
+    assert_eq!(fast_diags, careful_diags);
+}
+
 /// Files that exist but cannot be read as playbooks, includes or catalogs
 /// get the file codes: too large (checked before reading), and an I/O error
 /// (a path through a file, which even root cannot read).
