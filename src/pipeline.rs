@@ -105,7 +105,12 @@ pub fn scan_files(
     } = check_files(paths, root);
     diagnostics.extend(crate::plan::vars::unused_cli_vars(&playbooks, vars));
     let t = std::time::Instant::now();
-    let (plan, render_diags) = Planner::new(playbooks, vars, &sources).scan(flags, sink);
+    let mut flags = flags.clone();
+    // The one clock reading planning gets: a timeline's anchor needs it.
+    flags
+        .now
+        .get_or_insert_with(|| chrono::Local::now().fixed_offset());
+    let (plan, render_diags) = Planner::new(playbooks, vars, &sources, &flags).scan(&flags, sink);
     tracing::debug!(elapsed = ?t.elapsed(), sends = plan.overview.summary.sends, "planned");
     diagnostics.extend(render_diags);
     diag::sort(&mut diagnostics);

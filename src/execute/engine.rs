@@ -10,6 +10,12 @@
 //! When stopped (Ctrl-C, SIGTERM), no new attempt starts; attempts already
 //! in flight finish (bounded by the timeout), and every send not attempted
 //! is journaled as `planned`, so the report accounts for the whole plan.
+//!
+//! A plan with a timeline goes step by step: the engine waits for each
+//! step's time ([`super::schedule`]), then fans the step's sends out as
+//! above. A step that starts later than its grace is not sent (each send is
+//! journaled as `late`) unless [`LatePolicy::Send`]. A room whose send
+//! failed gets none of its later steps' sends either, so its order holds.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,10 +28,11 @@ use tokio::sync::watch;
 use super::api::{AttemptError, ChatApi, Delivered, SendRequest};
 use super::limiter::{Limiters, RegionLimiter};
 use super::retry::RetryPolicy;
+use super::schedule::{self, LatePolicy};
 use crate::journal::resume::ResumeState;
 use crate::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartLine};
 use crate::journal::{Outcome, Status};
-use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, ScannedPlan};
+use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, ScannedPlan, Step};
 
 /// Receives each outcome as it happens (progress bars, log lines).
 pub trait Progress: Send + Sync {
@@ -36,6 +43,12 @@ pub trait Progress: Send + Sync {
     /// A send was sent and its `end` record written: the service answered
     /// with the event's id (`run --verify` then looks for its frame).
     fn sent(&self, _send: &PlannedSend, _message_id: &str) {}
+    /// Waiting for a step of the timeline: `left` until it begins, about
+    /// once a second.
+    fn waiting(&self, _step: &Step, _left: Duration) {}
+    /// A step of the timeline begins; `late` when it is past its grace
+    /// (then `skipped` says whether its sends are skipped).
+    fn step_begins(&self, _step: &Step, _late: Option<Duration>, _skipped: bool) {}
 }
 
 /// Progress that goes nowhere.
@@ -64,6 +77,8 @@ pub struct Engine<'a> {
     /// With `--limit`: the ARNs of the only rooms to send to. The others
     /// are left alone (no journal record), for a later run.
     pub limit: Option<&'a std::collections::HashSet<String>>,
+    /// What to do with a step of the timeline past its grace.
+    pub late: LatePolicy,
 }
 
 /// How the loop ended.
@@ -96,6 +111,18 @@ struct Shared<'a> {
     run_start: Instant,
     stopping: AtomicBool,
     journal_error: std::sync::Mutex<Option<std::io::Error>>,
+    /// Rooms (by position in the plan) whose later sends wait for a later
+    /// run, and the send that was not sent: kept across the steps of a
+    /// timeline.
+    blocked: std::sync::Mutex<std::collections::HashMap<usize, String>>,
+}
+
+/// The step a fan-out sends, and the note its sends get when it is too
+/// late to send them.
+#[derive(Clone, Copy)]
+struct StepRun<'s> {
+    step: Option<&'s Step>,
+    late: Option<&'s str>,
 }
 
 impl<'a> Engine<'a> {
@@ -110,19 +137,23 @@ impl<'a> Engine<'a> {
             run_start: Instant::now(),
             stopping: AtomicBool::new(*self.stop.borrow()),
             journal_error: std::sync::Mutex::new(None),
+            blocked: Default::default(),
         };
         let shared = &shared;
-        let concurrency = self.settings.concurrency.max(1) as usize;
-        let limit = self.limit;
-        let rooms = planner
-            .rooms()
-            .iter()
-            .filter(move |r| limit.is_none_or(|l| l.contains(&planner.room_of(r).arn.arn)));
-        futures::stream::iter(rooms)
-            .map(|room| shared.room(planner, room))
-            .buffer_unordered(concurrency)
-            .for_each(|()| async {})
-            .await;
+        match &planner.overview.timeline {
+            None => {
+                let all = StepRun {
+                    step: None,
+                    late: None,
+                };
+                shared.fan_out(planner, all).await;
+            }
+            Some(t) => {
+                for step in &t.steps {
+                    shared.step(planner, step).await;
+                }
+            }
+        }
         if let Some(e) = shared
             .journal_error
             .lock()
@@ -138,6 +169,57 @@ impl<'a> Engine<'a> {
 }
 
 impl Shared<'_> {
+    /// One step of the timeline: waits for its time (unless stopped), then
+    /// sends it, or skips it as late.
+    async fn step(&self, planner: &ScannedPlan, step: &Step) {
+        let e = self.engine;
+        if let Some(at) = step.at
+            && !self.should_stop()
+        {
+            let mut stop = e.stop.clone();
+            let show = |left| e.progress.waiting(step, left);
+            if schedule::wait_until(at.to_utc(), Utc::now, show, &mut stop).await {
+                self.stopping.store(true, Ordering::SeqCst);
+            }
+        }
+        // A stopped run's sends are not attempted, late or not.
+        let late = schedule::too_late(step, Utc::now()).filter(|_| !self.should_stop());
+        let skip = late.is_some() && e.late == LatePolicy::Skip;
+        let note = late.filter(|_| skip).map(|by| {
+            format!(
+                "not sent: step {} was due at {} and could not start within its grace of {} (it was {} late); `run --late send` sends it anyway",
+                step.label(),
+                step.at.map(crate::plan::timeline::rfc3339).unwrap_or_default(),
+                schedule::human(Duration::from_millis(step.grace_ms.unwrap_or(0))),
+                schedule::human(by)
+            )
+        });
+        if !self.should_stop() {
+            e.progress.step_begins(step, late, skip);
+        }
+        let run = StepRun {
+            step: Some(step),
+            late: note.as_deref(),
+        };
+        self.fan_out(planner, run).await;
+    }
+
+    /// Sends the rooms' sends of one step (or of the whole plan) with up to
+    /// `concurrency` rooms at once.
+    async fn fan_out(&self, planner: &ScannedPlan, run: StepRun<'_>) {
+        let concurrency = self.engine.settings.concurrency.max(1) as usize;
+        let limit = self.engine.limit;
+        let rooms =
+            planner.rooms().iter().enumerate().filter(move |(_, r)| {
+                limit.is_none_or(|l| l.contains(&planner.room_of(r).arn.arn))
+            });
+        futures::stream::iter(rooms)
+            .map(|(i, room)| self.room(planner, (i, room), run))
+            .buffer_unordered(concurrency)
+            .for_each(|()| async {})
+            .await;
+    }
+
     fn should_stop(&self) -> bool {
         if self.stopping.load(Ordering::Relaxed) {
             return true;
@@ -158,24 +240,31 @@ impl Shared<'_> {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
-    /// Sends one room's events in order.
-    /// Sends one room's events in order. Once one of them fails or has an
-    /// unknown outcome, the room's later events are not attempted: sending
-    /// them would put them before it once it is sent again.
-    async fn room(&self, planner: &ScannedPlan, room: &PlanRoom) {
-        let sends = planner.room_sends(room);
+    /// Sends one room's events (of one step) in order. Once one of them
+    /// fails or has an unknown outcome, the room's later events are not
+    /// attempted: sending them would put them before it once it is sent
+    /// again.
+    async fn room(&self, planner: &ScannedPlan, (ri, room): (usize, &PlanRoom), run: StepRun<'_>) {
+        let sends = match run.step {
+            None => planner.room_sends(room),
+            Some(step) => planner.room_step_sends(room, step.index),
+        };
         let Some(first) = sends.first() else {
             return;
         };
         // One room, one account and region: one limiter for all its sends.
         let limiter = self.limiters.get(&first.account, &first.region);
-        let mut blocked: Option<String> = None;
+        let mut blocked = self.blocked.lock().expect("blocked lock").get(&ri).cloned();
+        let was_blocked = blocked.is_some();
         for send in sends {
             let id = send.id.clone();
-            let status = self.one(send, &limiter, blocked.as_deref()).await;
+            let status = self.one(send, &limiter, blocked.as_deref(), run.late).await;
             if blocked.is_none() && matches!(status, Status::Failed | Status::Unknown) {
                 blocked = Some(id);
             }
+        }
+        if let (Some(id), false) = (blocked, was_blocked) {
+            self.blocked.lock().expect("blocked lock").insert(ri, id);
         }
     }
 
@@ -198,6 +287,7 @@ impl Shared<'_> {
         send: PlannedSend,
         limiter: &RegionLimiter,
         blocked: Option<&str>,
+        late: Option<&str>,
     ) -> Status {
         let e = self.engine;
         if let Some(r) = e.resume {
@@ -215,6 +305,10 @@ impl Shared<'_> {
                 self.skip(send, Status::Unknown, note.to_string(), None);
                 return Status::Unknown;
             }
+        }
+        if let Some(note) = late {
+            self.skip(send, Status::Late, note.to_string(), None);
+            return Status::Late;
         }
         if let Some(id) = blocked {
             let note = format!(

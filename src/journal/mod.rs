@@ -46,16 +46,21 @@ pub enum Status {
     Skipped,
     /// Not attempted (a dry run, or the run was interrupted first).
     Planned,
+    /// Not sent because its step of the timeline could not start within
+    /// its grace: a stale announcement is not sent late. A resumed run
+    /// tries it again (and skips it again, unless `--late send`).
+    Late,
 }
 
 impl Status {
     /// Every status, in report order.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Sent,
         Status::Failed,
         Status::Unknown,
         Status::Skipped,
         Status::Planned,
+        Status::Late,
     ];
 
     /// The lowercase name.
@@ -66,6 +71,7 @@ impl Status {
             Status::Unknown => "unknown",
             Status::Skipped => "skipped",
             Status::Planned => "planned",
+            Status::Late => "late",
         }
     }
 }
@@ -170,6 +176,13 @@ pub struct RunHeader {
     /// journals of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifySettings>,
+    /// The timeline, when the plan has one: its anchor is what a resumed
+    /// run keeps, so the remaining steps go at their original times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::plan::Timeline>,
+    /// The `--grace` it was given, in milliseconds (a resume keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_ms: Option<u64>,
 }
 
 /// What a run's `--limit` chose.

@@ -53,6 +53,29 @@ pub fn render_markdown(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Re
             human_seconds(r.estimated_seconds)
         );
     }
+    if let Some(t) = &plan.overview.timeline {
+        let _ = writeln!(
+            m,
+            "\nTimeline: anchor `{}` ({}).\n\n| step | at | time | rooms | sends | fan-out | grace |\n|---:|---|---|---:|---:|---:|---:|",
+            super::timeline::rfc3339(t.anchor),
+            super::output::anchor_words(t.anchor_from)
+        );
+        for st in &t.steps {
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | ~{} | {} |",
+                st.index + 1,
+                st.offset.as_deref().unwrap_or("start"),
+                st.at
+                    .map_or("when the run starts".into(), super::timeline::rfc3339),
+                st.rooms,
+                st.sends,
+                human_seconds(st.fanout_seconds),
+                st.grace_ms
+                    .map_or("-".into(), |g| human_seconds(g as f64 / 1000.0))
+            );
+        }
+    }
     m.push_str(
         "\n| # | send id | room | event | bytes | attributes |\n|---:|---|---|---|---:|---|\n",
     );

@@ -17,6 +17,7 @@
 //! - [`output`]: the plan as a table or JSON; [`markdown`], as Markdown.
 //! - [`vars`]: `--var` values no template reads.
 //! - [`limit`]: `--limit`, a subset of the rooms.
+//! - [`timeline`]: events with `at:` as steps on a schedule.
 
 pub mod ids;
 pub mod limit;
@@ -26,6 +27,7 @@ pub mod planner;
 pub mod render;
 pub mod scan;
 pub mod settings;
+pub mod timeline;
 pub mod vars;
 
 pub use limit::Limit;
@@ -37,6 +39,7 @@ pub use settings::{
     DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_RATE, DEFAULT_TIMEOUT_MS,
     EffectiveSettings, SettingsOverrides,
 };
+pub use timeline::{AnchorSource, Step, Timeline};
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -151,6 +154,10 @@ pub struct PlannedSend {
     pub attributes: IndexMap<String, String>,
     /// UTF-8 bytes of keys plus values.
     pub bytes: usize,
+    /// The step of the timeline it goes in ([`Timeline::steps`]); absent
+    /// when the plan has no timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
 }
 
 /// A plan without its sends: what a run needs up front.
@@ -165,6 +172,9 @@ pub struct PlanOverview {
     pub settings: EffectiveSettings,
     /// Totals.
     pub summary: PlanSummary,
+    /// The schedule, when events have `at:` offsets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
 }
 
 impl Plan {

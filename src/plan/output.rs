@@ -137,6 +137,50 @@ fn summary_lines(s: &mut String, plan: &Plan, region_w: usize) {
         st.burst,
         st.concurrency
     );
+    if let Some(t) = &plan.overview.timeline {
+        timeline_lines(s, t);
+    }
+}
+
+/// The timeline after the summary: the anchor, then a line per step with
+/// its time, rooms, sends, fan-out time and grace.
+fn timeline_lines(s: &mut String, t: &Timeline) {
+    let _ = writeln!(
+        s,
+        "Timeline: anchor {} ({})",
+        timeline::rfc3339(t.anchor),
+        anchor_words(t.anchor_from)
+    );
+    let _ = writeln!(
+        s,
+        "  {:>4}  {:<8}  {:<25}  {:>6}  {:>7}  {:>8}  GRACE",
+        "STEP", "AT", "TIME", "ROOMS", "SENDS", "FAN-OUT"
+    );
+    for st in &t.steps {
+        let _ = writeln!(
+            s,
+            "  {:>4}  {:<8}  {:<25}  {:>6}  {:>7}  {:>8}  {}",
+            st.index + 1,
+            st.offset.as_deref().unwrap_or("start"),
+            st.at
+                .map_or("when the run starts".into(), timeline::rfc3339),
+            st.rooms,
+            st.sends,
+            format!("~{}", human_seconds(st.fanout_seconds)),
+            st.grace_ms
+                .map_or("-".into(), |g| human_seconds(g as f64 / 1000.0)),
+        );
+    }
+}
+
+/// Where a timeline's anchor came from, in words.
+pub(super) fn anchor_words(from: AnchorSource) -> &'static str {
+    match from {
+        AnchorSource::Flag => "from --at",
+        AnchorSource::Settings => "from settings.at",
+        AnchorSource::Journal => "from the journal being resumed",
+        AnchorSource::EarliestStep => "none given: the earliest step starts now",
+    }
 }
 
 pub(super) fn shorten(s: &str, max: usize) -> String {
@@ -173,6 +217,8 @@ pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<
         playbooks: &'a [PlanPlaybook],
         settings: &'a EffectiveSettings,
         summary: &'a PlanSummary,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timeline: Option<&'a Timeline>,
     }
     let head = Head {
         format_version: plan.format_version,
@@ -180,6 +226,7 @@ pub fn write_json(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<
         playbooks: &plan.overview.playbooks,
         settings: &plan.overview.settings,
         summary: &plan.overview.summary,
+        timeline: plan.overview.timeline.as_ref(),
     };
     let mut text = serde_json::to_vec_pretty(&head)?;
     // Reopen the object to append the sends.

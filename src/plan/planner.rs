@@ -83,15 +83,20 @@ pub struct Planner {
     pub(super) events: Vec<Vec<Arc<EventScope>>>,
     pub(super) rooms: Vec<PlanRoom>,
     pub(super) compile_diagnostics: Vec<Diagnostic>,
+    /// The timeline, when events have `at:`.
+    pub(super) scheduled: Option<super::timeline::Scheduled>,
 }
 
 impl Planner {
-    /// Prepares templates, scopes and targets.
+    /// Prepares the timeline, templates, scopes and targets.
     pub fn new(
         playbooks: Vec<CheckedPlaybook>,
         cli_vars: &IndexMap<String, String>,
         sources: &Sources,
+        flags: &super::SettingsOverrides,
     ) -> Self {
+        let mut compile_diagnostics = Vec::new();
+        let scheduled = super::timeline::schedule(&playbooks, flags, &mut compile_diagnostics);
         let mut env = template::environment();
         let cli: IndexMap<String, minijinja::Value> = cli_vars
             .iter()
@@ -109,13 +114,19 @@ impl Planner {
             .collect();
         let events: Vec<Vec<Arc<EventScope>>> = playbooks
             .iter()
-            .map(|pb| pb.events.iter().map(event_scope).collect())
+            .enumerate()
+            .map(|(pi, pb)| {
+                pb.events
+                    .iter()
+                    .enumerate()
+                    .map(|(ei, ev)| event_scope(ev, step_scope(scheduled.as_ref(), pi, ei, ev)))
+                    .collect()
+            })
             .collect();
         let targets = playbooks.iter().map(event_targets).collect();
         let rooms = plan_rooms(&playbooks);
         let mut compiled = Vec::new();
         let mut broken = Vec::new();
-        let mut compile_diagnostics = Vec::new();
         for (pi, pb) in playbooks.iter().enumerate() {
             let mut pb_compiled = Vec::new();
             let mut pb_broken = Vec::new();
@@ -144,7 +155,13 @@ impl Planner {
             events,
             rooms,
             compile_diagnostics,
+            scheduled,
         }
+    }
+
+    /// The step of event `ei` of playbook `pi`, when there is a timeline.
+    pub(super) fn step_of(&self, pi: usize, ei: usize) -> Option<usize> {
+        self.scheduled.as_ref().map(|s| s.step_of[pi][ei])
     }
 
     /// The rooms in plan order.
@@ -219,11 +236,29 @@ fn plan_rooms(playbooks: &[CheckedPlaybook]) -> Vec<PlanRoom> {
     rooms
 }
 
-fn event_scope(ev: &EventSpec) -> Arc<EventScope> {
+fn event_scope(ev: &EventSpec, step: Option<minijinja::Value>) -> Arc<EventScope> {
     Arc::new(EventScope {
         vars: template::var_values(&ev.vars),
         builtin: template::event_builtin(&ev.name),
+        step,
     })
+}
+
+/// The `step` built-in of a timed event.
+fn step_scope(
+    scheduled: Option<&super::timeline::Scheduled>,
+    pi: usize,
+    ei: usize,
+    ev: &EventSpec,
+) -> Option<minijinja::Value> {
+    let s = scheduled?;
+    let own = ev.step.as_ref()?;
+    let at = s.timeline.steps[s.step_of[pi][ei]].at?;
+    Some(template::step_builtin(
+        &super::timeline::rfc3339(at),
+        &own.text,
+        own.offset_ms,
+    ))
 }
 
 /// `[event][room]`: which of the playbook's rooms get each event.

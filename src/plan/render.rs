@@ -45,51 +45,76 @@ impl Planner {
     ) {
         let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
         let mut seq = room.first_seq;
-        for (pi, ri) in room.members() {
+        let mut scope = None;
+        for (pi, ri, ei) in self.room_events(room) {
             let pb = &self.playbooks[pi];
             let r = &pb.rooms[ri];
-            let scope = room_scope(r);
-            for (ei, ev) in pb.events.iter().enumerate() {
-                if !self.targets[pi][ei][ri] || self.broken[pi][ei] {
-                    continue;
+            let ev = &pb.events[ei];
+            // One scope per listing of the room.
+            let scope = match &scope {
+                Some((p, s)) if *p == (pi, ri) => std::sync::Arc::clone(s),
+                _ => {
+                    let s = room_scope(r);
+                    scope = Some(((pi, ri), s.clone()));
+                    s
                 }
-                let ctx = Context {
-                    global: self.globals[pi].clone(),
-                    event: self.events[pi][ei].clone(),
-                    room: scope.clone(),
-                };
-                match self.render_one(pi, ei, &ctx, r, &templates[pi][ei]) {
-                    Err(problems) => {
-                        for p in problems {
-                            sink(Err((pi, ei, ri, p)));
-                        }
+            };
+            let ctx = Context {
+                global: self.globals[pi].clone(),
+                event: self.events[pi][ei].clone(),
+                room: scope,
+            };
+            match self.render_one(pi, ei, &ctx, r, &templates[pi][ei]) {
+                Err(problems) => {
+                    for p in problems {
+                        sink(Err((pi, ei, ri, p)));
                     }
-                    Ok((attributes, bytes)) => {
-                        let content = content_hash(&r.arn.arn, &ev.name, &attributes);
-                        let occ = occurrences.entry(content).or_insert(0);
-                        let id = send_id(&content, *occ);
-                        *occ += 1;
-                        sink(Ok((
-                            pi,
-                            PlannedSend {
-                                id,
-                                seq,
-                                playbook: pb.name.clone(),
-                                event_index: ev.index,
-                                event_name: ev.name.clone(),
-                                room_arn: r.arn.arn.clone(),
-                                room_name: r.display_name().to_string(),
-                                region: r.arn.region.clone(),
-                                account: r.arn.account.clone(),
-                                attributes,
-                                bytes,
-                            },
-                        )));
-                        seq += 1;
-                    }
+                }
+                Ok((attributes, bytes)) => {
+                    let content = content_hash(&r.arn.arn, &ev.name, &attributes);
+                    let occ = occurrences.entry(content).or_insert(0);
+                    let id = send_id(&content, *occ);
+                    *occ += 1;
+                    sink(Ok((
+                        pi,
+                        PlannedSend {
+                            id,
+                            seq,
+                            playbook: pb.name.clone(),
+                            event_index: ev.index,
+                            event_name: ev.name.clone(),
+                            room_arn: r.arn.arn.clone(),
+                            room_name: r.display_name().to_string(),
+                            region: r.arn.region.clone(),
+                            account: r.arn.account.clone(),
+                            attributes,
+                            bytes,
+                            step: self.step_of(pi, ei),
+                        },
+                    )));
+                    seq += 1;
                 }
             }
         }
+    }
+
+    /// The events one room gets, as (playbook, room, event), in the order
+    /// they go: playbook order, then each playbook's events in order; with
+    /// a timeline, step by step first.
+    fn room_events(&self, room: &PlanRoom) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        for (pi, ri) in room.members() {
+            for ei in 0..self.playbooks[pi].events.len() {
+                if self.targets[pi][ei][ri] && !self.broken[pi][ei] {
+                    out.push((pi, ri, ei));
+                }
+            }
+        }
+        if self.scheduled.is_some() {
+            // Stable: within a step, the order written.
+            out.sort_by_key(|&(pi, _, ei)| self.step_of(pi, ei));
+        }
+        out
     }
 
     pub(super) fn render_one(
@@ -243,7 +268,7 @@ pub(super) fn undefined_diagnostic(
     let hint = match crate::diag::suggest::did_you_mean(root, &known) {
         Some(s) if s != root => format!("did you mean `{s}`?"),
         _ if name.contains('.') => {
-            "built-ins: room.name, room.arn, room.region, room.id, room.account, room.tags, event.name, playbook.name".to_string()
+            "built-ins: room.name, room.arn, room.region, room.id, room.account, room.tags, event.name, playbook.name; in an event with `at:`, step.at, step.remaining, step.remaining_seconds, step.offset".to_string()
         }
         _ => format!("define `{root}` under `vars` (of the playbook, the room or the event) or pass `--var {root}=...`"),
     };

@@ -5,6 +5,8 @@
 use super::ids::PlanHasher;
 use super::planner::Planner;
 use super::render::{RenderProblem, undefined_diagnostic};
+use super::settings::estimate_seconds;
+use super::timeline::StepCounts;
 use super::*;
 use crate::catalog::contract::{RoomCount, Violation, violation_diagnostic};
 use crate::diag::Diagnostic;
@@ -57,6 +59,13 @@ impl ScannedPlan {
     /// One room's sends, in order, rendered again (identical to the scan's).
     pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
         self.planner.room_sends(room)
+    }
+
+    /// One room's sends in step `step` of the timeline, in order.
+    pub fn room_step_sends(&self, room: &PlanRoom, step: usize) -> Vec<PlannedSend> {
+        let mut sends = self.planner.room_sends(room);
+        sends.retain(|s| s.step == Some(step));
+        sends
     }
 
     /// The room a plan room stands for (where it is first listed).
@@ -123,13 +132,15 @@ impl Planner {
         let mut seq = 0usize;
         let mut rooms = std::mem::take(&mut self.rooms);
         let templates = self.templates();
-        for room in rooms.iter_mut() {
+        let mut steps = StepCounts::default();
+        for (ri, room) in rooms.iter_mut().enumerate() {
             room.first_seq = seq;
             let mut room_sends = 0usize;
             self.render_room(&templates, room, |r| match r {
                 Ok((pi, send)) => {
                     hasher.add(&send.id);
                     summary.add(&send, room_sends == 0);
+                    steps.add(&send, ri);
                     room_sends += 1;
                     per_playbook[pi] += 1;
                     sink(send);
@@ -141,7 +152,16 @@ impl Planner {
         drop(templates);
         self.rooms = rooms;
         problems.diagnose(&self.playbooks, &mut diags);
-        let overview = self.overview(flags, hasher, summary, per_playbook);
+        if let Some(s) = &self.scheduled {
+            for line in s.hash_lines() {
+                hasher.add(&line);
+            }
+        }
+        let mut overview = self.overview(flags, hasher, summary, per_playbook);
+        overview.timeline = self
+            .scheduled
+            .as_ref()
+            .map(|s| s.finish(steps, &overview.settings, &mut diags));
         (overview, diags)
     }
 
@@ -171,6 +191,7 @@ impl Planner {
                 .collect(),
             summary: summary.finish(&settings),
             settings,
+            timeline: None,
         }
     }
 }
@@ -433,10 +454,4 @@ impl SummaryBuilder {
             total_bytes: self.total_bytes,
         }
     }
-}
-
-/// Seconds `count` sends take at `rate` with `burst` available at the start.
-pub(super) fn estimate_seconds(count: usize, settings: &EffectiveSettings) -> f64 {
-    let after_burst = count.saturating_sub(settings.burst as usize) as f64;
-    (after_burst / settings.rate * 100.0).round() / 100.0
 }

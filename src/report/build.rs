@@ -121,6 +121,7 @@ fn unattempted(p: PlannedSend, status: Status) -> SendRecord {
         started_at: None,
         ended_at: None,
         seen: None,
+        step: p.step,
     }
 }
 
@@ -159,6 +160,7 @@ pub fn head(
     let limit = header.settings.rate + f64::from(header.settings.burst);
     let verdicts = std::mem::take(&mut tally.verdicts);
     let verify = header.verify.as_ref().map(|v| tally.verify.summary(v));
+    let timeline = header.timeline.as_ref().map(|t| tally.steps.timeline(t));
     let mut summary = tally.summary(total, limit);
     summary.verify = verify;
     Ok(ReportHead {
@@ -174,6 +176,7 @@ pub fn head(
         target: header.target,
         vars: header.vars,
         summary,
+        timeline,
         unreached,
         unreached_sends: Vec::new(),
         verdicts,
@@ -195,6 +198,7 @@ struct Tally {
     /// See [`ReportHead::verdicts`].
     verdicts: Vec<u8>,
     verify: VerifyTally,
+    steps: super::timeline::StepTally,
 }
 
 /// The verify records of a run, added up.
@@ -230,7 +234,12 @@ struct RegionTally {
 impl Tally {
     fn new() -> Self {
         Tally {
-            counts: Status::ALL.iter().map(|s| (*s, 0)).collect(),
+            // `late` only when a send is: plans without a timeline have none.
+            counts: Status::ALL
+                .iter()
+                .filter(|s| **s != Status::Late)
+                .map(|s| (*s, 0))
+                .collect(),
             errors: BTreeMap::new(),
             latencies: Vec::new(),
             attempts: 0,
@@ -241,6 +250,7 @@ impl Tally {
             open: HashSet::new(),
             verdicts: Vec::new(),
             verify: VerifyTally::default(),
+            steps: Default::default(),
         }
     }
 
@@ -277,10 +287,15 @@ impl Tally {
             JournalRecord::Run(_) => {}
             JournalRecord::Start(s) => {
                 self.first_start = Some(self.first_start.map_or(s.at, |f| f.min(s.at)));
+                self.steps.start(&s.send, s.at);
                 self.open.insert(s.send.id);
             }
-            JournalRecord::End(e) => self.add_end(e),
+            JournalRecord::End(e) => {
+                self.steps.end(&e.id, e.outcome.status);
+                self.add_end(e)
+            }
             JournalRecord::Skip(s) => {
+                self.steps.skip(&s.send, s.status);
                 *self.counts.entry(s.status).or_default() += 1;
             }
             JournalRecord::Verify(v) => self.add_verify(v),
@@ -312,6 +327,7 @@ impl Tally {
 
     /// Started and never ended: the process stopped with them in flight.
     fn close_in_flight(&mut self) {
+        self.steps.close_in_flight();
         if !self.open.is_empty() {
             *self.counts.entry(Status::Unknown).or_default() += self.open.len();
             *self.errors.entry("InFlight".into()).or_default() += self.open.len();

@@ -338,6 +338,39 @@ fn bad_text(index: &SpanIndex, err: &ValidationError<'_>, site: &Site<'_>) -> Di
             ),
         )
         .at(at),
+        ["settings", "grace"] => Diagnostic::error(
+            "playbook::invalid-setting",
+            format!(
+                "`grace` must be a duration such as `60s` or `2m`, not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at),
+        ["settings", "at"] => Diagnostic::error(
+            "playbook::invalid-setting",
+            format!(
+                "`at` must be a time, RFC 3339 (`2026-12-01T20:00:00Z`) or a wall-clock time today (`20:00`), not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at),
+        ["events", _, "at"] => Diagnostic::error(
+            "playbook::invalid-step",
+            format!(
+                "`at` must be an offset from the anchor such as `-15m`, `+30s` or `0s`, not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at)
+        .hint("a whole number of `ms`, `s` or `m` with an optional sign; the anchor is `settings.at` or `--at`"),
+        ["events", _, "grace"] => Diagnostic::error(
+            "playbook::invalid-step",
+            format!(
+                "`grace` must be a duration such as `60s` or `2m`, not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at),
         [.., "tags", _] | [.., "all_tags", _] => {
             Diagnostic::error("playbook::invalid-tag", "a tag is 1 to 128 characters").at(at)
         }

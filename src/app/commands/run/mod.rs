@@ -191,15 +191,14 @@ fn plan_run(
     vars: &IndexMap<String, String>,
     io: &mut Io<'_>,
 ) -> Result<Result<PlannedRun, Exit>, Failure> {
-    let recorded = resume.and_then(|r| r.header.as_ref());
     let mut tally = ResumeTally::default();
-    let mut scanned = pipeline::scan_files(
-        &a.input.paths,
-        reach,
-        vars,
-        &effective_overrides(a, recorded),
-        |send| tally.add(resume, a.resend_unknown, &send.id),
-    );
+    let overrides = match effective_overrides(a, resume) {
+        Ok(o) => o,
+        Err(e) => return io.refuse(e).map(Err),
+    };
+    let mut scanned = pipeline::scan_files(&a.input.paths, reach, vars, &overrides, |send| {
+        tally.add(resume, a.resend_unknown, &send.id)
+    });
     if let Some(rate) = a.unchecked_rate {
         scanned.plan.overview.settings.rate = rate;
     }

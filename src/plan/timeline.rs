@@ -1,0 +1,380 @@
+//! The timeline: events with `at:` offsets grouped into steps, each at a
+//! time counted from one anchor, and what the plan says about them.
+//!
+//! An event's `at:` is an offset from the anchor (`-15m`, `0s`). Events with
+//! the same offset and grace form one step; events without `at:` form the
+//! start step, which goes first, when the run starts, and is never late.
+//! The anchor is `--at`, else `settings.at`, else the time that makes the
+//! earliest step start now; a resumed run takes the one its journal
+//! recorded, so it keeps the same schedule. Resolving the anchor needs the
+//! time now, which the caller passes in ([`SettingsOverrides::now`]): the
+//! plan itself reads no clock.
+
+use chrono::{DateTime, Duration, FixedOffset, SecondsFormat};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::PlannedSend;
+pub use super::settings::AnchorSource;
+use super::settings::{EffectiveSettings, SettingsOverrides, estimate_seconds};
+use crate::diag::{Diagnostic, Location};
+use crate::playbook::model::AnchorText;
+use crate::validate::CheckedPlaybook;
+
+/// How late a step may start by default: one minute.
+pub const DEFAULT_GRACE_MS: u64 = 60_000;
+
+/// The schedule of a plan whose events have `at:` offsets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timeline {
+    /// The time the offsets count from.
+    pub anchor: DateTime<FixedOffset>,
+    /// Where the anchor came from.
+    pub anchor_from: AnchorSource,
+    /// The steps, in the order they go. Events to one room go in this
+    /// order too.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a timeline: the events that go at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Position in the timeline, from 0; a send's `step`.
+    pub index: usize,
+    /// The offset as written (`-15m`); absent for the start step, the
+    /// events without `at:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<String>,
+    /// The offset in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset_ms: Option<i64>,
+    /// When the step goes; absent for the start step (when the run starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<FixedOffset>>,
+    /// How late it may start, in milliseconds, before its sends are
+    /// skipped as late; absent for the start step, which is never late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_ms: Option<u64>,
+    /// Events in the step, over every playbook.
+    pub events: usize,
+    /// Rooms that get at least one of its sends.
+    pub rooms: usize,
+    /// Its sends.
+    pub sends: usize,
+    /// Seconds its sends take at the rate: regions in parallel, each at
+    /// the configured rate and burst.
+    pub fanout_seconds: f64,
+}
+
+impl Step {
+    /// How the step is named in messages: its offset, or "start".
+    pub fn label(&self) -> String {
+        match &self.offset {
+            Some(o) => format!("at {o}"),
+            None => "start".to_string(),
+        }
+    }
+
+    /// When the step may start at the latest without being late.
+    pub fn deadline(&self) -> Option<DateTime<FixedOffset>> {
+        Some(self.at? + Duration::milliseconds(self.grace_ms? as i64))
+    }
+}
+
+/// A timeline while planning: the steps, and which step each event is in.
+#[derive(Debug)]
+pub(super) struct Scheduled {
+    pub(super) timeline: Timeline,
+    /// `[playbook][event]`: the event's step.
+    pub(super) step_of: Vec<Vec<usize>>,
+    /// `[step]`: where its first event's `at:` is written (the first event
+    /// without one, for the start step), for the plan's warnings.
+    pub(super) written: Vec<Location>,
+    /// The time the plan was made.
+    pub(super) now: DateTime<FixedOffset>,
+    /// Whether past steps are expected (a resumed run's), so not warned of.
+    pub(super) resumed: bool,
+}
+
+/// The step key of an event: (offset, grace); the start step is `None`.
+type StepKey = Option<(i64, u64)>;
+
+/// The timeline of `playbooks`, when any event has `at:`; conflicting
+/// anchors are reported in `diags`.
+pub(super) fn schedule(
+    playbooks: &[CheckedPlaybook],
+    flags: &SettingsOverrides,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Scheduled> {
+    let timed = playbooks
+        .iter()
+        .flat_map(|pb| &pb.events)
+        .filter_map(|e| e.step.as_ref());
+    let earliest = timed.map(|s| s.offset_ms).min()?;
+    let now = flags.now.unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
+    let (anchor, anchor_from) = anchor(playbooks, flags, now, earliest, diags);
+    let grace = |own: Option<u64>| {
+        flags
+            .grace_ms
+            .or(own)
+            .or_else(|| {
+                playbooks
+                    .iter()
+                    .filter_map(|p| p.settings.grace.as_ref()?.parse())
+                    .map(|d| d.as_millis() as u64)
+                    .min()
+            })
+            .unwrap_or(DEFAULT_GRACE_MS)
+    };
+    // Steps by key, each with its events and where the first is written.
+    let mut keys: IndexMap<StepKey, (usize, Location, String)> = IndexMap::new();
+    for pb in playbooks {
+        for ev in &pb.events {
+            let key = ev.step.as_ref().map(|s| (s.offset_ms, grace(s.grace_ms)));
+            let (at, text) = match &ev.step {
+                Some(s) => (s.at, s.text.clone()),
+                None => (ev.at, String::new()),
+            };
+            keys.entry(key).or_insert((0, at, text)).0 += 1;
+        }
+    }
+    // The start step first, then by time; ties keep the order written.
+    let mut order: Vec<(usize, &StepKey)> = keys.keys().enumerate().collect();
+    order.sort_by_key(|&(i, k)| (k.is_some(), k.map(|k| k.0), i));
+    let index_of: IndexMap<StepKey, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(step, (_, k))| (**k, step))
+        .collect();
+    let mut steps = Vec::new();
+    let mut written = Vec::new();
+    for (_, key) in &order {
+        let (events, at, text) = &keys[*key];
+        steps.push(Step {
+            index: steps.len(),
+            offset: key.map(|_| text.clone()),
+            offset_ms: key.map(|k| k.0),
+            at: key.map(|k| anchor + Duration::milliseconds(k.0)),
+            grace_ms: key.map(|k| k.1),
+            events: *events,
+            rooms: 0,
+            sends: 0,
+            fanout_seconds: 0.0,
+        });
+        written.push(*at);
+    }
+    let step_of = playbooks
+        .iter()
+        .map(|pb| {
+            pb.events
+                .iter()
+                .map(|ev| index_of[&ev.step.as_ref().map(|s| (s.offset_ms, grace(s.grace_ms)))])
+                .collect()
+        })
+        .collect();
+    Some(Scheduled {
+        timeline: Timeline {
+            anchor,
+            anchor_from,
+            steps,
+        },
+        step_of,
+        written,
+        now,
+        resumed: anchor_from == AnchorSource::Journal,
+    })
+}
+
+/// The anchor and where it came from: the flag (or journal), else the
+/// playbooks' `settings.at` (which must agree), else the time that makes
+/// the earliest step start now, rounded up to the whole second.
+fn anchor(
+    playbooks: &[CheckedPlaybook],
+    flags: &SettingsOverrides,
+    now: DateTime<FixedOffset>,
+    earliest_ms: i64,
+    diags: &mut Vec<Diagnostic>,
+) -> (DateTime<FixedOffset>, AnchorSource) {
+    if let Some((text, from)) = &flags.at {
+        // Checked when the flag was read.
+        if let Ok(t) = AnchorText(text.clone()).resolve(now) {
+            return (t, *from);
+        }
+    }
+    let mut first: Option<(DateTime<FixedOffset>, &str)> = None;
+    for pb in playbooks {
+        let (Some(text), Some(at)) = (&pb.settings.at, pb.anchor_at) else {
+            continue;
+        };
+        let Ok(t) = text.resolve(now) else { continue };
+        match first {
+            None => first = Some((t, &text.0)),
+            Some((f, ftext)) if f != t => diags.push(
+                Diagnostic::error(
+                    "playbook::conflicting-anchor",
+                    format!(
+                        "`settings.at` is `{}` here but `{ftext}` in an earlier playbook of this run; one run has one timeline",
+                        text.0
+                    ),
+                )
+                .at(Some(at))
+                .hint("give the playbooks the same `at`, or pass `--at`, which overrides them all"),
+            ),
+            Some(_) => {}
+        }
+    }
+    if let Some((t, _)) = first {
+        return (t, AnchorSource::Settings);
+    }
+    let start = now - Duration::milliseconds(earliest_ms);
+    let rounded = match start.timestamp_subsec_nanos() {
+        0 => start,
+        n => start + Duration::nanoseconds(1_000_000_000 - i64::from(n)),
+    };
+    (rounded, AnchorSource::EarliestStep)
+}
+
+/// What the scan counts per step.
+#[derive(Debug, Default)]
+pub(super) struct StepCounts {
+    steps: Vec<StepCount>,
+}
+
+/// One step's counts.
+#[derive(Debug, Default)]
+struct StepCount {
+    rooms: usize,
+    sends: usize,
+    /// Sends per account and region.
+    regions: IndexMap<(String, String), usize>,
+    /// The plan room of the last send counted (sends come room by room).
+    last_room: Option<usize>,
+}
+
+impl StepCounts {
+    /// Counts `send`, which is to the plan room `room`.
+    pub(super) fn add(&mut self, send: &PlannedSend, room: usize) {
+        let Some(step) = send.step else { return };
+        if self.steps.len() <= step {
+            self.steps.resize_with(step + 1, Default::default);
+        }
+        let c = &mut self.steps[step];
+        c.sends += 1;
+        if c.last_room != Some(room) {
+            c.rooms += 1;
+            c.last_room = Some(room);
+        }
+        *c.regions
+            .entry((send.account.clone(), send.region.clone()))
+            .or_default() += 1;
+    }
+}
+
+impl Scheduled {
+    /// A line for the plan hash per step: the same sends on another
+    /// schedule are another plan. Grace is left out: it decides whether a
+    /// late step goes, not what or when, so a resume may widen it.
+    pub(super) fn hash_lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.timeline.steps.iter().map(|s| {
+            format!(
+                "step {} {}",
+                s.index,
+                s.offset_ms.map_or("start".into(), |o| o.to_string()),
+            )
+        })
+    }
+
+    /// The timeline with the scan's counts, and its warnings: a step in
+    /// the past, a step whose sends cannot all go before the next begins.
+    pub(super) fn finish(
+        &self,
+        counts: StepCounts,
+        settings: &EffectiveSettings,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Timeline {
+        let mut timeline = self.timeline.clone();
+        for (step, c) in timeline.steps.iter_mut().zip(counts.steps) {
+            step.rooms = c.rooms;
+            step.sends = c.sends;
+            step.fanout_seconds = c
+                .regions
+                .values()
+                .map(|&n| estimate_seconds(n, settings))
+                .fold(0.0, f64::max);
+        }
+        self.warn(&timeline.steps, settings, diags);
+        timeline
+    }
+
+    fn warn(&self, steps: &[Step], settings: &EffectiveSettings, diags: &mut Vec<Diagnostic>) {
+        for (i, step) in steps.iter().enumerate() {
+            if let Some(at) = step.at
+                && at < self.now
+                && !self.resumed
+            {
+                diags.push(
+                    Diagnostic::warning(
+                        "playbook::step-in-the-past",
+                        format!(
+                            "the time of step {}, {}, has passed: a run now starts it late, and skips it when that is more than its grace ({}) late",
+                            step.label(),
+                            rfc3339(at),
+                            seconds(step.grace_ms.unwrap_or(0) as f64 / 1000.0)
+                        ),
+                    )
+                    .at(Some(self.written[i]))
+                    .hint("choose a later anchor (`--at` or `settings.at`), or send late steps anyway with `run --late send`"),
+                );
+            }
+            // With no anchor given, the earliest step is put at "now" and
+            // follows the start step, however long that takes.
+            if step.at.is_none() && self.timeline.anchor_from == AnchorSource::EarliestStep {
+                continue;
+            }
+            let Some(next) = steps.get(i + 1) else {
+                continue;
+            };
+            let (Some(next_at), true) = (next.at, step.sends > 0) else {
+                continue;
+            };
+            let begins = step.at.unwrap_or(self.now).max(self.now);
+            let gap = (next_at - begins).num_milliseconds() as f64 / 1000.0;
+            if step.fanout_seconds > gap.max(0.0) && next_at >= self.now {
+                diags.push(
+                    Diagnostic::warning(
+                        "playbook::step-overlap",
+                        format!(
+                            "step {}: its {} sends to {} rooms take about {} at {}/s per account and region, longer than the {} until step {} begins, which will then start late",
+                            step.label(),
+                            step.sends,
+                            step.rooms,
+                            seconds(step.fanout_seconds),
+                            settings.rate,
+                            seconds(gap.max(0.0)),
+                            next.label()
+                        ),
+                    )
+                    .at(Some(self.written[i]))
+                    .hint("space the steps further apart, send to fewer rooms per step, or raise the rate (at most 100/s per account and region)"),
+                );
+            }
+        }
+    }
+}
+
+/// A time as RFC 3339, to the second unless it has a fraction.
+pub fn rfc3339(t: DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Seconds for a message: `50 s`, `1.5 s`.
+fn seconds(s: f64) -> String {
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
