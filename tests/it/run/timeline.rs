@@ -359,3 +359,65 @@ async fn a_resume_keeps_its_anchor_and_refuses_another() {
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(emu.events().len(), 2);
 }
+
+/// Times and durations out of a line, for comparing a run's output with
+/// the documented one.
+fn shape(line: &str) -> String {
+    let times = regex::Regex::new(r"\d{4}-\d\d-\d\dT[\d:.]+Z").unwrap();
+    let secs = regex::Regex::new(r"[+-]\d+\.\d s").unwrap();
+    secs.replace_all(&times.replace_all(line, "TIME"), "SECS")
+        .into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_countdown_runs_as_written() {
+    let root = crate::support::fixtures::root();
+    let doc = std::fs::read_to_string(root.join("docs/playbook.md")).unwrap();
+    let section = doc
+        .split("## Timelines: `at:`")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the section");
+    let blocks = |lang: &str| -> Vec<String> {
+        section
+            .split(&format!("```{lang}\n"))
+            .skip(1)
+            .map(|b| b.split("```").next().unwrap().to_string())
+            .collect()
+    };
+    // The rehearsal shown is the file's.
+    let file = std::fs::read_to_string(root.join("playbooks/countdown.yaml")).unwrap();
+    let shown = &blocks("yaml")[1];
+    assert!(
+        file.contains(shown.as_str()),
+        "docs show:\n{shown}\nthe file:\n{file}"
+    );
+    // The command, as written, from a folder holding the playbooks.
+    let command_line = blocks("sh")[0].trim().to_string();
+    let words: Vec<&str> = command_line.split_whitespace().collect();
+    assert_eq!(words[0], "ivschat-playbook");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("playbooks")).unwrap();
+    std::fs::write(dir.path().join("playbooks/countdown.yaml"), &file).unwrap();
+    let started = std::time::Instant::now();
+    let out = command(dir.path())
+        .args(&words[1..])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "it waits for its steps"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let got: Vec<String> = err.lines().map(shape).collect();
+    for line in blocks("text")[0].lines().filter(|l| *l != "...") {
+        assert!(
+            got.contains(&shape(line)),
+            "documented line not printed: {line}\n{err}"
+        );
+    }
+    let md = std::fs::read_to_string(dir.path().join("countdown.md")).unwrap();
+    assert!(md.contains("| 3 | 0s | "), "{md}");
+}
