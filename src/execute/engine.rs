@@ -308,6 +308,8 @@ impl Shared<'_> {
         }
         if let Some(note) = late {
             self.skip(send, Status::Late, note.to_string(), None);
+            // Counted by the progress: this run planned to send it.
+            e.progress.done(Status::Late);
             return Status::Late;
         }
         if let Some(id) = blocked {

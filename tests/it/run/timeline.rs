@@ -421,3 +421,33 @@ async fn the_documented_countdown_runs_as_written() {
     let md = std::fs::read_to_string(dir.path().join("countdown.md")).unwrap();
     assert!(md.contains("| 3 | 0s | "), "{md}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verified_timeline_keeps_its_countdown_and_sees_every_step_arrive() {
+    let root = crate::support::fixtures::root();
+    let dir = tempfile::tempdir().unwrap();
+    let out = command(dir.path())
+        .args([
+            "run",
+            "--local",
+            "--verify",
+            "--verify-timeout",
+            "3s",
+            "--report",
+            "r.json",
+        ])
+        .arg(root.join("playbooks/countdown.yaml"))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waiting for step 3 (at 0s) at "), "{err}");
+    assert!(
+        err.contains("step 3 (at 0s) begins: 2 sends to 2 rooms"),
+        "{err}"
+    );
+    let r = report(&dir.path().join("r.json"));
+    let v = r.head.summary.verify.as_ref().unwrap();
+    assert_eq!((v.seen, v.not_seen), (6, 0));
+}
