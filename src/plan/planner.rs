@@ -177,10 +177,10 @@ impl Planner {
 
     /// Renders one room's sends, in order. Only meaningful after a
     /// [`Planner::scan`] without errors (which also fixes each send's `seq`).
-    pub(super) fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
+    pub(super) fn room_sends(&self, room: &PlanRoom, only: Option<usize>) -> Vec<PlannedSend> {
         let mut out = Vec::new();
         let templates = self.templates();
-        self.render_room(&templates, room, |r| {
+        self.render_room(&templates, room, only, |r| {
             if let Ok((_, s)) = r {
                 out.push(s);
             }

@@ -1,7 +1,7 @@
 //! Rendering one room's sends, and what can go wrong doing it.
 
 use super::PlannedSend;
-use super::ids::{content_hash, send_id};
+use super::ids::{content_hash, send_id, timed_hash};
 use super::planner::{
     CompiledAttr, PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message, room_scope,
 };
@@ -37,16 +37,25 @@ pub(super) enum RenderProblem {
 }
 
 impl Planner {
+    /// Renders a room's sends in order, or with `only` the sends of that
+    /// step of the timeline alone (the others are not rendered, but keep
+    /// their places in `seq`).
     pub(super) fn render_room(
         &self,
         templates: &Templates<'_>,
         room: &PlanRoom,
+        only: Option<usize>,
         mut sink: impl FnMut(Result<(usize, PlannedSend), (usize, usize, usize, RenderProblem)>),
     ) {
         let mut occurrences: HashMap<[u8; 32], u32> = HashMap::new();
         let mut seq = room.first_seq;
         let mut scope = None;
         for (pi, ri, ei) in self.room_events(room) {
+            let step = self.step_of(pi, ei);
+            if only.is_some() && step != only {
+                seq += 1;
+                continue;
+            }
             let pb = &self.playbooks[pi];
             let r = &pb.rooms[ri];
             let ev = &pb.events[ei];
@@ -71,7 +80,13 @@ impl Planner {
                     }
                 }
                 Ok((attributes, bytes)) => {
-                    let content = content_hash(&r.arn.arn, &ev.name, &attributes);
+                    let mut content = content_hash(&r.arn.arn, &ev.name, &attributes);
+                    if let Some(offset) = ev.step.as_ref().map(|s| s.offset_ms) {
+                        // When it goes is part of what a send is, so a
+                        // step's sends are told apart without rendering
+                        // the room's other steps.
+                        content = timed_hash(&content, offset);
+                    }
                     let occ = occurrences.entry(content).or_insert(0);
                     let id = send_id(&content, *occ);
                     *occ += 1;
@@ -89,7 +104,7 @@ impl Planner {
                             account: r.arn.account.clone(),
                             attributes,
                             bytes,
-                            step: self.step_of(pi, ei),
+                            step,
                         },
                     )));
                     seq += 1;

@@ -58,14 +58,13 @@ impl ScannedPlan {
 
     /// One room's sends, in order, rendered again (identical to the scan's).
     pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
-        self.planner.room_sends(room)
+        self.planner.room_sends(room, None)
     }
 
-    /// One room's sends in step `step` of the timeline, in order.
+    /// One room's sends in step `step` of the timeline, in order; only
+    /// those are rendered.
     pub fn room_step_sends(&self, room: &PlanRoom, step: usize) -> Vec<PlannedSend> {
-        let mut sends = self.planner.room_sends(room);
-        sends.retain(|s| s.step == Some(step));
-        sends
+        self.planner.room_sends(room, Some(step))
     }
 
     /// The room a plan room stands for (where it is first listed).
@@ -136,7 +135,7 @@ impl Planner {
         for (ri, room) in rooms.iter_mut().enumerate() {
             room.first_seq = seq;
             let mut room_sends = 0usize;
-            self.render_room(&templates, room, |r| match r {
+            self.render_room(&templates, room, None, |r| match r {
                 Ok((pi, send)) => {
                     hasher.add(&send.id);
                     summary.add(&send, room_sends == 0);

@@ -2,7 +2,7 @@
 //! time counted from one anchor, and what the plan says about them.
 //!
 //! An event's `at:` is an offset from the anchor (`-15m`, `0s`). Events with
-//! the same offset and grace form one step; events without `at:` form the
+//! the same offset form one step; events without `at:` form the
 //! start step, which goes first, when the run starts, and is never late.
 //! The anchor is `--at`, else `settings.at`, else the time that makes the
 //! earliest step start now; a resumed run takes the one its journal
@@ -99,11 +99,22 @@ pub(super) struct Scheduled {
     pub(super) resumed: bool,
 }
 
-/// The step key of an event: (offset, grace); the start step is `None`.
-type StepKey = Option<(i64, u64)>;
+/// The step key of an event: its offset; the start step is `None`.
+type StepKey = Option<i64>;
+
+/// What is gathered of a step while grouping: its events, where the first
+/// is written, its offset as first written, its grace.
+struct Gathering {
+    events: usize,
+    written: Location,
+    text: String,
+    grace_ms: u64,
+}
 
 /// The timeline of `playbooks`, when any event has `at:`; conflicting
-/// anchors are reported in `diags`.
+/// anchors are reported in `diags`. Events with the same offset form one
+/// step, whose grace is the smallest of theirs (a stale event is not sent
+/// because another of its step allows more).
 pub(super) fn schedule(
     playbooks: &[CheckedPlaybook],
     flags: &SettingsOverrides,
@@ -129,49 +140,51 @@ pub(super) fn schedule(
             })
             .unwrap_or(DEFAULT_GRACE_MS)
     };
-    // Steps by key, each with its events and where the first is written.
-    let mut keys: IndexMap<StepKey, (usize, Location, String)> = IndexMap::new();
+    let mut keys: IndexMap<StepKey, Gathering> = IndexMap::new();
     for pb in playbooks {
         for ev in &pb.events {
-            let key = ev.step.as_ref().map(|s| (s.offset_ms, grace(s.grace_ms)));
-            let (at, text) = match &ev.step {
-                Some(s) => (s.at, s.text.clone()),
-                None => (ev.at, String::new()),
+            let key = ev.step.as_ref().map(|s| s.offset_ms);
+            let (written, text, g) = match &ev.step {
+                Some(s) => (s.at, s.text.clone(), grace(s.grace_ms)),
+                None => (ev.at, String::new(), 0),
             };
-            keys.entry(key).or_insert((0, at, text)).0 += 1;
+            let e = keys.entry(key).or_insert(Gathering {
+                events: 0,
+                written,
+                text,
+                grace_ms: g,
+            });
+            e.events += 1;
+            e.grace_ms = e.grace_ms.min(g);
         }
     }
-    // The start step first, then by time; ties keep the order written.
-    let mut order: Vec<(usize, &StepKey)> = keys.keys().enumerate().collect();
-    order.sort_by_key(|&(i, k)| (k.is_some(), k.map(|k| k.0), i));
-    let index_of: IndexMap<StepKey, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(step, (_, k))| (**k, step))
-        .collect();
+    // The start step first, then by time.
+    keys.sort_by(|a, _, b, _| a.cmp(b));
     let mut steps = Vec::new();
     let mut written = Vec::new();
-    for (_, key) in &order {
-        let (events, at, text) = &keys[*key];
+    for (key, g) in &keys {
         steps.push(Step {
             index: steps.len(),
-            offset: key.map(|_| text.clone()),
-            offset_ms: key.map(|k| k.0),
-            at: key.map(|k| anchor + Duration::milliseconds(k.0)),
-            grace_ms: key.map(|k| k.1),
-            events: *events,
+            offset: key.map(|_| g.text.clone()),
+            offset_ms: *key,
+            at: key.map(|k| anchor + Duration::milliseconds(k)),
+            grace_ms: key.map(|_| g.grace_ms),
+            events: g.events,
             rooms: 0,
             sends: 0,
             fanout_seconds: 0.0,
         });
-        written.push(*at);
+        written.push(g.written);
     }
     let step_of = playbooks
         .iter()
         .map(|pb| {
             pb.events
                 .iter()
-                .map(|ev| index_of[&ev.step.as_ref().map(|s| (s.offset_ms, grace(s.grace_ms)))])
+                .map(|ev| {
+                    keys.get_index_of(&ev.step.as_ref().map(|s| s.offset_ms))
+                        .expect("every event's step was gathered")
+                })
                 .collect()
         })
         .collect();

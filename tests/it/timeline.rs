@@ -334,3 +334,48 @@ fn the_fan_out_of_a_step_is_its_sends_at_the_rate() {
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert!(diags[0].starts_with("playbook::step-overlap: step at -30s: its 5000 sends to 5000 rooms take about 50.0 s at 100/s per account and region, longer than the 30 s until step at 0s begins"), "{diags:?}");
 }
+
+#[test]
+fn a_steps_sends_rendered_alone_are_the_plans_with_the_same_ids_and_places() {
+    // The same event and text in two steps and twice in one: ids tell them
+    // apart, and a step rendered alone (as a run does) gets the same ids
+    // and seq as the whole plan.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = String::from("version: 1\nrooms:\n");
+    for i in 0..5 {
+        s.push_str(&format!(
+            "  - arn:aws:ivschat:us-west-2:123456789012:room/r{i}\n"
+        ));
+    }
+    s.push_str(
+        "events:\n  - { name: Tick, at: -2s, attributes: { t: same } }\n  - { name: Hello }\n  - { name: Tick, at: 0s, attributes: { t: same } }\n  - { name: Tick, at: -2s, attributes: { t: same } }\n",
+    );
+    let pb = write(dir.path(), "p.yaml", &s);
+    let flags = SettingsOverrides {
+        now: Some(now()),
+        ..Default::default()
+    };
+    let scanned =
+        ivschat_playbook::pipeline::scan_files(&[pb], None, &IndexMap::new(), &flags, |_| {});
+    assert!(!scanned.has_errors(), "{:?}", scanned.diagnostics);
+    let plan = scanned.plan;
+    let steps = plan.overview.timeline.as_ref().unwrap().steps.len();
+    assert_eq!(steps, 3);
+    let mut ids = std::collections::HashSet::new();
+    for room in plan.rooms() {
+        let all = plan.room_sends(room);
+        assert_eq!(all.len(), 4);
+        let mut alone = Vec::new();
+        for step in 0..steps {
+            alone.extend(plan.room_step_sends(room, step));
+        }
+        let key = |v: &[ivschat_playbook::plan::PlannedSend]| {
+            v.iter()
+                .map(|s| (s.id.clone(), s.seq, s.step))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&all), key(&alone));
+        ids.extend(all.into_iter().map(|s| s.id));
+    }
+    assert_eq!(ids.len(), 20, "every send has its own id");
+}
