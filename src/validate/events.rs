@@ -118,8 +118,10 @@ impl EventCtx<'_> {
         use crate::playbook::model::{DurationText, OffsetText};
         let at_pointer = format!("{pointer}/at");
         let grace_pointer = format!("{pointer}/grace");
-        let at: Option<OffsetText> = self.optional(obj.get("at"), &at_pointer, diags)?;
-        let grace: Option<DurationText> = self.optional(obj.get("grace"), &grace_pointer, diags)?;
+        // `at:` with no value is no `at:`, as serde reads it.
+        let given = |k: &str| obj.get(k).filter(|v| !v.is_null());
+        let at: Option<OffsetText> = self.optional(given("at"), &at_pointer, diags)?;
+        let grace: Option<DurationText> = self.optional(given("grace"), &grace_pointer, diags)?;
         let Some(at) = at else {
             if grace.is_some() {
                 diags.push(

@@ -181,6 +181,25 @@ fn any_of<'e>(site: &Site<'_>, context: &'e [Vec<ValidationError<'static>>]) -> 
             format!("a room is a room ARN or a mapping with `arn`, not {}", json_type(instance)),
         )
         .at(at),
+        (_, ["settings", key @ ("timeout" | "grace" | "at")] | ["events", _, key @ ("at" | "grace")]) => {
+            let example = match (site.segs.first(), *key) {
+                (_, "timeout") => "`10s`",
+                (_, "grace") => "`60s`",
+                (Some(&"settings"), _) => "`\"20:00\"`",
+                _ => "`-15m`",
+            };
+            Diagnostic::error(
+                "playbook::wrong-type",
+                format!("`{key}` must be a string such as {example}, not {}", json_type(instance)),
+            )
+            .at(at)
+            .hint(match instance {
+                Value::Number(n) if *key != "at" || site.segs[0] == "events" => {
+                    format!("durations and offsets take a unit (`ms`, `s`, `m`), such as `{n}s`")
+                }
+                _ => "write it as text, in quotes".to_string(),
+            })
+        }
         _ => Diagnostic::error("playbook::wrong-type", format!("unexpected {}", json_type(instance))).at(at),
     })
 }

@@ -191,6 +191,20 @@ fn the_schedule_is_part_of_the_plan_hash_and_grace_is_not() {
     let (p, _) = plan(&[&plain], SettingsOverrides::default());
     assert!(p.overview.timeline.is_none());
     assert_eq!(p.sends[0].step, None);
+    // `at:` with no value is no `at:`.
+    let empty = write(
+        dir.path(),
+        "s.yaml",
+        "version: 1
+rooms: [\"arn:aws:ivschat:us-west-2:123456789012:room/aaaa\"]
+events:
+  - name: Welcome
+    at:
+",
+    );
+    let (p, diags) = plan(&[&empty], SettingsOverrides::default());
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(p.overview.timeline.is_none());
 }
 
 #[test]
