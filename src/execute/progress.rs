@@ -236,3 +236,61 @@ fn countdown(left: Duration) -> String {
         format!("{}:{:02}", s / 60, s % 60)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A log that a test can read back.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Log {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_wait_in_a_log_is_a_line_a_minute_not_a_line_a_second() {
+        let log = Log::default();
+        let p = ProgressReporter::new(
+            4,
+            false,
+            Some(Box::new(log.clone())),
+            Duration::from_secs(5),
+        );
+        let step = Step {
+            index: 1,
+            offset: Some("-5m".into()),
+            offset_ms: Some(-300_000),
+            at: Some(chrono::DateTime::parse_from_rfc3339("2026-12-01T19:55:00Z").unwrap()),
+            grace_ms: Some(60_000),
+            events: 1,
+            rooms: 2,
+            sends: 2,
+            fanout_seconds: 0.0,
+        };
+        for left in (1..=150).rev() {
+            p.waiting(&step, Duration::from_secs(left));
+        }
+        p.step_begins(&step, None, false);
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 2:30 to go",
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 1:59 to go",
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 0:59 to go",
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 0:09 to go",
+                "step 2 (at -5m) begins: 2 sends to 2 rooms",
+            ]
+        );
+    }
+}
