@@ -61,18 +61,14 @@ pub fn render_markdown(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Re
             super::output::anchor_words(t.anchor_from)
         );
         for st in &t.steps {
+            let [at, time, grace] = super::output::step_cells(st);
             let _ = writeln!(
                 m,
-                "| {} | {} | {} | {} | {} | ~{} | {} |",
+                "| {} | {at} | {time} | {} | {} | ~{} | {grace} |",
                 st.index + 1,
-                st.offset.as_deref().unwrap_or("start"),
-                st.at
-                    .map_or("when the run starts".into(), super::timeline::rfc3339),
                 st.rooms,
                 st.sends,
                 human_seconds(st.fanout_seconds),
-                st.grace_ms
-                    .map_or("-".into(), |g| human_seconds(g as f64 / 1000.0))
             );
         }
     }

@@ -157,20 +157,27 @@ fn timeline_lines(s: &mut String, t: &Timeline) {
         "STEP", "AT", "TIME", "ROOMS", "SENDS", "FAN-OUT"
     );
     for st in &t.steps {
+        let [at, time, grace] = step_cells(st);
         let _ = writeln!(
             s,
-            "  {:>4}  {:<8}  {:<25}  {:>6}  {:>7}  {:>8}  {}",
+            "  {:>4}  {at:<8}  {time:<25}  {:>6}  {:>7}  {:>8}  {grace}",
             st.index + 1,
-            st.offset.as_deref().unwrap_or("start"),
-            st.at
-                .map_or("when the run starts".into(), timeline::rfc3339),
             st.rooms,
             st.sends,
             format!("~{}", human_seconds(st.fanout_seconds)),
-            st.grace_ms
-                .map_or("-".into(), |g| human_seconds(g as f64 / 1000.0)),
         );
     }
+}
+
+/// A step's offset, time and grace as the plan's tables show them.
+pub(super) fn step_cells(st: &Step) -> [String; 3] {
+    [
+        st.offset.clone().unwrap_or_else(|| "start".into()),
+        st.at
+            .map_or("when the run starts".into(), timeline::rfc3339),
+        st.grace_ms
+            .map_or("-".into(), |g| human_seconds(g as f64 / 1000.0)),
+    ]
 }
 
 /// Where a timeline's anchor came from, in words.

@@ -288,23 +288,11 @@ impl DurationText {
     }
 }
 
-/// Parses `250ms`, `10s`, `2m`.
+/// Parses `250ms`, `10s`, `2m`: a duration above zero.
 pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 1u64)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1000)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60_000)
-    } else {
-        return None;
-    };
-    if num.is_empty() || num.len() > 7 || !num.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = num.parse().ok()?;
-    let ms = n.checked_mul(unit)?;
-    (ms > 0).then(|| std::time::Duration::from_millis(ms))
+    parse_duration_ms(s)
+        .filter(|&ms| ms > 0)
+        .map(std::time::Duration::from_millis)
 }
 
 impl JsonSchema for DurationText {
