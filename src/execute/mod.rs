@@ -3,6 +3,7 @@
 //! ([`engine`]) and progress display ([`progress`]).
 
 pub mod api;
+pub mod attempt;
 pub mod engine;
 pub mod limiter;
 pub mod progress;
