@@ -1,9 +1,9 @@
 //! The send engine against the emulator in another process: throughput
-//! next to three baselines measured in the same run, rate accuracy, and
-//! memory as the plan grows.
+//! next to three baselines measured in the same run, rate accuracy, memory
+//! as the plan grows, and CPU per send at the quota.
 //!
 //! ```text
-//! cargo bench --bench engine -- [throughput] [rate] [memory]   (default: all)
+//! cargo bench --bench engine -- [throughput] [rate] [memory] [quota] [--rounds N]   (default: all)
 //! ```
 //!
 //! - throughput: `ivschat-playbook run` (rate limit raised out of the way
@@ -20,12 +20,20 @@
 //! - memory: peak RSS of `run` for 100,000 and 1,000,000-send plans: 10,000
 //!   rooms × 10/100 events and 100,000 rooms × 1/10 events (sends grow, the
 //!   rooms stay), and 10,000/100,000 rooms × 10 events (the rooms grow too).
+//! - quota: CPU per send of `run --rate 100 --burst 5` against a bare SDK
+//!   loop paced at the same rate, each in its own process ([`quota`]);
+//!   `--rounds N` alternations (default 3). `IVSCHAT_BENCH_BIN` replaces
+//!   the `run` binary measured (here and in the other modes), and
+//!   `IVSCHAT_BENCH_BEFORE_BIN` adds an earlier build to the quota
+//!   alternation.
 //!
 //! Needs the Python virtual environment from `scripts/setup-venv` for the
 //! boto3 and AWS CLI baselines (skipped with a note when missing). Loopback
 //! only; every loop is bounded and stops by itself.
 
 mod common;
+#[path = "engine/quota.rs"]
+mod quota;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -38,6 +46,14 @@ use futures::StreamExt;
 use ivschat_playbook::emulator::config::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ivschat-playbook");
+
+/// The `run` binary measured: `IVSCHAT_BENCH_BIN`, else the one cargo
+/// built for this bench (which also serves as the emulator).
+fn ours_bin() -> PathBuf {
+    std::env::var_os("IVSCHAT_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(BIN))
+}
 
 struct Emulator {
     child: Child,
@@ -147,7 +163,7 @@ fn our_run(dir: &Path, url: &str, pb: &Path, extra: &[&str]) -> (Duration, u64, 
     let report = dir.join("r.json");
     let journal = dir.join("j.jsonl");
     let _ = std::fs::remove_file(&journal);
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(ours_bin());
     aws_env(&mut c, dir);
     c.current_dir(dir)
         .args(["run", "--endpoint-url", url, "--report"])
@@ -414,20 +430,34 @@ fn memory(dir: &Path) {
     );
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
+fn main() -> std::process::ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some(quota::BARE_MODE) {
+        return quota::bare_main(&raw[1..]);
+    }
+    let rounds = raw
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| raw.get(i + 1))
+        .map(|n| n.parse().expect("--rounds N"))
+        .unwrap_or(3);
+    let args: Vec<&String> = raw
+        .iter()
+        .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
         .collect();
     let all = args.is_empty();
     let dir = tempfile::tempdir().unwrap();
-    if all || args.iter().any(|a| a == "throughput") {
+    if all || args.iter().any(|a| *a == "throughput") {
         throughput(dir.path());
     }
-    if all || args.iter().any(|a| a == "rate") {
+    if all || args.iter().any(|a| *a == "rate") {
         rate_accuracy(dir.path());
     }
-    if all || args.iter().any(|a| a == "memory") {
+    if all || args.iter().any(|a| *a == "memory") {
         memory(dir.path());
     }
+    if all || args.iter().any(|a| *a == "quota") {
+        quota::quota(dir.path(), rounds);
+    }
+    std::process::ExitCode::SUCCESS
 }

@@ -21,17 +21,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use futures::StreamExt;
+use chrono::Utc;
 use tokio::sync::watch;
 
-use super::api::{AttemptError, ChatApi, Delivered, SendRequest};
+use super::api::ChatApi;
+use super::attempt::{Attempted, Attempts};
 use super::limiter::{Limiters, RegionLimiter};
 use super::retry::RetryPolicy;
 use super::schedule::{self, LatePolicy};
 use crate::journal::resume::ResumeState;
-use crate::journal::{EndRecord, Journal, JournalRecord, SkipRecord, StartLine};
-use crate::journal::{Outcome, Status};
+use crate::journal::{Journal, JournalRecord, SkipRecord, Status};
 use crate::plan::{EffectiveSettings, PlanRoom, PlannedSend, ScannedPlan, Step};
 
 /// Receives each outcome as it happens (progress bars, log lines).
@@ -93,22 +93,10 @@ pub struct LoopEnd {
 #[error("the journal cannot be written ({0}); sending stopped so no outcome goes unrecorded")]
 pub struct JournalFailed(#[source] pub std::io::Error);
 
-/// What came of a send's attempts.
-enum Attempted {
-    /// Stopped before the first attempt: nothing was sent.
-    NotStarted,
-    /// The journal could not be written; nothing was sent.
-    JournalFailed,
-    /// The outcome.
-    Ended(Box<EndRecord>),
-}
-
 struct Shared<'a> {
     engine: &'a Engine<'a>,
     limiters: Limiters,
-    retry: RetryPolicy,
-    timeout: Duration,
-    run_start: Instant,
+    attempts: Attempts,
     stopping: AtomicBool,
     journal_error: std::sync::Mutex<Option<std::io::Error>>,
     /// Rooms (by position in the plan) whose later sends wait for a later
@@ -132,9 +120,14 @@ impl<'a> Engine<'a> {
         let shared = Shared {
             engine: self,
             limiters: Limiters::new(self.settings.rate, self.settings.burst),
-            retry: RetryPolicy::new(self.settings.max_attempts),
-            timeout: Duration::from_millis(self.settings.timeout_ms),
-            run_start: Instant::now(),
+            attempts: Attempts {
+                api: self.api.clone(),
+                journal: self.journal.appender(),
+                stop: self.stop.clone(),
+                retry: RetryPolicy::new(self.settings.max_attempts),
+                timeout: Duration::from_millis(self.settings.timeout_ms),
+                run_start: Instant::now(),
+            },
             stopping: AtomicBool::new(*self.stop.borrow()),
             journal_error: std::sync::Mutex::new(None),
             blocked: Default::default(),
@@ -285,7 +278,7 @@ impl Shared<'_> {
     async fn one(
         &self,
         send: PlannedSend,
-        limiter: &RegionLimiter,
+        limiter: &Arc<RegionLimiter>,
         blocked: Option<&str>,
         late: Option<&str>,
     ) -> Status {
@@ -328,7 +321,12 @@ impl Shared<'_> {
             );
             return Status::Planned;
         }
-        match self.attempts(&send, limiter).await {
+        let done = self.attempts.spawn(send, limiter.clone()).await;
+        if done.stopped {
+            self.stopping.store(true, Ordering::SeqCst);
+        }
+        let send = done.send;
+        match done.attempted {
             Attempted::NotStarted => {
                 self.skip(
                     send,
@@ -338,8 +336,14 @@ impl Shared<'_> {
                 );
                 Status::Planned
             }
-            Attempted::JournalFailed => Status::Planned,
+            Attempted::JournalFailed(err) => {
+                self.fail_journal(err);
+                Status::Planned
+            }
             Attempted::Ended(end) => {
+                for _ in 0..end.outcome.throttles {
+                    e.progress.throttled();
+                }
                 let status = end.outcome.status;
                 e.progress.done(status);
                 let message_id = end.outcome.message_id.clone();
@@ -351,177 +355,4 @@ impl Shared<'_> {
             }
         }
     }
-
-    /// Attempts one send until it is sent, fails for good, or its outcome
-    /// becomes unknown. The send's `start` record is made durable once the
-    /// limiter lets the first attempt go, right before the request.
-    async fn attempts(&self, send: &PlannedSend, limiter: &RegionLimiter) -> Attempted {
-        let e = self.engine;
-        let mut delays = self.retry.delays();
-        let mut stop = e.stop.clone();
-        // Set at the first attempt: waiting for the limiter is not latency.
-        let mut first: Option<Instant> = None;
-        let mut end = pending_end(send);
-        // Shared with each attempt's task, not copied per attempt.
-        let request = Arc::new(SendRequest {
-            account: send.account.clone(),
-            region: send.region.clone(),
-            room_arn: send.room_arn.clone(),
-            event_name: send.event_name.clone(),
-            attributes: send.attributes.clone(),
-        });
-        loop {
-            // Wait for the limiter, unless the run is stopped meanwhile.
-            if until_stopped(limiter.acquire(), &mut stop).await {
-                self.stopping.store(true, Ordering::SeqCst);
-                if end.outcome.attempts == 0 {
-                    return Attempted::NotStarted;
-                }
-                note_stopped(&mut end);
-                break;
-            }
-            if end.outcome.attempts == 0 {
-                // Write-ahead: the start is on disk before the request goes.
-                let start = StartLine {
-                    send,
-                    at: Utc::now(),
-                };
-                if let Err(err) = e.journal.write_durable(&start).await {
-                    self.fail_journal(err);
-                    return Attempted::JournalFailed;
-                }
-            }
-            // Requests the start record's fsync held back leave no closer
-            // together than the limit allows.
-            limiter.depart().await;
-            first.get_or_insert_with(Instant::now);
-            end.outcome.attempts += 1;
-            end.attempt_offsets_ms.push(ms(self.run_start.elapsed()));
-            let err = match self.attempt(&request).await {
-                Ok(d) => {
-                    end.outcome.status = Status::Sent;
-                    end.outcome.message_id = Some(d.message_id);
-                    end.outcome.request_id = d.request_id;
-                    end.outcome.error_code = None;
-                    end.outcome.error_message = None;
-                    break;
-                }
-                Err(err) => err,
-            };
-            self.record_error(&mut end, &err, limiter);
-            let delay = match next_step(&err, &mut delays) {
-                Next::End(status) => {
-                    end.outcome.status = status;
-                    break;
-                }
-                Next::Retry(delay) => delay,
-            };
-            tracing::debug!(id = %send.id, attempt = end.outcome.attempts, code = err.code(), ?delay, "retrying");
-            if until_stopped(tokio::time::sleep(delay), &mut stop).await {
-                self.stopping.store(true, Ordering::SeqCst);
-                end.outcome.status = Status::Failed;
-                note_stopped(&mut end);
-                break;
-            }
-        }
-        end.latency_ms = first.map(|f| ms(f.elapsed()));
-        end.at = Utc::now();
-        Attempted::Ended(Box::new(end))
-    }
-
-    /// One request, bounded by the timeout. The request runs as its own
-    /// task, so the SDK's work (signing, serializing, parsing) spreads over
-    /// the runtime's threads instead of queueing behind the send loop.
-    async fn attempt(&self, request: &Arc<SendRequest>) -> Result<Delivered, AttemptError> {
-        let api = self.engine.api.clone();
-        let req = Arc::clone(request);
-        let mut call = tokio::spawn(async move { api.send_event(&req).await });
-        match tokio::time::timeout(self.timeout, &mut call).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join)) => Err(AttemptError::Unknown {
-                message: format!("the request task failed: {join}"),
-            }),
-            Err(_) => {
-                call.abort();
-                Err(AttemptError::Unknown {
-                    message: format!(
-                        "no answer within {} ms; the event may have been delivered",
-                        self.timeout.as_millis()
-                    ),
-                })
-            }
-        }
-    }
-
-    /// Records a failed attempt's error in `end`; a throttle also slows the
-    /// region's limiter and shows in the progress display.
-    fn record_error(&self, end: &mut EndRecord, err: &AttemptError, limiter: &RegionLimiter) {
-        if matches!(err, AttemptError::Throttled { .. }) {
-            end.outcome.throttles += 1;
-            limiter.on_throttle();
-            self.engine.progress.throttled();
-        }
-        end.outcome.error_code = Some(err.code().to_string());
-        end.outcome.error_message = Some(err.message().to_string());
-        if let Some(id) = err.request_id() {
-            end.outcome.request_id = Some(id.to_string());
-        }
-    }
-}
-
-/// What follows a failed attempt.
-enum Next {
-    /// Try again after this delay.
-    Retry(Duration),
-    /// Stop with this status.
-    End(Status),
-}
-
-/// Decides what follows a failed attempt: an unknown outcome ends the send
-/// (a retry could deliver it twice); a retryable error is retried while the
-/// policy has delays left; anything else fails.
-fn next_step(err: &AttemptError, delays: &mut impl Iterator<Item = Duration>) -> Next {
-    if matches!(err, AttemptError::Unknown { .. }) {
-        return Next::End(Status::Unknown);
-    }
-    if !err.is_retryable() {
-        return Next::End(Status::Failed);
-    }
-    match delays.next() {
-        Some(delay) => Next::Retry(delay),
-        None => Next::End(Status::Failed),
-    }
-}
-
-/// Waits for `fut`; returns true if the run was stopped first.
-async fn until_stopped(fut: impl Future<Output = ()>, stop: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        () = fut => false,
-        _ = stop.wait_for(|s| *s) => true,
-    }
-}
-
-/// Says, after the last error, that the run stopped before another attempt.
-fn note_stopped(end: &mut EndRecord) {
-    end.outcome.error_message = Some(format!(
-        "{} (the run was stopped before another attempt)",
-        end.outcome.error_message.take().unwrap_or_default()
-    ));
-}
-
-/// A send's end record before its first attempt.
-fn pending_end(send: &PlannedSend) -> EndRecord {
-    EndRecord {
-        id: send.id.clone(),
-        account: send.account.clone(),
-        region: send.region.clone(),
-        outcome: Outcome::none(Status::Failed),
-        latency_ms: None,
-        attempt_offsets_ms: Vec::new(),
-        at: Utc::now(),
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }

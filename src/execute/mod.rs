@@ -4,6 +4,7 @@
 //! ([`progress`]).
 
 pub mod api;
+pub mod attempt;
 pub mod engine;
 pub mod limiter;
 pub mod progress;

@@ -5,21 +5,23 @@
 //! request goes out, and its `end` line follows its outcome. After a crash,
 //! a `start` without an `end` marks a send whose outcome is unknown:
 //! `run --resume` never re-sends those silently. Lines are written straight
-//! to the file; fsyncs are grouped by one syncer thread, so durability costs
-//! one fsync per batch of sends, not per line.
+//! to the file; one fsync covers every line written before it, so sends
+//! going out together share one.
 
 //!
 //! - the records (this file) and [`Status`], how a send ended;
-//! - [`writer`]: appending, grouped fsync, torn-tail repair;
+//! - [`writer`]: appending, torn-tail repair;
+//! - [`sync`]: group commit, who fsyncs up to which line;
 //! - [`reader`]: the one way to read a journal back;
 //! - [`resume`]: what earlier runs already did.
 
 pub mod reader;
 pub mod resume;
+pub mod sync;
 pub mod writer;
 
 pub use reader::{Flow, TornLine, finish_of, for_each, for_each_from, read, records, run_offsets};
-pub use writer::{Journal, lock};
+pub use writer::{Appender, Journal, lock};
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
