@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use chrono::Utc;
+use futures::StreamExt;
 use tokio::sync::watch;
 
 use super::api::ChatApi;
