@@ -24,8 +24,8 @@
 //!   loop paced at the same rate, each in its own process ([`quota`]);
 //!   `--rounds N` alternations (default 3). `IVSCHAT_BENCH_BIN` replaces
 //!   the `run` binary measured (here and in the other modes), and
-//!   `IVSCHAT_BENCH_BEFORE_BIN` adds an earlier build to the quota
-//!   alternation.
+//!   `IVSCHAT_BENCH_BEFORE_BIN` adds an earlier build to the quota and
+//!   throughput alternations.
 //!
 //! Needs the Python virtual environment from `scripts/setup-venv` for the
 //! boto3 and AWS CLI baselines (skipped with a note when missing). Loopback
@@ -160,10 +160,20 @@ fn report_summary(path: &Path) -> serde_json::Value {
 }
 
 fn our_run(dir: &Path, url: &str, pb: &Path, extra: &[&str]) -> (Duration, u64, serde_json::Value) {
+    run_with(&ours_bin(), dir, url, pb, extra)
+}
+
+fn run_with(
+    bin: &Path,
+    dir: &Path,
+    url: &str,
+    pb: &Path,
+    extra: &[&str],
+) -> (Duration, u64, serde_json::Value) {
     let report = dir.join("r.json");
     let journal = dir.join("j.jsonl");
     let _ = std::fs::remove_file(&journal);
-    let mut c = Command::new(ours_bin());
+    let mut c = Command::new(bin);
     aws_env(&mut c, dir);
     c.current_dir(dir)
         .args(["run", "--endpoint-url", url, "--report"])
@@ -254,6 +264,8 @@ fn throughput(dir: &Path) {
     let mut bares = Vec::new();
     let mut ourss = Vec::new();
     let mut nofsyncs = Vec::new();
+    let before_bin = std::env::var_os("IVSCHAT_BENCH_BEFORE_BIN").map(PathBuf::from);
+    let mut befores = Vec::new();
     let mut wall = Duration::ZERO;
     for _ in 0..3 {
         bares.push(bare_sdk_loop(&emu.url, n));
@@ -264,6 +276,10 @@ fn throughput(dir: &Path) {
         no_fsync.push("--no-fsync");
         let (_, _, s) = our_run(dir, &emu.url, &pb, &no_fsync);
         nofsyncs.push(s["achieved_rate"].as_f64().unwrap());
+        if let Some(b) = &before_bin {
+            let (_, _, s) = run_with(b, dir, &emu.url, &pb, &fast);
+            befores.push(s["achieved_rate"].as_f64().unwrap());
+        }
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -282,6 +298,17 @@ fn throughput(dir: &Path) {
     let bare = median(&mut bares);
     let ours = median(&mut ourss);
     let ours_nofsync = median(&mut nofsyncs);
+    if !befores.is_empty() {
+        println!(
+            "rounds of the earlier build (IVSCHAT_BENCH_BEFORE_BIN), fsynced: {}\n",
+            befores
+                .iter()
+                .map(|b| format!("{b:.0}"))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        );
+    }
+    let before = (!befores.is_empty()).then(|| median(&mut befores));
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let python = venv().join("bin/python");
     let boto3 = if python.exists() {
@@ -316,6 +343,12 @@ fn throughput(dir: &Path) {
         "| `ivschat-playbook run --no-fsync` | {ours_nofsync:.0} | {:.2} |",
         ours / ours_nofsync
     );
+    if let Some(b) = before {
+        println!(
+            "| the earlier build's `run` (journal fsynced) | {b:.0} | {:.2} |",
+            ours / b
+        );
+    }
     println!(
         "| bare `aws-sdk-ivschat`, `buffer_unordered(64)` | {bare:.0} | {:.2} |",
         ours / bare

@@ -6,9 +6,12 @@
 //! Two plans: 3,000 sends to one region (30 s at 100/s), and 3 × 1,000 to
 //! three regions (10 s, each region at 100/s). The bare loop is this bench
 //! binary run again in a hidden mode ([`bare_main`]): one client and one
-//! interval per region, each send awaited before the next tick. `run`
-//! keeps its journal fsync on, as by default; `run --no-fsync` is measured
-//! beside it to show what the write-ahead fsync costs.
+//! interval per region, each send awaited before the next tick. It runs
+//! twice: as it is, and writing a line like `run`'s start record and
+//! fsyncing it before each request (and one like the end record after),
+//! the floor of any sender that keeps a write-ahead journal. `run` keeps
+//! its journal fsync on, as by default; `run --no-fsync` is measured beside
+//! it to show what the fsync costs.
 //!
 //! `IVSCHAT_BENCH_BIN` replaces the `run` binary under test and
 //! `IVSCHAT_BENCH_BEFORE_BIN` adds another (an earlier build) to the
