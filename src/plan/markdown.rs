@@ -19,16 +19,11 @@ pub fn render_markdown(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Re
     let mut m = String::from("### ivschat-playbook plan\n\n");
     let _ = writeln!(
         m,
-        "Plan `{}`: **{} sends** to {} rooms from {} playbook{}; at least {} at {}/s per account and region (burst {}, concurrency {}).\n",
+        "Plan `{}`: **{} sends** to {} rooms from {}; at least {} at {}/s per account and region (burst {}, concurrency {}).\n",
         plan.overview.plan_hash,
         sm.sends,
         sm.rooms,
-        plan.overview.playbooks.len(),
-        if plan.overview.playbooks.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
+        super::output::playbooks(plan),
         human_seconds(sm.estimated_seconds),
         st.rate,
         st.burst,

@@ -98,16 +98,11 @@ fn summary_lines(s: &mut String, plan: &Plan, region_w: usize) {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Plan {}: {} sends to {} rooms from {} playbook{}",
+        "Plan {}: {} sends to {} rooms from {}",
         plan.overview.plan_hash,
         sm.sends,
         sm.rooms,
-        plan.overview.playbooks.len(),
-        if plan.overview.playbooks.len() == 1 {
-            ""
-        } else {
-            "s"
-        }
+        playbooks(plan)
     );
     let _ = writeln!(s, "By account and region:");
     for r in &sm.regions {
@@ -187,6 +182,14 @@ pub(super) fn anchor_words(from: AnchorSource) -> &'static str {
         AnchorSource::Settings => "from settings.at",
         AnchorSource::Journal => "from the journal being resumed",
         AnchorSource::EarliestStep => "none given: the earliest step starts now",
+    }
+}
+
+/// `1 playbook`, `3 playbooks`.
+pub(super) fn playbooks(plan: &Plan) -> String {
+    match plan.overview.playbooks.len() {
+        1 => "1 playbook".into(),
+        n => format!("{n} playbooks"),
     }
 }
 

@@ -16,6 +16,22 @@ use indexmap::IndexMap;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
+/// A room's events in the order they go: as listed, or sorted by step.
+pub(super) enum RoomEvents<I> {
+    Listed(I),
+    Sorted(std::vec::IntoIter<(usize, usize, usize)>),
+}
+
+impl<I: Iterator<Item = (usize, usize, usize)>> Iterator for RoomEvents<I> {
+    type Item = (usize, usize, usize);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            RoomEvents::Listed(i) => i.next(),
+            RoomEvents::Sorted(i) => i.next(),
+        }
+    }
+}
+
 /// Why one send could not be rendered.
 #[derive(Debug)]
 pub(super) enum RenderProblem {
@@ -115,21 +131,24 @@ impl Planner {
 
     /// The events one room gets, as (playbook, room, event), in the order
     /// they go: playbook order, then each playbook's events in order; with
-    /// a timeline, step by step first.
-    fn room_events(&self, room: &PlanRoom) -> Vec<(usize, usize, usize)> {
-        let mut out = Vec::new();
-        for (pi, ri) in room.members() {
-            for ei in 0..self.playbooks[pi].events.len() {
-                if self.targets[pi][ei][ri] && !self.broken[pi][ei] {
-                    out.push((pi, ri, ei));
-                }
-            }
+    /// a timeline, step by step first. Without one nothing is collected: a
+    /// plan of 100,000 rooms renders each of them at least once.
+    fn room_events<'s>(
+        &'s self,
+        room: &'s PlanRoom,
+    ) -> RoomEvents<impl Iterator<Item = (usize, usize, usize)> + 's> {
+        let listed = room.members().flat_map(move |(pi, ri)| {
+            (0..self.playbooks[pi].events.len())
+                .filter(move |&ei| self.targets[pi][ei][ri] && !self.broken[pi][ei])
+                .map(move |ei| (pi, ri, ei))
+        });
+        if self.scheduled.is_none() {
+            return RoomEvents::Listed(listed);
         }
-        if self.scheduled.is_some() {
-            // Stable: within a step, the order written.
-            out.sort_by_key(|&(pi, _, ei)| self.step_of(pi, ei));
-        }
-        out
+        let mut sorted: Vec<_> = listed.collect();
+        // Stable: within a step, the order written.
+        sorted.sort_by_key(|&(pi, _, ei)| self.step_of(pi, ei));
+        RoomEvents::Sorted(sorted.into_iter())
     }
 
     pub(super) fn render_one(

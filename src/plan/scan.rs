@@ -6,7 +6,6 @@ use super::ids::PlanHasher;
 use super::planner::Planner;
 use super::render::{RenderProblem, undefined_diagnostic};
 use super::settings::estimate_seconds;
-use super::timeline::StepCounts;
 use super::*;
 use crate::catalog::contract::{RoomCount, Violation, violation_diagnostic};
 use crate::diag::Diagnostic;
@@ -157,10 +156,10 @@ impl Planner {
             }
         }
         let mut overview = self.overview(flags, hasher, summary, per_playbook);
-        overview.timeline = self
-            .scheduled
-            .as_ref()
-            .map(|s| s.finish(steps, &overview.settings, &mut diags));
+        overview.timeline = self.scheduled.as_ref().map(|s| {
+            let totals = steps.finish(&overview.settings);
+            s.finish(totals, &overview.settings, &mut diags)
+        });
         (overview, diags)
     }
 
@@ -379,6 +378,34 @@ fn contract_diagnostic(
         Some(rooms),
         ev.attributes[ai].at,
     ))
+}
+
+/// The summary of each step of a timeline, one send at a time.
+#[derive(Default)]
+struct StepCounts {
+    /// `[step]`: its summary so far, and the plan room of its last send
+    /// (sends come room by room).
+    steps: Vec<(SummaryBuilder, Option<usize>)>,
+}
+
+impl StepCounts {
+    /// Counts `send`, which is to the plan room `room`.
+    fn add(&mut self, send: &PlannedSend, room: usize) {
+        let Some(step) = send.step else { return };
+        if self.steps.len() <= step {
+            self.steps.resize_with(step + 1, Default::default);
+        }
+        let (summary, last_room) = &mut self.steps[step];
+        summary.add(send, *last_room != Some(room));
+        *last_room = Some(room);
+    }
+
+    fn finish(self, settings: &EffectiveSettings) -> Vec<PlanSummary> {
+        self.steps
+            .into_iter()
+            .map(|(s, _)| s.finish(settings))
+            .collect()
+    }
 }
 
 /// Accumulates the summary one send at a time.

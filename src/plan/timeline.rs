@@ -15,9 +15,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::PlannedSend;
 pub use super::settings::AnchorSource;
-use super::settings::{EffectiveSettings, SettingsOverrides, estimate_seconds};
+use super::settings::{EffectiveSettings, SettingsOverrides};
 use crate::diag::{Diagnostic, Location};
 use crate::playbook::model::AnchorText;
 use crate::validate::CheckedPlaybook;
@@ -250,42 +249,6 @@ fn anchor(
     (rounded, AnchorSource::EarliestStep)
 }
 
-/// What the scan counts per step.
-#[derive(Debug, Default)]
-pub(super) struct StepCounts {
-    steps: Vec<StepCount>,
-}
-
-/// One step's counts.
-#[derive(Debug, Default)]
-struct StepCount {
-    rooms: usize,
-    sends: usize,
-    /// Sends per account and region.
-    regions: IndexMap<(String, String), usize>,
-    /// The plan room of the last send counted (sends come room by room).
-    last_room: Option<usize>,
-}
-
-impl StepCounts {
-    /// Counts `send`, which is to the plan room `room`.
-    pub(super) fn add(&mut self, send: &PlannedSend, room: usize) {
-        let Some(step) = send.step else { return };
-        if self.steps.len() <= step {
-            self.steps.resize_with(step + 1, Default::default);
-        }
-        let c = &mut self.steps[step];
-        c.sends += 1;
-        if c.last_room != Some(room) {
-            c.rooms += 1;
-            c.last_room = Some(room);
-        }
-        *c.regions
-            .entry((send.account.clone(), send.region.clone()))
-            .or_default() += 1;
-    }
-}
-
 impl Scheduled {
     /// A line for the plan hash per step: the same sends on another
     /// schedule are another plan. Grace is left out: it decides whether a
@@ -300,23 +263,20 @@ impl Scheduled {
         })
     }
 
-    /// The timeline with the scan's counts, and its warnings: a step in
-    /// the past, a step whose sends cannot all go before the next begins.
+    /// The timeline with the scan's totals of each step (`steps[i]`, as
+    /// the plan's summary counts them), and its warnings: a step in the
+    /// past, a step whose sends cannot all go before the next begins.
     pub(super) fn finish(
         &self,
-        counts: StepCounts,
+        steps: Vec<super::PlanSummary>,
         settings: &EffectiveSettings,
         diags: &mut Vec<Diagnostic>,
     ) -> Timeline {
         let mut timeline = self.timeline.clone();
-        for (step, c) in timeline.steps.iter_mut().zip(counts.steps) {
-            step.rooms = c.rooms;
-            step.sends = c.sends;
-            step.fanout_seconds = c
-                .regions
-                .values()
-                .map(|&n| estimate_seconds(n, settings))
-                .fold(0.0, f64::max);
+        for (step, sm) in timeline.steps.iter_mut().zip(steps) {
+            step.rooms = sm.rooms;
+            step.sends = sm.sends;
+            step.fanout_seconds = sm.estimated_seconds;
         }
         self.warn(&timeline.steps, settings, diags);
         timeline

@@ -193,8 +193,8 @@ struct Tally {
     first_start: Option<DateTime<Utc>>,
     last_end: Option<DateTime<Utc>>,
     regions: BTreeMap<(String, String), RegionTally>,
-    /// Sends started and not (yet) ended.
-    open: HashSet<String>,
+    /// Sends started and not (yet) ended, with their step of the timeline.
+    open: HashMap<String, Option<usize>>,
     /// See [`ReportHead::verdicts`].
     verdicts: Vec<u8>,
     verify: VerifyTally,
@@ -247,7 +247,7 @@ impl Tally {
             first_start: None,
             last_end: None,
             regions: BTreeMap::new(),
-            open: HashSet::new(),
+            open: HashMap::new(),
             verdicts: Vec::new(),
             verify: VerifyTally::default(),
             steps: Default::default(),
@@ -287,15 +287,14 @@ impl Tally {
             JournalRecord::Run(_) => {}
             JournalRecord::Start(s) => {
                 self.first_start = Some(self.first_start.map_or(s.at, |f| f.min(s.at)));
-                self.steps.start(&s.send, s.at);
-                self.open.insert(s.send.id);
+                let step = super::timeline::step_of(&s.send);
+                self.steps.start(step, s.at);
+                self.open.insert(s.send.id, step);
             }
-            JournalRecord::End(e) => {
-                self.steps.end(&e.id, e.outcome.status);
-                self.add_end(e)
-            }
+            JournalRecord::End(e) => self.add_end(e),
             JournalRecord::Skip(s) => {
-                self.steps.skip(&s.send, s.status);
+                self.steps
+                    .count(super::timeline::step_of(&s.send), s.status);
                 *self.counts.entry(s.status).or_default() += 1;
             }
             JournalRecord::Verify(v) => self.add_verify(v),
@@ -304,7 +303,9 @@ impl Tally {
     }
 
     fn add_end(&mut self, e: EndRecord) {
-        self.open.remove(&e.id);
+        if let Some(step) = self.open.remove(&e.id) {
+            self.steps.count(step, e.outcome.status);
+        }
         *self.counts.entry(e.outcome.status).or_default() += 1;
         self.attempts += u64::from(e.outcome.attempts);
         self.throttles += u64::from(e.outcome.throttles);
@@ -327,7 +328,9 @@ impl Tally {
 
     /// Started and never ended: the process stopped with them in flight.
     fn close_in_flight(&mut self) {
-        self.steps.close_in_flight();
+        for &step in self.open.values() {
+            self.steps.count(step, Status::Unknown);
+        }
         if !self.open.is_empty() {
             *self.counts.entry(Status::Unknown).or_default() += self.open.len();
             *self.errors.entry("InFlight".into()).or_default() += self.open.len();

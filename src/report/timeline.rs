@@ -2,7 +2,7 @@
 //! first and last sends left, and what became of them (late ones above
 //! all); added up from the journal as the report is built, and rendered.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -11,13 +11,18 @@ use super::model::{ReportHead, Status, StepRun, TimelineRun};
 use crate::plan::PlannedSend;
 use crate::plan::timeline::rfc3339;
 
-/// The timeline's steps, added up from the records that carry a step.
+/// The timeline's steps, added up from the records that carry a step
+/// (the report's tally says which step a send that ends was started in).
 #[derive(Default)]
 pub(super) struct StepTally {
     /// `[step]`: what its records add up to.
     steps: Vec<StepSoFar>,
-    /// The step of each send started and not ended yet.
-    open: HashMap<String, usize>,
+}
+
+/// The step of a record's send, when it has a plausible one: a step past
+/// any timeline (a hand-edited journal) is not given the memory.
+pub(super) fn step_of(send: &PlannedSend) -> Option<usize> {
+    send.step.filter(|&s| s < 1 << 16)
 }
 
 impl StepTally {
@@ -28,34 +33,19 @@ impl StepTally {
         &mut self.steps[step]
     }
 
-    pub(super) fn start(&mut self, send: &PlannedSend, at: DateTime<Utc>) {
-        // A step past any plausible timeline (a hand-edited journal) is
-        // not given the memory.
-        let Some(step) = send.step.filter(|&s| s < 1 << 16) else {
-            return;
-        };
-        self.open.insert(send.id.clone(), step);
-        let s = self.at(step);
-        s.first = Some(s.first.map_or(at, |f| f.min(at)));
-        s.last = Some(s.last.map_or(at, |l| l.max(at)));
-    }
-
-    pub(super) fn end(&mut self, id: &str, status: Status) {
-        if let Some(step) = self.open.remove(id) {
-            *self.at(step).counts.entry(status).or_default() += 1;
+    /// A send of `step` started at `at`.
+    pub(super) fn start(&mut self, step: Option<usize>, at: DateTime<Utc>) {
+        if let Some(step) = step {
+            let s = self.at(step);
+            s.first = Some(s.first.map_or(at, |f| f.min(at)));
+            s.last = Some(s.last.map_or(at, |l| l.max(at)));
         }
     }
 
-    pub(super) fn skip(&mut self, send: &PlannedSend, status: Status) {
-        if let Some(step) = send.step.filter(|&s| s < 1 << 16) {
+    /// A send of `step` ended (or was skipped) with `status`.
+    pub(super) fn count(&mut self, step: Option<usize>, status: Status) {
+        if let Some(step) = step {
             *self.at(step).counts.entry(status).or_default() += 1;
-        }
-    }
-
-    /// Sends started and never ended count as unknown in their step.
-    pub(super) fn close_in_flight(&mut self) {
-        for (_, step) in std::mem::take(&mut self.open) {
-            *self.at(step).counts.entry(Status::Unknown).or_default() += 1;
         }
     }
 

@@ -30,6 +30,15 @@ fn plan(paths: &[&Path], flags: SettingsOverrides) -> (Plan, Vec<String>) {
     (planned.plan.expect("a plan"), codes)
 }
 
+/// The binary with `args`, then `files`, to completion.
+fn tool(args: &[&str], files: &[&Path]) -> std::process::Output {
+    std::process::Command::new(bin())
+        .args(args)
+        .args(files)
+        .output()
+        .unwrap()
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -220,12 +229,7 @@ fn two_playbooks_with_different_anchors_conflict() {
         "two.yaml",
         "version: 1\nsettings: { at: \"21:00\" }\nrooms: [\"arn:aws:ivschat:us-west-2:123456789012:room/cccc\"]\nevents: [{ name: RoomClosed, at: 0s }]\n",
     );
-    let out = std::process::Command::new(bin())
-        .args(["validate"])
-        .arg(&one)
-        .arg(&two)
-        .output()
-        .unwrap();
+    let out = tool(&["validate"], &[&one, &two]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     let code = "playbook::conflicting-anchor";
@@ -237,12 +241,7 @@ fn two_playbooks_with_different_anchors_conflict() {
     );
     assert!(err.contains("two.yaml:2:"), "at the second's `at`: {err}");
     // `--at` decides for both.
-    let out = std::process::Command::new(bin())
-        .args(["plan", "--at", "2099-01-01T00:00:00Z"])
-        .arg(&one)
-        .arg(&two)
-        .output()
-        .unwrap();
+    let out = tool(&["plan", "--at", "2099-01-01T00:00:00Z"], &[&one, &two]);
     assert!(
         out.status.success(),
         "{}",
@@ -258,18 +257,13 @@ fn step_is_a_built_in_so_no_variable_may_take_its_name() {
         "p.yaml",
         "version: 1\nvars: { step: 3 }\nrooms: [\"arn:aws:ivschat:us-west-2:123456789012:room/aaaa\"]\nevents: [{ name: Welcome }]\n",
     );
-    let out = std::process::Command::new(bin())
-        .arg("validate")
-        .arg(&pb)
-        .output()
-        .unwrap();
+    let out = tool(&["validate"], &[&pb]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid-variable-name"));
-    let out = std::process::Command::new(bin())
-        .args(["plan", "--var", "step=1"])
-        .arg(root().join("playbooks/countdown.yaml"))
-        .output()
-        .unwrap();
+    let out = tool(
+        &["plan", "--var", "step=1"],
+        &[&root().join("playbooks/countdown.yaml")],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`step` is a built-in"));
     // An event without `at:` has no step to read.
@@ -278,11 +272,7 @@ fn step_is_a_built_in_so_no_variable_may_take_its_name() {
         "q.yaml",
         "version: 1\nrooms: [\"arn:aws:ivschat:us-west-2:123456789012:room/aaaa\"]\nevents: [{ name: Welcome, attributes: { t: \"{{ step.remaining }}\" } }]\n",
     );
-    let out = std::process::Command::new(bin())
-        .arg("validate")
-        .arg(&pb)
-        .output()
-        .unwrap();
+    let out = tool(&["validate"], &[&pb]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("undefined variable `step.remaining`"), "{err}");
@@ -296,11 +286,10 @@ fn step_is_a_built_in_so_no_variable_may_take_its_name() {
 fn the_plan_shows_the_timeline_in_every_format() {
     let pb = root().join("playbooks/countdown.yaml");
     let run = |format: &str| {
-        let out = std::process::Command::new(bin())
-            .args(["plan", "--at", "2099-12-01T20:00:00Z", "--format", format])
-            .arg(&pb)
-            .output()
-            .unwrap();
+        let out = tool(
+            &["plan", "--at", "2099-12-01T20:00:00Z", "--format", format],
+            &[&pb],
+        );
         assert!(
             out.status.success(),
             "{}",

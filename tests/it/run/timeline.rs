@@ -155,6 +155,15 @@ async fn steps_go_at_their_times_in_order_and_never_early() {
     assert!(md.contains("| 4 | 0s | "), "{md}");
 }
 
+/// `run --resume j.jsonl EXTRA...` to success; its report.
+async fn resumed(dir: &Path, url: &str, extra: &[&str], pb: &Path) -> Report {
+    let mut args = vec!["--resume", "j.jsonl", "--report", "r2.json"];
+    args.extend_from_slice(extra);
+    let out = run_to(dir, url, &args, pb).await;
+    assert!(out.status.success(), "{}", text(&out));
+    report(&dir.join("r2.json"))
+}
+
 /// Waits until the journal has `n` end records, then stops the run with
 /// `sig`; returns its output.
 async fn stop_after(dir: &Path, url: &str, pb: &Path, n: usize, sig: i32) -> std::process::Output {
@@ -195,15 +204,7 @@ async fn ctrl_c_while_waiting_stops_cleanly_and_the_resume_keeps_the_times() {
         "stopped during the wait, before the last step"
     );
     // The resume sends the 0s step at its original time, not at once.
-    let out = run_to(
-        dir.path(),
-        &url,
-        &["--resume", "j.jsonl", "--report", "r2.json"],
-        &pb,
-    )
-    .await;
-    assert!(out.status.success(), "{}", text(&out));
-    let r2 = report(&dir.path().join("r2.json"));
+    let r2 = resumed(dir.path(), &url, &[], &pb).await;
     let t2 = r2.head.timeline.as_ref().unwrap();
     assert_eq!(t2.anchor, r1.head.timeline.as_ref().unwrap().anchor);
     assert_eq!(
@@ -225,15 +226,7 @@ async fn killed_while_waiting_the_resume_sends_the_rest_at_their_original_times(
     let pb = countdown(dir.path(), 2, &["-5s", "-2s", "0s"], None);
     let first = stop_after(dir.path(), &url, &pb, 4, libc::SIGKILL).await;
     assert_eq!(first.status.code(), None, "killed");
-    let out = run_to(
-        dir.path(),
-        &url,
-        &["--resume", "j.jsonl", "--report", "r2.json"],
-        &pb,
-    )
-    .await;
-    assert!(out.status.success(), "{}", text(&out));
-    let r2 = report(&dir.path().join("r2.json"));
+    let r2 = resumed(dir.path(), &url, &[], &pb).await;
     assert_eq!(count(&r2, Status::Sent), 4, "the -2s and 0s steps");
     let events = emu.events();
     assert_eq!(events.len(), 8, "each send delivered once");
@@ -305,17 +298,7 @@ async fn a_step_past_its_grace_is_skipped_as_late_and_late_send_sends_it() {
     assert_eq!(again.status.code(), Some(1), "{}", text(&again));
     assert_eq!(emu.events().len(), 3);
     // ... unless told to send them late.
-    let late_send = run_to(
-        dir.path(),
-        &url,
-        &[
-            "--resume", "j.jsonl", "--late", "send", "--report", "r2.json",
-        ],
-        &pb,
-    )
-    .await;
-    assert!(late_send.status.success(), "{}", text(&late_send));
-    let r2 = report(&dir.path().join("r2.json"));
+    let r2 = resumed(dir.path(), &url, &["--late", "send"], &pb).await;
     assert_eq!(count(&r2, Status::Sent), 6);
     assert_eq!(emu.events().len(), 9, "each send delivered once");
     let step = &r2.head.timeline.as_ref().unwrap().steps[1];
