@@ -143,6 +143,11 @@ fn measure(cmd: &mut Command) -> (Duration, u64, bool) {
 /// child's peak RSS as wait4 reports it includes what the parent held when
 /// it forked.
 fn report_summary(path: &Path) -> serde_json::Value {
+    report_head(path)["summary"].clone()
+}
+
+/// The report without its sends.
+fn report_head(path: &Path) -> serde_json::Value {
     let mut head = String::new();
     let mut reader = BufReader::new(std::fs::File::open(path).unwrap());
     let mut line = String::new();
@@ -155,8 +160,7 @@ fn report_summary(path: &Path) -> serde_json::Value {
     }
     let head = head.trim_end().trim_end_matches(',');
     // `"sends": []` (no sends) closes the object on the same line.
-    let v: serde_json::Value = serde_json::from_str(&format!("{head}}}")).unwrap();
-    v["summary"].clone()
+    serde_json::from_str(&format!("{head}}}")).unwrap()
 }
 
 fn our_run(dir: &Path, url: &str, pb: &Path, extra: &[&str]) -> (Duration, u64, serde_json::Value) {
@@ -389,6 +393,10 @@ fn rate_accuracy(dir: &Path) {
     ]);
     let pb = playbook(dir, 300, 10);
     let (_, _, s) = our_run(dir, &emu.url, &pb, &["--rate", "100", "--burst", "5"]);
+    // The burst in force: cut so that rate + burst fits the quota.
+    let burst = report_head(&dir.join("r.json"))["settings"]["burst"]
+        .as_u64()
+        .unwrap();
     drop(emu);
     let mut times: Vec<f64> = std::fs::read_to_string(&log)
         .unwrap()
@@ -413,10 +421,14 @@ fn rate_accuracy(dir: &Path) {
         "| duration | {:.2} s | |",
         s["duration_seconds"].as_f64().unwrap()
     );
-    println!("| busiest 1-s window, emulator's delivery log | {peak} | ≤ 105 (rate + burst) |");
     println!(
-        "| busiest 1-s window of attempts, report | {} | ≤ 105 |\n",
-        s["regions"][0]["peak_per_second"]
+        "| busiest 1-s window, emulator's delivery log | {peak} | ≤ {} (rate + burst {burst}; arrivals carry the loopback's jitter) |",
+        100 + burst
+    );
+    println!(
+        "| busiest 1-s window of attempts, report | {} | ≤ {} (rate + burst − 1, what the gate lets leave) |\n",
+        s["regions"][0]["peak_per_second"],
+        100 + burst - 1
     );
 }
 

@@ -73,11 +73,13 @@ enum Kind {
 }
 
 /// The scenario's playbook: `per_region / EVENTS` rooms in each region,
-/// `EVENTS` templated events each.
+/// `EVENTS` templated events each. The regions' rooms alternate in the
+/// list: `run` takes rooms in order, `--concurrency` at a time, so rooms
+/// listed region by region would keep one region busy and the others idle.
 fn playbook(dir: &Path, s: &Scenario) -> PathBuf {
     let mut text = String::from("version: 1\nname: quota\nrooms:\n");
-    for (r, region) in s.regions.iter().enumerate() {
-        for i in 0..s.per_region / EVENTS {
+    for i in 0..s.per_region / EVENTS {
+        for (r, region) in s.regions.iter().enumerate() {
             text.push_str(&format!(
                 "  - {{ arn: 'arn:aws:ivschat:{region}:{ACCOUNT}:room/q{i:06}', name: r{r}-{i}, vars: {{ n: \"{i}\" }} }}\n"
             ));
