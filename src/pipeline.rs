@@ -119,9 +119,14 @@ fn scan_named(
     } = check_files(paths, root);
     diagnostics.extend(crate::plan::vars::unused_cli_vars(&playbooks, vars));
     let t = std::time::Instant::now();
-    let planner = Planner::new(playbooks, vars, &sources);
+    let mut flags = flags.clone();
+    // The one clock reading planning gets: a timeline's anchor needs it.
+    flags
+        .now
+        .get_or_insert_with(|| chrono::Local::now().fixed_offset());
+    let planner = Planner::new(playbooks, vars, &sources, &flags);
     let planner = if ids { planner } else { planner.without_ids() };
-    let (plan, render_diags) = planner.scan(flags, sink);
+    let (plan, render_diags) = planner.scan(&flags, sink);
     tracing::debug!(elapsed = ?t.elapsed(), sends = plan.overview.summary.sends, "planned");
     diagnostics.extend(render_diags);
     diag::sort(&mut diagnostics);

@@ -94,6 +94,17 @@ pub struct SettingsArgs {
     /// Time allowed per attempt, e.g. 10s or 1500ms. Default 10s.
     #[arg(long, value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
+    /// The timeline's anchor, which events' `at:` offsets count from:
+    /// RFC 3339 (2026-12-01T20:00:00Z) or a local wall-clock time today
+    /// (20:00). Overrides `settings.at`. Default: the earliest step starts
+    /// now.
+    #[arg(long, value_name = "TIME", value_parser = parse_at)]
+    pub at: Option<String>,
+    /// How late a step of the timeline may start before its sends are
+    /// skipped as late, e.g. 60s or 5m; overrides `grace` in the
+    /// playbooks and their events. Default 60s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub grace: Option<std::time::Duration>,
 }
 
 impl SettingsArgs {
@@ -105,8 +116,21 @@ impl SettingsArgs {
             concurrency: self.concurrency,
             max_attempts: self.max_attempts,
             timeout_ms: self.timeout.map(|d| d.as_millis() as u64),
+            at: self
+                .at
+                .clone()
+                .map(|t| (t, crate::plan::AnchorSource::Flag)),
+            grace_ms: self.grace.map(|d| d.as_millis() as u64),
+            now: None,
         }
     }
+}
+
+/// `--at`: a time that exists, RFC 3339 or a wall-clock time today.
+fn parse_at(s: &str) -> Result<String, String> {
+    crate::playbook::model::AnchorText(s.to_string())
+        .resolve(chrono::Local::now().fixed_offset())
+        .map(|_| s.to_string())
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

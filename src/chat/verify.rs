@@ -205,6 +205,19 @@ impl Progress for VerifyProgress<'_> {
             self.journal.write(&JournalRecord::Verify(rec));
         }
     }
+
+    fn waiting(&self, step: &crate::plan::Step, left: std::time::Duration) {
+        self.inner.waiting(step, left);
+    }
+
+    fn step_begins(
+        &self,
+        step: &crate::plan::Step,
+        late: Option<std::time::Duration>,
+        skipped: bool,
+    ) {
+        self.inner.step_begins(step, late, skipped);
+    }
 }
 
 /// Rooms whose connections ended before the deadline, and why (their sends

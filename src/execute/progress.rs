@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::engine::Progress;
 use crate::journal::Status;
+use crate::plan::Step;
 
 /// Counts outcomes and shows them.
 pub struct ProgressReporter {
@@ -30,6 +31,8 @@ struct Plain {
     start: Instant,
     /// How many were done at the last line written.
     written: Option<u64>,
+    /// The step waited for and the mark of the last countdown line.
+    countdown: Option<(usize, u64)>,
 }
 
 impl ProgressReporter {
@@ -72,6 +75,7 @@ impl ProgressReporter {
                 last: now,
                 start: now,
                 written: None,
+                countdown: None,
             }),
         }
     }
@@ -133,7 +137,7 @@ impl Progress for ProgressReporter {
             Status::Sent => &self.sent,
             Status::Failed => &self.failed,
             Status::Unknown => &self.unknown,
-            Status::Skipped | Status::Planned => &self.other,
+            Status::Skipped | Status::Planned | Status::Late => &self.other,
         }
         .fetch_add(1, Ordering::Relaxed);
         let (_, failed, unknown, _) = self.counts();
@@ -150,5 +154,143 @@ impl Progress for ProgressReporter {
 
     fn throttled(&self) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// On a terminal, the bar's message counts down each second; in a log,
+    /// a line when the wait begins and one as each whole minute passes
+    /// (and at ten seconds), not one a second.
+    fn waiting(&self, step: &Step, left: Duration) {
+        let at = step
+            .at
+            .map(crate::plan::timeline::rfc3339)
+            .unwrap_or_default();
+        if let Some(b) = &self.bar {
+            b.set_message(format!(
+                "next: step {} ({}) at {at}, in {}",
+                step.index + 1,
+                step.label(),
+                countdown(left)
+            ));
+            b.tick();
+            return;
+        }
+        let mut p = self.plain.lock().expect("progress lock");
+        // A line when the wait begins, as each whole minute passes, under
+        // a minute, and under ten seconds.
+        let secs = left.as_secs();
+        let stage = match secs {
+            60.. => secs / 60 + 2,
+            10..=59 => 1,
+            _ => 0,
+        };
+        if p.countdown == Some((step.index, stage)) {
+            return;
+        }
+        p.countdown = Some((step.index, stage));
+        let line = format!(
+            "waiting for step {} ({}) at {at}: {} to go\n",
+            step.index + 1,
+            step.label(),
+            countdown(left)
+        );
+        if let Some(out) = p.out.as_mut() {
+            let _ = out.write_all(line.as_bytes());
+        }
+    }
+
+    fn step_begins(&self, step: &Step, late: Option<Duration>, skipped: bool) {
+        let what = format!("{} sends to {} rooms", step.sends, step.rooms);
+        let line = match (late, skipped) {
+            (Some(by), true) => format!(
+                "step {} ({}) is {} late, past its grace: its {what} are skipped as late (--late send sends them)",
+                step.index + 1,
+                step.label(),
+                super::schedule::human(by)
+            ),
+            (Some(by), false) => format!(
+                "step {} ({}) begins {} late (--late send): {what}",
+                step.index + 1,
+                step.label(),
+                super::schedule::human(by)
+            ),
+            (None, _) => format!("step {} ({}) begins: {what}", step.index + 1, step.label()),
+        };
+        if let Some(b) = &self.bar {
+            b.println(&line);
+            b.set_message("");
+            return;
+        }
+        let mut p = self.plain.lock().expect("progress lock");
+        if let Some(out) = p.out.as_mut() {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+}
+
+/// Time left as `m:ss`, or `h:mm:ss`.
+fn countdown(left: Duration) -> String {
+    let s = left.as_secs_f64().ceil() as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A log that a test can read back.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Log {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_wait_in_a_log_is_a_line_a_minute_not_a_line_a_second() {
+        let log = Log::default();
+        let p = ProgressReporter::new(
+            4,
+            false,
+            Some(Box::new(log.clone())),
+            Duration::from_secs(5),
+        );
+        let step = Step {
+            index: 1,
+            offset: Some("-5m".into()),
+            offset_ms: Some(-300_000),
+            at: Some(chrono::DateTime::parse_from_rfc3339("2026-12-01T19:55:00Z").unwrap()),
+            grace_ms: Some(60_000),
+            events: 1,
+            rooms: 2,
+            sends: 2,
+            fanout_seconds: 0.0,
+        };
+        for left in (1..=150).rev() {
+            p.waiting(&step, Duration::from_secs(left));
+        }
+        p.step_begins(&step, None, false);
+        let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 2:30 to go",
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 1:59 to go",
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 0:59 to go",
+                "waiting for step 2 (at -5m) at 2026-12-01T19:55:00Z: 0:09 to go",
+                "step 2 (at -5m) begins: 2 sends to 2 rooms",
+            ]
+        );
     }
 }

@@ -5,21 +5,23 @@
 //! request goes out, and its `end` line follows its outcome. After a crash,
 //! a `start` without an `end` marks a send whose outcome is unknown:
 //! `run --resume` never re-sends those silently. Lines are written straight
-//! to the file; fsyncs are grouped by one syncer thread, so durability costs
-//! one fsync per batch of sends, not per line.
+//! to the file; one fsync covers every line written before it, so sends
+//! going out together share one.
 
 //!
 //! - the records (this file) and [`Status`], how a send ended;
-//! - [`writer`]: appending, grouped fsync, torn-tail repair;
+//! - [`writer`]: appending, torn-tail repair;
+//! - [`sync`]: group commit, who fsyncs up to which line;
 //! - [`reader`]: the one way to read a journal back;
 //! - [`resume`]: what earlier runs already did.
 
 pub mod reader;
 pub mod resume;
+pub mod sync;
 pub mod writer;
 
 pub use reader::{Flow, TornLine, finish_of, for_each, for_each_from, read, records, run_offsets};
-pub use writer::{Journal, lock};
+pub use writer::{Appender, Journal, lock};
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
@@ -46,16 +48,21 @@ pub enum Status {
     Skipped,
     /// Not attempted (a dry run, or the run was interrupted first).
     Planned,
+    /// Not sent because its step of the timeline could not start within
+    /// its grace: a stale announcement is not sent late. A resumed run
+    /// tries it again (and skips it again, unless `--late send`).
+    Late,
 }
 
 impl Status {
     /// Every status, in report order.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 6] = [
         Status::Sent,
         Status::Failed,
         Status::Unknown,
         Status::Skipped,
         Status::Planned,
+        Status::Late,
     ];
 
     /// The lowercase name.
@@ -66,6 +73,7 @@ impl Status {
             Status::Unknown => "unknown",
             Status::Skipped => "skipped",
             Status::Planned => "planned",
+            Status::Late => "late",
         }
     }
 }
@@ -170,6 +178,13 @@ pub struct RunHeader {
     /// journals of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify: Option<VerifySettings>,
+    /// The timeline, when the plan has one: its anchor is what a resumed
+    /// run keeps, so the remaining steps go at their original times.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<crate::plan::Timeline>,
+    /// The `--grace` it was given, in milliseconds (a resume keeps it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_ms: Option<u64>,
 }
 
 /// What a run's `--limit` chose.

@@ -28,6 +28,9 @@ pub struct ResumeState {
     /// The last run's header, when read from a journal: where it sent, and
     /// with which variables and settings.
     pub header: Option<super::RunHeader>,
+    /// The anchor of the earlier run's timeline, when it had one: a resume
+    /// keeps it, so the remaining steps go at their original times.
+    pub anchor: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl ResumeState {
@@ -45,6 +48,7 @@ impl ResumeState {
                 JournalRecord::Run(h) => {
                     saw_run = true;
                     st.plan_hash = h.plan_hash.clone();
+                    st.anchor = h.timeline.as_ref().map(|t| t.anchor).or(st.anchor);
                     st.header = Some(h);
                     // Sends started by an earlier run that never ended.
                     for id in open.drain() {
@@ -112,7 +116,7 @@ impl ResumeState {
                 self.in_flight.remove(id);
             }
             // Not attempted: an earlier unknown outcome still stands.
-            Status::Planned => {}
+            Status::Planned | Status::Late => {}
         }
     }
 }

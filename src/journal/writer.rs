@@ -1,50 +1,48 @@
-//! Appending to the journal: lines written straight to the file, fsyncs
-//! grouped by one syncer thread, and a torn last line (what a crash or a
+//! Appending to the journal: lines written straight to the file, made
+//! durable by group commit ([`super::sync`]), and a torn last line (what a crash or a
 //! full disk leaves) cut before anything is appended.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-
-use tokio::sync::watch;
 
 use serde::Serialize;
 
+use super::sync::Syncer;
+
 /// An open journal. Lines are written straight to the file (one `write`
 /// each, no thread hop, so a process crash never loses a written line);
-/// with fsync on, durable writes also wait for a syncer thread that fsyncs
-/// in groups: one fsync covers every line written before it started.
+/// with fsync on, durable writes also wait for an fsync that covers them
+/// ([`super::sync`]): one fsync covers every line written before it started.
 pub struct Journal {
     path: PathBuf,
     /// The file's length when opened: where this run's records begin.
     start: u64,
+    lines: Appender,
+    /// The syncer thread, joined on close.
+    thread: Option<JoinHandle<()>>,
+}
+
+/// A handle that appends to an open journal, for a task that runs apart
+/// from its owner (a send on any of the runtime's threads). Cheap to clone.
+/// Once the journal is closed, durable writes through it fail.
+#[derive(Clone)]
+pub struct Appender(Arc<Lines>);
+
+/// The file and its syncer, shared by the journal and its appenders.
+struct Lines {
     file: Mutex<File>,
     /// Lines written so far.
     written: AtomicU64,
     /// Present when fsync is on.
-    syncer: Option<Syncer>,
+    syncer: Option<Arc<Syncer>>,
     /// The first write error; later writes fail with it.
     failed: Mutex<Option<String>>,
-}
-
-struct Syncer {
-    /// Highest line number whose fsync has been asked for.
-    wanted: Arc<(Mutex<SyncState>, Condvar)>,
-    /// Highest line number known durable.
-    synced: watch::Receiver<u64>,
-    thread: Option<JoinHandle<()>>,
-}
-
-#[derive(Default)]
-struct SyncState {
-    wanted: u64,
-    closing: bool,
-    error: Option<String>,
-    /// The syncer is waiting to be woken (not busy fsyncing).
-    idle: bool,
+    /// Closed: nothing more is appended.
+    closed: AtomicBool,
 }
 
 impl Journal {
@@ -57,29 +55,23 @@ impl Journal {
         try_lock(&file, path)?;
         drop_torn_tail(path)?;
         let start = file.metadata()?.len();
-        let syncer = if fsync {
-            let sync_file = file.try_clone()?;
-            let wanted = Arc::new((Mutex::new(SyncState::default()), Condvar::new()));
-            let (tx, rx) = watch::channel(0u64);
-            let shared = wanted.clone();
-            let thread = std::thread::Builder::new()
-                .name("journal-sync".into())
-                .spawn(move || syncer(sync_file, shared, tx))?;
-            Some(Syncer {
-                wanted,
-                synced: rx,
-                thread: Some(thread),
-            })
+        let (syncer, thread) = if fsync {
+            let (syncer, thread) = Syncer::start(file.try_clone()?)?;
+            (Some(syncer), Some(thread))
         } else {
-            None
+            (None, None)
         };
         Ok(Journal {
             path: path.to_path_buf(),
             start,
-            file: Mutex::new(file),
-            written: AtomicU64::new(0),
-            syncer,
-            failed: Mutex::new(None),
+            lines: Appender(Arc::new(Lines {
+                file: Mutex::new(file),
+                written: AtomicU64::new(0),
+                syncer,
+                failed: Mutex::new(None),
+                closed: AtomicBool::new(false),
+            })),
+            thread,
         })
     }
 
@@ -94,60 +86,21 @@ impl Journal {
         &self.path
     }
 
-    /// Writes one line; returns its number.
-    fn append<T: Serialize>(&self, rec: &T) -> io::Result<u64> {
-        let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
-        line.push(b'\n');
-        if let Some(e) = &*self.failed.lock().expect("journal lock") {
-            return Err(io::Error::other(e.clone()));
-        }
-        let mut file = self.file.lock().expect("journal lock");
-        if let Err(e) = file.write_all(&line) {
-            *self.failed.lock().expect("journal lock") = Some(e.to_string());
-            return Err(e);
-        }
-        Ok(self.written.fetch_add(1, Ordering::SeqCst) + 1)
+    /// A handle that appends to this journal from another task.
+    pub fn appender(&self) -> Appender {
+        self.lines.clone()
     }
 
     /// Appends a record and waits until it is durable: written to the file
     /// and, with fsync on, on disk.
     pub async fn write_durable<T: Serialize>(&self, rec: &T) -> io::Result<()> {
-        let n = self.append(rec)?;
-        let Some(s) = &self.syncer else {
-            return Ok(());
-        };
-        {
-            let (lock, cv) = &*s.wanted;
-            let mut st = lock.lock().expect("sync lock");
-            if let Some(e) = &st.error {
-                return Err(io::Error::other(e.clone()));
-            }
-            if st.wanted < n {
-                st.wanted = n;
-                // A busy syncer looks at `wanted` again when its fsync
-                // ends; waking it costs a system call per send.
-                if st.idle {
-                    cv.notify_one();
-                }
-            }
-        }
-        let mut rx = s.synced.clone();
-        rx.wait_for(|synced| *synced >= n)
-            .await
-            .map_err(|_| io::Error::other("the journal syncer stopped"))?;
-        let (lock, _) = &*s.wanted;
-        match &lock.lock().expect("sync lock").error {
-            Some(e) => Err(io::Error::other(e.clone())),
-            None => Ok(()),
-        }
+        self.lines.write_durable(rec).await
     }
 
     /// Appends a record without waiting for the disk. The line is written
     /// to the file before this returns.
     pub fn write<T: Serialize>(&self, rec: &T) {
-        if let Err(e) = self.append(rec) {
-            tracing::error!(error = %e, "journal write failed");
-        }
+        self.lines.write(rec);
     }
 
     /// Makes everything durable and closes the file.
@@ -156,24 +109,23 @@ impl Journal {
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        let lines = &self.lines.0;
+        {
+            // Under the file's lock: a line being appended is counted below.
+            let _file = lines.file.lock().expect("journal lock");
+            lines.closed.store(true, Ordering::SeqCst);
+        }
         let mut result = Ok(());
-        if let Some(mut s) = self.syncer.take() {
-            {
-                let (lock, cv) = &*s.wanted;
-                let mut st = lock.lock().expect("sync lock");
-                st.wanted = self.written.load(Ordering::SeqCst);
-                st.closing = true;
-                cv.notify_one();
-            }
-            if let Some(t) = s.thread.take() {
+        if let Some(s) = &lines.syncer {
+            s.close(lines.written.load(Ordering::SeqCst));
+            if let Some(t) = self.thread.take() {
                 let _ = t.join();
             }
-            let (lock, _) = &*s.wanted;
-            if let Some(e) = &lock.lock().expect("sync lock").error {
-                result = Err(io::Error::other(e.clone()));
+            if let Some(e) = s.error() {
+                result = Err(io::Error::other(e));
             }
         }
-        if let Some(e) = &*self.failed.lock().expect("journal lock") {
+        if let Some(e) = &*lines.failed.lock().expect("journal lock") {
             result = Err(io::Error::other(e.clone()));
         }
         result
@@ -183,6 +135,45 @@ impl Journal {
 impl Drop for Journal {
     fn drop(&mut self) {
         let _ = self.finish();
+    }
+}
+
+impl Appender {
+    /// Writes one line; returns its number.
+    fn append<T: Serialize>(&self, rec: &T) -> io::Result<u64> {
+        let mut line = serde_json::to_vec(rec).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let lines = &self.0;
+        if let Some(e) = &*lines.failed.lock().expect("journal lock") {
+            return Err(io::Error::other(e.clone()));
+        }
+        let mut file = lines.file.lock().expect("journal lock");
+        if lines.closed.load(Ordering::SeqCst) {
+            return Err(io::Error::other("the journal is closed"));
+        }
+        if let Err(e) = file.write_all(&line) {
+            *lines.failed.lock().expect("journal lock") = Some(e.to_string());
+            return Err(e);
+        }
+        Ok(lines.written.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// Appends a record and waits until it is durable: written to the file
+    /// and, with fsync on, on disk.
+    pub async fn write_durable<T: Serialize>(&self, rec: &T) -> io::Result<()> {
+        let n = self.append(rec)?;
+        let Some(s) = &self.0.syncer else {
+            return Ok(());
+        };
+        s.durable(n).await
+    }
+
+    /// Appends a record without waiting for the disk. The line is written
+    /// to the file before this returns.
+    pub fn write<T: Serialize>(&self, rec: &T) {
+        if let Err(e) = self.append(rec) {
+            tracing::error!(error = %e, "journal write failed");
+        }
     }
 }
 
@@ -246,37 +237,6 @@ fn drop_torn_tail(path: &Path) -> io::Result<()> {
     }
 }
 
-/// The syncer thread: fsyncs whenever lines are waiting, then publishes how
-/// far the file is durable (group commit).
-fn syncer(file: File, shared: Arc<(Mutex<SyncState>, Condvar)>, synced: watch::Sender<u64>) {
-    let (lock, cv) = &*shared;
-    let mut done = 0u64;
-    loop {
-        let (target, closing) = {
-            let mut st = lock.lock().expect("sync lock");
-            while st.wanted <= done && !st.closing {
-                st.idle = true;
-                st = cv.wait(st).expect("sync lock");
-                st.idle = false;
-            }
-            (st.wanted, st.closing)
-        };
-        if target > done {
-            if let Err(e) = file.sync_data() {
-                lock.lock().expect("sync lock").error = Some(e.to_string());
-                // Wake the waiters so they see the error.
-                let _ = synced.send(u64::MAX);
-                return;
-            }
-            done = target;
-            let _ = synced.send(done);
-        }
-        if closing && done >= lock.lock().expect("sync lock").wanted {
-            return;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,5 +288,41 @@ mod tests {
         // Everything acknowledged is in the file before close.
         assert_eq!(read(&path).unwrap().len(), 200);
         j.close().unwrap();
+    }
+
+    #[test]
+    fn durable_writes_from_many_tasks_share_the_syncer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let j = Journal::open(&path, true).unwrap();
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..8)
+                .map(|t| {
+                    let a = j.appender();
+                    tokio::spawn(async move {
+                        for i in 0..25 {
+                            a.write_durable(&finish(t * 100 + i)).await.unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        assert_eq!(read(&path).unwrap().len(), 200);
+        let a = j.appender();
+        j.close().unwrap();
+        // Closed: a write through a handle that outlived it fails, rather
+        // than adding a line after the end or waiting for a syncer that is
+        // gone.
+        let err = rt.block_on(a.write_durable(&finish(1))).unwrap_err();
+        assert!(err.to_string().contains("closed"), "{err}");
+        assert_eq!(read(&path).unwrap().len(), 200);
     }
 }

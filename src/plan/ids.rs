@@ -24,6 +24,16 @@ pub(super) fn content_hash<'a>(
     h.finalize().into()
 }
 
+/// The content hash of a send with a time: its content and its step's
+/// offset from the anchor.
+pub(super) fn timed_hash(content: &[u8; 32], offset_ms: i64) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(content);
+    h.update(b"at");
+    h.update(offset_ms.to_le_bytes());
+    h.finalize().into()
+}
+
 /// A send id: the content hash with the occurrence number, shortened to 16
 /// hex digits (64 bits; a collision among a million sends has odds of about
 /// 1 in 30 million, and is detected).

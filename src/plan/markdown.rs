@@ -19,16 +19,11 @@ pub fn render_markdown(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Re
     let mut m = String::from("### ivschat-playbook plan\n\n");
     let _ = writeln!(
         m,
-        "Plan `{}`: **{} sends** to {} rooms from {} playbook{}; at least {} at {}/s per account and region (burst {}, concurrency {}).\n",
+        "Plan `{}`: **{} sends** to {} rooms from {}; at least {} at {}/s per account and region (burst {}, concurrency {}).\n",
         plan.overview.plan_hash,
         sm.sends,
         sm.rooms,
-        plan.overview.playbooks.len(),
-        if plan.overview.playbooks.len() == 1 {
-            ""
-        } else {
-            "s"
-        },
+        super::output::playbooks(plan),
         human_seconds(sm.estimated_seconds),
         st.rate,
         st.burst,
@@ -52,6 +47,25 @@ pub fn render_markdown(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Re
             r.rooms,
             human_seconds(r.estimated_seconds)
         );
+    }
+    if let Some(t) = &plan.overview.timeline {
+        let _ = writeln!(
+            m,
+            "\nTimeline: anchor `{}` ({}).\n\n| step | at | time | rooms | sends | fan-out | grace |\n|---:|---|---|---:|---:|---:|---:|",
+            super::timeline::rfc3339(t.anchor),
+            super::output::anchor_words(t.anchor_from)
+        );
+        for st in &t.steps {
+            let [at, time, grace] = super::output::step_cells(st);
+            let _ = writeln!(
+                m,
+                "| {} | {at} | {time} | {} | {} | ~{} | {grace} |",
+                st.index + 1,
+                st.rooms,
+                st.sends,
+                human_seconds(st.fanout_seconds),
+            );
+        }
     }
     m.push_str(
         "\n| # | send id | room | event | bytes | attributes |\n|---:|---|---|---|---:|---|\n",

@@ -17,6 +17,7 @@
 //! - [`output`]: the plan as a table or JSON; [`markdown`], as Markdown.
 //! - [`vars`]: `--var` values no template reads.
 //! - [`limit`]: `--limit`, a subset of the rooms.
+//! - [`timeline`]: events with `at:` as steps on a schedule.
 
 mod cache;
 pub mod ids;
@@ -30,6 +31,7 @@ pub mod rendered;
 pub mod scan;
 mod scope;
 pub mod settings;
+pub mod timeline;
 pub mod vars;
 
 pub use limit::Limit;
@@ -41,6 +43,7 @@ pub use settings::{
     DEFAULT_BURST, DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, DEFAULT_RATE, DEFAULT_TIMEOUT_MS,
     EffectiveSettings, SettingsOverrides,
 };
+pub use timeline::{AnchorSource, Step, Timeline};
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -155,6 +158,10 @@ pub struct PlannedSend {
     pub attributes: IndexMap<String, String>,
     /// UTF-8 bytes of keys plus values.
     pub bytes: usize,
+    /// The step of the timeline it goes in ([`Timeline::steps`]); absent
+    /// when the plan has no timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
 }
 
 /// A plan without its sends: what a run needs up front.
@@ -169,6 +176,9 @@ pub struct PlanOverview {
     pub settings: EffectiveSettings,
     /// Totals.
     pub summary: PlanSummary,
+    /// The schedule, when events have `at:` offsets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
 }
 
 /// The plan document's [`Plan::format_version`].

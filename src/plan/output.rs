@@ -98,16 +98,11 @@ fn summary_lines(s: &mut String, plan: &Plan, region_w: usize) {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Plan {}: {} sends to {} rooms from {} playbook{}",
+        "Plan {}: {} sends to {} rooms from {}",
         plan.overview.plan_hash,
         sm.sends,
         sm.rooms,
-        plan.overview.playbooks.len(),
-        if plan.overview.playbooks.len() == 1 {
-            ""
-        } else {
-            "s"
-        }
+        playbooks(plan)
     );
     let _ = writeln!(s, "By account and region:");
     for r in &sm.regions {
@@ -137,6 +132,65 @@ fn summary_lines(s: &mut String, plan: &Plan, region_w: usize) {
         st.burst,
         st.concurrency
     );
+    if let Some(t) = &plan.overview.timeline {
+        timeline_lines(s, t);
+    }
+}
+
+/// The timeline after the summary: the anchor, then a line per step with
+/// its time, rooms, sends, fan-out time and grace.
+fn timeline_lines(s: &mut String, t: &Timeline) {
+    let _ = writeln!(
+        s,
+        "Timeline: anchor {} ({})",
+        timeline::rfc3339(t.anchor),
+        anchor_words(t.anchor_from)
+    );
+    let _ = writeln!(
+        s,
+        "  {:>4}  {:<8}  {:<25}  {:>6}  {:>7}  {:>8}  GRACE",
+        "STEP", "AT", "TIME", "ROOMS", "SENDS", "FAN-OUT"
+    );
+    for st in &t.steps {
+        let [at, time, grace] = step_cells(st);
+        let _ = writeln!(
+            s,
+            "  {:>4}  {at:<8}  {time:<25}  {:>6}  {:>7}  {:>8}  {grace}",
+            st.index + 1,
+            st.rooms,
+            st.sends,
+            format!("~{}", human_seconds(st.fanout_seconds)),
+        );
+    }
+}
+
+/// A step's offset, time and grace as the plan's tables show them.
+pub(super) fn step_cells(st: &Step) -> [String; 3] {
+    [
+        st.offset.clone().unwrap_or_else(|| "start".into()),
+        st.at
+            .map_or("when the run starts".into(), timeline::rfc3339),
+        st.grace_ms
+            .map_or("-".into(), |g| human_seconds(g as f64 / 1000.0)),
+    ]
+}
+
+/// Where a timeline's anchor came from, in words.
+pub(super) fn anchor_words(from: AnchorSource) -> &'static str {
+    match from {
+        AnchorSource::Flag => "from --at",
+        AnchorSource::Settings => "from settings.at",
+        AnchorSource::Journal => "from the journal being resumed",
+        AnchorSource::EarliestStep => "none given: the earliest step starts now",
+    }
+}
+
+/// `1 playbook`, `3 playbooks`.
+pub(super) fn playbooks(plan: &Plan) -> String {
+    match plan.overview.playbooks.len() {
+        1 => "1 playbook".into(),
+        n => format!("{n} playbooks"),
+    }
 }
 
 pub(super) fn shorten(s: &str, max: usize) -> String {
@@ -214,6 +268,8 @@ fn write_json_head(
         playbooks: &'a [PlanPlaybook],
         settings: &'a EffectiveSettings,
         summary: &'a PlanSummary,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timeline: Option<&'a Timeline>,
     }
     let head = Head {
         format_version,
@@ -221,6 +277,7 @@ fn write_json_head(
         playbooks: &overview.playbooks,
         settings: &overview.settings,
         summary: &overview.summary,
+        timeline: overview.timeline.as_ref(),
     };
     let mut text = serde_json::to_vec_pretty(&head)?;
     // Reopen the object to append the sends.

@@ -88,7 +88,7 @@ impl Planner {
             let mut cache = RenderCache::default();
             for (at, room) in self.rooms.iter().enumerate() {
                 let mut outcomes = Vec::new();
-                self.render_room(&templates, &mut cache, (room, at, ids), |o| {
+                self.render_room(&templates, &mut cache, (room, at, ids), None, |o| {
                     outcomes.push(o)
                 });
                 consume(at, outcomes);
@@ -125,7 +125,9 @@ impl Planner {
             .map(|at| {
                 let mut outcomes = Vec::new();
                 let room = &self.rooms[at];
-                self.render_room(templates, cache, (room, at, ids), |o| outcomes.push(o));
+                self.render_room(templates, cache, (room, at, ids), None, |o| {
+                    outcomes.push(o)
+                });
                 outcomes
             })
             .collect()

@@ -94,15 +94,20 @@ pub struct Planner {
     pub(super) compile_diagnostics: Vec<Diagnostic>,
     /// Whether [`Planner::scan`] names the sends (see [`Planner::without_ids`]).
     pub(super) ids: bool,
+    /// The timeline, when events have `at:`.
+    pub(super) scheduled: Option<super::timeline::Scheduled>,
 }
 
 impl Planner {
-    /// Prepares templates, scopes and targets.
+    /// Prepares the timeline, templates, scopes and targets.
     pub fn new(
         playbooks: Vec<CheckedPlaybook>,
         cli_vars: &IndexMap<String, String>,
         sources: &Sources,
+        flags: &super::SettingsOverrides,
     ) -> Self {
+        let mut compile_diagnostics = Vec::new();
+        let scheduled = super::timeline::schedule(&playbooks, flags, &mut compile_diagnostics);
         let mut env = template::environment();
         let cli: IndexMap<String, minijinja::Value> = cli_vars
             .iter()
@@ -120,13 +125,19 @@ impl Planner {
             .collect();
         let events: Vec<Vec<Arc<EventScope>>> = playbooks
             .iter()
-            .map(|pb| pb.events.iter().map(event_scope).collect())
+            .enumerate()
+            .map(|(pi, pb)| {
+                pb.events
+                    .iter()
+                    .enumerate()
+                    .map(|(ei, ev)| event_scope(ev, step_scope(scheduled.as_ref(), pi, ei, ev)))
+                    .collect()
+            })
             .collect();
         let targets = playbooks.iter().map(event_targets).collect();
         let rooms = plan_rooms(&playbooks);
         let mut compiled = Vec::new();
         let mut broken = Vec::new();
-        let mut compile_diagnostics = Vec::new();
         for (pi, pb) in playbooks.iter().enumerate() {
             let mut pb_compiled = Vec::new();
             let mut pb_broken = Vec::new();
@@ -165,7 +176,13 @@ impl Planner {
             rooms,
             compile_diagnostics,
             ids: true,
+            scheduled,
         }
+    }
+
+    /// The step of event `ei` of playbook `pi`, when there is a timeline.
+    pub(super) fn step_of(&self, pi: usize, ei: usize) -> Option<usize> {
+        self.scheduled.as_ref().map(|s| s.step_of[pi][ei])
     }
 
     /// A planner whose scan renders and checks every send without naming
@@ -191,20 +208,27 @@ impl Planner {
         &self.playbooks[p as usize].rooms[r as usize].arn
     }
 
-    /// Renders one room's sends, in order. Only meaningful after a
-    /// [`Planner::scan`] without errors (which also fixes each send's `seq`).
-    pub(super) fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
+    /// Renders one room's sends, in order; with `only`, the sends of that
+    /// step alone. Only meaningful after a [`Planner::scan`] without errors
+    /// (which also fixes each send's `seq`).
+    pub(super) fn room_sends(&self, room: &PlanRoom, only: Option<usize>) -> Vec<PlannedSend> {
         let mut out = Vec::new();
         let templates = self.templates();
         // One room: nothing to share a rendering with.
         let mut cache = super::cache::RenderCache::disabled();
         // After a scan without errors: no template ran out of fuel.
-        self.render_room(&templates, &mut cache, (room, usize::MAX, true), |o| {
-            if let Ok(mut s) = o.result {
-                s.seq = room.first_seq + out.len();
-                out.push(s.to_send());
-            }
-        });
+        self.render_room(
+            &templates,
+            &mut cache,
+            (room, usize::MAX, true),
+            only,
+            |o| {
+                if let Ok(mut s) = o.result {
+                    s.seq = room.first_seq + o.pos;
+                    out.push(s.to_send());
+                }
+            },
+        );
         out
     }
 
@@ -279,11 +303,29 @@ fn plan_rooms(playbooks: &[CheckedPlaybook]) -> Vec<PlanRoom> {
     rooms
 }
 
-fn event_scope(ev: &EventSpec) -> Arc<EventScope> {
+fn event_scope(ev: &EventSpec, step: Option<minijinja::Value>) -> Arc<EventScope> {
     Arc::new(EventScope {
         vars: template::var_values(&ev.vars),
         builtin: template::event_builtin(&ev.name),
+        step,
     })
+}
+
+/// The `step` built-in of a timed event.
+fn step_scope(
+    scheduled: Option<&super::timeline::Scheduled>,
+    pi: usize,
+    ei: usize,
+    ev: &EventSpec,
+) -> Option<minijinja::Value> {
+    let s = scheduled?;
+    let own = ev.step.as_ref()?;
+    let at = s.timeline.steps[s.step_of[pi][ei]].at?;
+    Some(template::step_builtin(
+        &super::timeline::rfc3339(at),
+        &own.text,
+        own.offset_ms,
+    ))
 }
 
 /// `[event][room]`: which of the playbook's rooms get each event.

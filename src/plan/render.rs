@@ -1,7 +1,7 @@
 //! Rendering one room's sends, and what can go wrong doing it.
 
 use super::cache::{RenderCache, Renderers};
-use super::ids::{content_hash, send_id};
+use super::ids::{content_hash, send_id, timed_hash};
 use super::planner::{CompiledAttr, PlanRoom, Planner, TEMPLATE_MEMORY, Templates, render_message};
 use super::rendered::{AttrValue, SendView};
 use super::scope::{RoomCtx, SendCtx};
@@ -11,6 +11,22 @@ use crate::playbook::rooms::Room;
 use crate::service::ATTRIBUTES_MAX_BYTES;
 use crate::validate::CheckedPlaybook;
 use std::sync::atomic::Ordering;
+
+/// A room's events in the order they go: as listed, or sorted by step.
+pub(super) enum RoomEvents<I> {
+    Listed(I),
+    Sorted(std::vec::IntoIter<(usize, usize, usize)>),
+}
+
+impl<I: Iterator<Item = (usize, usize, usize)>> Iterator for RoomEvents<I> {
+    type Item = (usize, usize, usize);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            RoomEvents::Listed(i) => i.next(),
+            RoomEvents::Sorted(i) => i.next(),
+        }
+    }
+}
 
 /// Why one send could not be rendered.
 #[derive(Debug)]
@@ -70,59 +86,106 @@ pub(super) struct Outcome<'p> {
     pub(super) pi: usize,
     pub(super) ei: usize,
     pub(super) ri: usize,
+    /// Its place among the room's sends.
+    pub(super) pos: usize,
     pub(super) result: Result<SendView<'p>, Vec<RenderProblem>>,
 }
 
 impl Planner {
     /// Renders one room's sends in order, giving each outcome to `sink`.
     /// `at` is the room's place in the plan ([`CompiledAttr::gave_up_at`]);
-    /// without `ids` the sends are not named.
+    /// without `ids` the sends are not named. With `only`, the sends of
+    /// that step of the timeline alone are rendered; the others keep their
+    /// places ([`Outcome::pos`]).
     pub(super) fn render_room<'p>(
         &'p self,
         templates: &Templates<'_>,
         cache: &mut RenderCache,
         (room, at, ids): (&PlanRoom, usize, bool),
+        only: Option<usize>,
         mut sink: impl FnMut(Outcome<'p>),
     ) {
         let mut occurrences = Occurrences::default();
-        for (pi, ri) in room.members() {
+        // The context of the room's listing in the playbook of the send:
+        // one per listing, made again only when a timeline interleaves
+        // two playbooks' events.
+        let mut room_ctx: Option<((usize, usize), RoomCtx<'p>)> = None;
+        for (pos, (pi, ri, ei)) in self.room_events(room).enumerate() {
+            let step = self.step_of(pi, ei);
+            if only.is_some() && step != only {
+                continue;
+            }
             let pb = &self.playbooks[pi];
             let r = &pb.rooms[ri];
-            let mut room_ctx = RoomCtx::new(&self.globals[pi], r);
-            for (ei, ev) in pb.events.iter().enumerate() {
-                if !self.targets[pi][ei][ri] || self.broken[pi][ei] {
-                    continue;
-                }
-                let mut ctx = SendCtx::new(&mut room_ctx, &self.events[pi][ei]);
-                let rendered = self.render_one((pi, ei, at), &mut ctx, &templates[pi][ei], cache);
-                let result = match rendered {
-                    Err(problems) => Err(problems),
-                    Ok((values, bytes)) => {
-                        let id = if ids {
-                            let attributes = ev.attributes.iter().zip(&values);
-                            let content = content_hash(
-                                &r.arn.arn,
-                                &ev.name,
-                                attributes.map(|(a, v)| (a.key.as_str(), v.as_str())),
-                            );
-                            send_id(&content, occurrences.next(content))
-                        } else {
-                            UNNAMED
-                        };
-                        Ok(SendView {
-                            pb,
-                            ev,
-                            room: r,
-                            seq: 0,
-                            id,
-                            values,
-                            bytes,
-                        })
-                    }
-                };
-                sink(Outcome { pi, ei, ri, result });
+            let ev = &pb.events[ei];
+            if !matches!(&room_ctx, Some((listing, _)) if *listing == (pi, ri)) {
+                room_ctx = Some(((pi, ri), RoomCtx::new(&self.globals[pi], r)));
             }
+            let (_, listing) = room_ctx.as_mut().expect("set above");
+            let mut ctx = SendCtx::new(listing, &self.events[pi][ei]);
+            let rendered = self.render_one((pi, ei, at), &mut ctx, &templates[pi][ei], cache);
+            let result = match rendered {
+                Err(problems) => Err(problems),
+                Ok((values, bytes)) => {
+                    let id = if ids {
+                        let attributes = ev.attributes.iter().zip(&values);
+                        let mut content = content_hash(
+                            &r.arn.arn,
+                            &ev.name,
+                            attributes.map(|(a, v)| (a.key.as_str(), v.as_str())),
+                        );
+                        if let Some(offset) = ev.step.as_ref().map(|s| s.offset_ms) {
+                            // When it goes is part of what a send is, so a
+                            // step's sends are told apart without rendering
+                            // the room's other steps.
+                            content = timed_hash(&content, offset);
+                        }
+                        send_id(&content, occurrences.next(content))
+                    } else {
+                        UNNAMED
+                    };
+                    Ok(SendView {
+                        pb,
+                        ev,
+                        room: r,
+                        seq: 0,
+                        id,
+                        values,
+                        bytes,
+                        step,
+                    })
+                }
+            };
+            sink(Outcome {
+                pi,
+                ei,
+                ri,
+                pos,
+                result,
+            });
         }
+    }
+
+    /// The events one room gets, as (playbook, room, event), in the order
+    /// they go: playbook order, then each playbook's events in order; with
+    /// a timeline, step by step first. Without one nothing is collected: a
+    /// plan of 100,000 rooms renders each of them at least once.
+    fn room_events<'s>(
+        &'s self,
+        room: &'s PlanRoom,
+    ) -> RoomEvents<impl Iterator<Item = (usize, usize, usize)> + 's> {
+        let listed = room.members().flat_map(move |(pi, ri)| {
+            (0..self.playbooks[pi].events.len())
+                .filter(move |&ei| self.targets[pi][ei][ri] && !self.broken[pi][ei])
+                .map(move |ei| (pi, ri, ei))
+        });
+        if self.scheduled.is_none() {
+            return RoomEvents::Listed(listed);
+        }
+        let mut sorted: Vec<_> = listed.collect();
+        // Stable: within a step, the order written.
+        sorted.sort_by_key(|&(pi, _, ei)| self.step_of(pi, ei));
+        RoomEvents::Sorted(sorted.into_iter())
     }
 
     pub(super) fn render_one<'p>(
@@ -300,7 +363,7 @@ pub(super) fn undefined_diagnostic(
     let hint = match crate::diag::suggest::did_you_mean(root, &known) {
         Some(s) if s != root => format!("did you mean `{s}`?"),
         _ if name.contains('.') => {
-            "built-ins: room.name, room.arn, room.region, room.id, room.account, room.tags, event.name, playbook.name".to_string()
+            "built-ins: room.name, room.arn, room.region, room.id, room.account, room.tags, event.name, playbook.name; in an event with `at:`, step.at, step.remaining, step.remaining_seconds, step.offset".to_string()
         }
         _ => format!("define `{root}` under `vars` (of the playbook, the room or the event) or pass `--var {root}=...`"),
     };

@@ -45,6 +45,8 @@ pub struct SendView<'p> {
     /// Values in the order of `ev.attributes` (whose keys are distinct).
     pub(super) values: Vec<AttrValue<'p>>,
     pub(super) bytes: usize,
+    /// The step of the timeline it goes in ([`PlannedSend::step`]).
+    pub(super) step: Option<usize>,
 }
 
 impl SendView<'_> {
@@ -85,6 +87,7 @@ impl SendView<'_> {
             account: self.room.arn.account.clone(),
             attributes,
             bytes: self.bytes,
+            step: self.step,
         }
     }
 }
@@ -100,7 +103,8 @@ impl serde::Serialize for SendView<'_> {
                 serializer.collect_map(self.0.attributes())
             }
         }
-        let mut s = serializer.serialize_struct("PlannedSend", 11)?;
+        let fields = if self.step.is_some() { 12 } else { 11 };
+        let mut s = serializer.serialize_struct("PlannedSend", fields)?;
         s.serialize_field("id", self.id())?;
         s.serialize_field("seq", &self.seq)?;
         s.serialize_field("playbook", &self.pb.name)?;
@@ -112,6 +116,10 @@ impl serde::Serialize for SendView<'_> {
         s.serialize_field("account", &self.room.arn.account)?;
         s.serialize_field("attributes", &Attributes(self))?;
         s.serialize_field("bytes", &self.bytes)?;
+        match self.step {
+            Some(step) => s.serialize_field("step", &step)?,
+            None => s.skip_field("step")?,
+        }
         s.end()
     }
 }

@@ -7,6 +7,7 @@ use super::parallel::GiveUps;
 use super::planner::Planner;
 use super::render::{RenderProblem, undefined_diagnostic};
 use super::rendered::SendView;
+use super::settings::estimate_seconds;
 use super::*;
 use crate::catalog::contract::{RoomCount, Violation, violation_diagnostic};
 use crate::diag::Diagnostic;
@@ -58,7 +59,13 @@ impl ScannedPlan {
 
     /// One room's sends, in order, rendered again (identical to the scan's).
     pub fn room_sends(&self, room: &PlanRoom) -> Vec<PlannedSend> {
-        self.planner.room_sends(room)
+        self.planner.room_sends(room, None)
+    }
+
+    /// One room's sends in step `step` of the timeline, in order; only
+    /// those are rendered.
+    pub fn room_step_sends(&self, room: &PlanRoom, step: usize) -> Vec<PlannedSend> {
+        self.planner.room_sends(room, Some(step))
     }
 
     /// Every send again, in plan order, rendered as the scan rendered them
@@ -142,6 +149,7 @@ impl Planner {
         let mut first_seqs = Vec::with_capacity(self.rooms.len());
         let mut give_ups = GiveUps::default();
         let ids = self.ids;
+        let mut steps = StepCounts::default();
         let planner = &*self;
         planner.render_all(ids, |at, outcomes| {
             debug_assert_eq!(at, first_seqs.len());
@@ -156,6 +164,7 @@ impl Planner {
                             hasher.add(send.id());
                         }
                         summary.add(SummaryItem::of_view(&send), seq == first);
+                        steps.add(SummaryItem::of_view(&send), send.step, at);
                         seq += 1;
                         per_playbook[o.pi] += 1;
                         sink(&send);
@@ -172,7 +181,16 @@ impl Planner {
             room.first_seq = first;
         }
         problems.diagnose(&self.playbooks, &mut diags);
-        let overview = self.overview(flags, hasher, summary, per_playbook);
+        if let Some(s) = &self.scheduled {
+            for line in s.hash_lines() {
+                hasher.add(&line);
+            }
+        }
+        let mut overview = self.overview(flags, hasher, summary, per_playbook);
+        overview.timeline = self.scheduled.as_ref().map(|s| {
+            let totals = steps.finish(&overview.settings);
+            s.finish(totals, &overview.settings, &mut diags)
+        });
         (overview, diags)
     }
 
@@ -206,6 +224,7 @@ impl Planner {
                 .collect(),
             summary: summary.finish(&settings),
             settings,
+            timeline: None,
         }
     }
 }
@@ -433,6 +452,34 @@ impl<'a> SummaryItem<'a> {
     }
 }
 
+/// The summary of each step of a timeline, one send at a time.
+#[derive(Default)]
+struct StepCounts {
+    /// `[step]`: its summary so far, and the plan room of its last send
+    /// (sends come room by room).
+    steps: Vec<(SummaryBuilder, Option<usize>)>,
+}
+
+impl StepCounts {
+    /// Counts a send of step `step`, to the plan room `room`.
+    fn add(&mut self, send: SummaryItem<'_>, step: Option<usize>, room: usize) {
+        let Some(step) = step else { return };
+        if self.steps.len() <= step {
+            self.steps.resize_with(step + 1, Default::default);
+        }
+        let (summary, last_room) = &mut self.steps[step];
+        summary.add(send, *last_room != Some(room));
+        *last_room = Some(room);
+    }
+
+    fn finish(self, settings: &EffectiveSettings) -> Vec<PlanSummary> {
+        self.steps
+            .into_iter()
+            .map(|(s, _)| s.finish(settings))
+            .collect()
+    }
+}
+
 /// Accumulates the summary one send at a time.
 #[derive(Default)]
 pub(super) struct SummaryBuilder {
@@ -507,10 +554,4 @@ impl SummaryBuilder {
             total_bytes: self.total_bytes,
         }
     }
-}
-
-/// Seconds `count` sends take at `rate` with `burst` available at the start.
-pub(super) fn estimate_seconds(count: usize, settings: &EffectiveSettings) -> f64 {
-    let after_burst = count.saturating_sub(settings.burst as usize) as f64;
-    (after_burst / settings.rate * 100.0).round() / 100.0
 }

@@ -39,6 +39,20 @@ pub struct EffectiveSettings {
     pub timeout_ms: u64,
 }
 
+/// Where a timeline's anchor came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnchorSource {
+    /// `--at`.
+    Flag,
+    /// A playbook's `settings.at`.
+    Settings,
+    /// The journal of the run being resumed.
+    Journal,
+    /// None given: chosen so that the earliest step starts now.
+    EarliestStep,
+}
+
 /// Settings given on the command line; each overrides the playbooks'.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsOverrides {
@@ -52,6 +66,15 @@ pub struct SettingsOverrides {
     pub max_attempts: Option<u32>,
     /// `--timeout`, in milliseconds.
     pub timeout_ms: Option<u64>,
+    /// `--at`, the timeline's anchor as written, or the anchor a resumed
+    /// run's journal recorded; and which of the two it is.
+    pub at: Option<(String, AnchorSource)>,
+    /// `--grace`, in milliseconds: how late any step may start.
+    pub grace_ms: Option<u64>,
+    /// The time now, local: the date of a wall-clock `--at 20:00`, and the
+    /// anchor when none is given. Planning reads no clock; the caller
+    /// passes it (`None`: the Unix epoch, for tests).
+    pub now: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
 impl SettingsOverrides {
@@ -64,6 +87,7 @@ impl SettingsOverrides {
             concurrency: self.concurrency.or(Some(settings.concurrency)),
             max_attempts: self.max_attempts.or(Some(settings.max_attempts)),
             timeout_ms: self.timeout_ms.or(Some(settings.timeout_ms)),
+            ..self
         }
     }
 }
@@ -124,6 +148,12 @@ impl EffectiveSettings {
             timeout_ms,
         }
     }
+}
+
+/// Seconds `count` sends take at `rate` with `burst` available at the start.
+pub(super) fn estimate_seconds(count: usize, settings: &EffectiveSettings) -> f64 {
+    let after_burst = count.saturating_sub(settings.burst as usize) as f64;
+    (after_burst / settings.rate * 100.0).round() / 100.0
 }
 
 #[cfg(test)]

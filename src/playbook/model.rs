@@ -38,7 +38,7 @@ pub struct Playbook {
     /// Template variables available to every event. Command-line `--var`,
     /// event `vars` and room `vars` take precedence, in that order.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook"]}}))]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook", "step"]}}))]
     pub vars: Vars,
     /// Room inventory files whose rooms are added to `rooms`, as paths
     /// relative to this playbook.
@@ -152,6 +152,125 @@ pub struct Settings {
     /// Time allowed for one attempt, such as `10s` or `1500ms`. Default `10s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<DurationText>,
+    /// The anchor of the timeline: the time events' `at:` offsets count
+    /// from, such as `2026-12-01T20:00:00Z`, or a local wall-clock time
+    /// today such as `20:00`. `--at` overrides it. Without either, the
+    /// anchor is chosen so that the earliest step starts when the run does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<AnchorText>,
+    /// How late a step of the timeline may start, such as `60s`: a step
+    /// that cannot start within it is not sent late but reported as
+    /// skipped (unless `run --late send`). An event's `grace` overrides it.
+    /// Default `60s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace: Option<DurationText>,
+}
+
+/// An offset from the timeline's anchor: a duration with a sign, such as
+/// `-15m`, `+30s` or `0s`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct OffsetText(pub String);
+
+/// Pattern of [`OffsetText`].
+pub const OFFSET_PATTERN: &str = r"^[+-]?[0-9]{1,7}(ms|s|m)$";
+
+impl OffsetText {
+    /// The offset in milliseconds, or `None` when the text does not follow
+    /// the pattern.
+    pub fn millis(&self) -> Option<i64> {
+        parse_offset(&self.0)
+    }
+}
+
+/// Parses `-15m`, `+30s`, `0s`, `1500ms` into signed milliseconds.
+pub fn parse_offset(s: &str) -> Option<i64> {
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'-') => (-1, &s[1..]),
+        Some(b'+') => (1, &s[1..]),
+        _ => (1, s),
+    };
+    parse_duration_ms(rest).map(|ms| sign * ms as i64)
+}
+
+/// Parses a duration in whole `ms`, `s` or `m`, zero included.
+fn parse_duration_ms(s: &str) -> Option<u64> {
+    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1u64)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        return None;
+    };
+    if num.is_empty() || num.len() > 7 || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    num.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+impl JsonSchema for OffsetText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Offset".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An offset from the timeline's anchor: a whole number of `ms`, `s` or `m` with a sign, such as `-15m`, `+30s` or `0s`.",
+            "type": "string",
+            "pattern": OFFSET_PATTERN
+        })
+    }
+}
+
+/// A point in time as written: RFC 3339, or a local wall-clock time today.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AnchorText(pub String);
+
+/// Pattern of [`AnchorText`]: the shape only; the values are checked when
+/// the time is read.
+pub const ANCHOR_PATTERN: &str = r"^([0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])|([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)$";
+
+impl AnchorText {
+    /// The time this names, with `now` (local) giving the date and offset
+    /// of a wall-clock time: `20:00` is today at 20:00, even when that has
+    /// passed. `Err` says what is wrong with the text.
+    pub fn resolve(
+        &self,
+        now: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+        let s = self.0.trim();
+        if s.contains('-') && s.len() > 10 {
+            return chrono::DateTime::parse_from_rfc3339(s)
+                .map_err(|e| format!("`{s}` is not an RFC 3339 time ({e})"));
+        }
+        let time = chrono::NaiveTime::parse_from_str(s, "%H:%M:%S")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(s, "%H:%M"))
+            .map_err(|_| {
+                format!(
+                    "`{s}` is not a time: write RFC 3339 (`2026-12-01T20:00:00Z`) or a wall-clock time today (`20:00`)"
+                )
+            })?;
+        now.date_naive()
+            .and_time(time)
+            .and_local_timezone(*now.offset())
+            .single()
+            .ok_or_else(|| format!("`{s}` does not exist today"))
+    }
+}
+
+impl JsonSchema for AnchorText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Anchor".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A time: RFC 3339 such as `2026-12-01T20:00:00Z`, or a local wall-clock time today such as `20:00` or `20:00:30`.",
+            "type": "string",
+            "pattern": ANCHOR_PATTERN
+        })
+    }
 }
 
 /// A duration written as a whole number followed by `ms`, `s` or `m`.
@@ -169,23 +288,11 @@ impl DurationText {
     }
 }
 
-/// Parses `250ms`, `10s`, `2m`.
+/// Parses `250ms`, `10s`, `2m`: a duration above zero.
 pub fn parse_duration(s: &str) -> Option<std::time::Duration> {
-    let (num, unit) = if let Some(n) = s.strip_suffix("ms") {
-        (n, 1u64)
-    } else if let Some(n) = s.strip_suffix('s') {
-        (n, 1000)
-    } else if let Some(n) = s.strip_suffix('m') {
-        (n, 60_000)
-    } else {
-        return None;
-    };
-    if num.is_empty() || num.len() > 7 || !num.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n: u64 = num.parse().ok()?;
-    let ms = n.checked_mul(unit)?;
-    (ms > 0).then(|| std::time::Duration::from_millis(ms))
+    parse_duration_ms(s)
+        .filter(|&ms| ms > 0)
+        .map(std::time::Duration::from_millis)
 }
 
 impl JsonSchema for DurationText {
@@ -380,7 +487,7 @@ pub struct RoomSpec {
     pub tags: Vec<Tag>,
     /// Template variables for events sent to this room.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook"]}}))]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook", "step"]}}))]
     pub vars: Vars,
 }
 
@@ -464,8 +571,21 @@ pub struct Event {
     /// Template variables for this event; they take precedence over room and
     /// playbook variables.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook"]}}))]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$", "not": {"enum": ["room", "event", "playbook", "step"]}}))]
     pub vars: Vars,
+    /// When the event goes, as an offset from the timeline's anchor
+    /// (`settings.at` or `--at`): `-15m`, `+30s`, `0s`. Events with the
+    /// same offset form one step. Events without `at` go at the start of
+    /// the run. Templates of a timed event can read `step.at` (the step's
+    /// time, RFC 3339), `step.offset`, and `step.remaining` and
+    /// `step.remaining_seconds` (minutes and seconds from the step to the
+    /// anchor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<OffsetText>,
+    /// How late this event's step may start, overriding `settings.grace`.
+    /// Past it, the event is not sent late but reported as skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace: Option<DurationText>,
 }
 
 /// A reference to an event definition: `NAME` or `NAME@VERSION`.

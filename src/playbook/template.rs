@@ -5,7 +5,8 @@
 //! command-line `--var`, the event's `vars`, the room's `vars`, the
 //! playbook's `vars`; `room`, `event` and `playbook` are built-in objects
 //! (`room.name`, `room.arn`, `room.region`, `room.id`, `room.account`,
-//! `room.tags`, `event.name`, `playbook.name`). A name found nowhere is an
+//! `room.tags`, `event.name`, `playbook.name`, and for an event with `at:`
+//! `step.at`, `step.offset`, `step.remaining`, `step.remaining_seconds`). A name found nowhere is an
 //! error, never an empty string. Templates have a fuel budget, so a runaway
 //! loop fails instead of hanging.
 
@@ -18,7 +19,7 @@ use minijinja::{Environment, UndefinedBehavior};
 use super::model::{VarValue, Vars};
 
 /// Names of the built-in objects; variables may not use them.
-pub const BUILTIN_NAMES: &[&str] = &["room", "event", "playbook"];
+pub const BUILTIN_NAMES: &[&str] = &["room", "event", "playbook", "step"];
 
 /// Fuel per render: enough for any reasonable attribute, bounded so that a
 /// template cannot spin forever.
@@ -90,6 +91,8 @@ pub struct EventScope {
     pub vars: IndexMap<String, Value>,
     /// The `event` built-in.
     pub builtin: Value,
+    /// The `step` built-in, for an event with `at:`; undefined otherwise.
+    pub step: Option<Value>,
 }
 
 /// The context one attribute is rendered in.
@@ -110,6 +113,7 @@ impl Context {
             "room" => Some(self.room.builtin.clone()),
             "event" => Some(self.event.builtin.clone()),
             "playbook" => Some(self.global.builtin.clone()),
+            "step" => self.event.step.clone(),
             _ => self
                 .global
                 .cli
@@ -188,6 +192,24 @@ pub fn event_builtin(name: &str) -> Value {
     Value::from_pairs([("name", Value::from(name))])
 }
 
+/// Builds the `step` built-in of a timed event: its time (RFC 3339), its
+/// offset as written, and the minutes from it to the anchor (`15` for
+/// `-15m`, `1.5` for `-90s`, negative after the anchor), for "closes in
+/// {{ step.remaining }} minutes", and the same in whole seconds.
+pub fn step_builtin(at: &str, offset: &str, offset_ms: i64) -> Value {
+    let remaining = if offset_ms % 60_000 == 0 {
+        Value::from(-offset_ms / 60_000)
+    } else {
+        Value::from((-offset_ms as f64 / 60_000.0 * 100.0).round() / 100.0)
+    };
+    Value::from_pairs([
+        ("at", Value::from(at)),
+        ("offset", Value::from(offset)),
+        ("remaining", remaining),
+        ("remaining_seconds", Value::from(-offset_ms / 1000)),
+    ])
+}
+
 /// Builds the `playbook` built-in.
 pub fn playbook_builtin(name: &str) -> Value {
     Value::from_pairs([("name", Value::from(name))])
@@ -212,6 +234,7 @@ mod tests {
             event: Arc::new(EventScope {
                 vars: ev,
                 builtin: event_builtin("SystemMessage"),
+                step: Some(step_builtin("2026-12-01T19:45:00Z", "-15m", -900_000)),
             }),
             room: Arc::new(RoomScope {
                 vars: IndexMap::new(),
@@ -232,6 +255,26 @@ mod tests {
             t.render(ctx().to_value()).unwrap(),
             "event 15 lobby@us-west-2 SystemMessage\n"
         );
+    }
+
+    #[test]
+    fn step_gives_the_minutes_left_whole_or_not() {
+        let env = environment();
+        let t = env
+            .template_from_str(
+                "closes in {{ step.remaining }} minutes ({{ step.at }}, {{ step.offset }})",
+            )
+            .unwrap();
+        assert_eq!(
+            t.render(ctx().to_value()).unwrap(),
+            "closes in 15 minutes (2026-12-01T19:45:00Z, -15m)"
+        );
+        let half = step_builtin("x", "-90s", -90_000);
+        assert_eq!(half.get_attr("remaining").unwrap().to_string(), "1.5");
+        let after = step_builtin("x", "+2m", 120_000);
+        assert_eq!(after.get_attr("remaining").unwrap().to_string(), "-2");
+        let zero = step_builtin("x", "0s", 0);
+        assert_eq!(zero.get_attr("remaining").unwrap().to_string(), "0");
     }
 
     #[test]

@@ -121,6 +121,7 @@ fn unattempted(p: PlannedSend, status: Status) -> SendRecord {
         started_at: None,
         ended_at: None,
         seen: None,
+        step: p.step,
     }
 }
 
@@ -159,6 +160,7 @@ pub fn head(
     let limit = header.settings.rate + f64::from(header.settings.burst);
     let verdicts = std::mem::take(&mut tally.verdicts);
     let verify = header.verify.as_ref().map(|v| tally.verify.summary(v));
+    let timeline = header.timeline.as_ref().map(|t| tally.steps.timeline(t));
     let mut summary = tally.summary(total, limit);
     summary.verify = verify;
     Ok(ReportHead {
@@ -174,6 +176,7 @@ pub fn head(
         target: header.target,
         vars: header.vars,
         summary,
+        timeline,
         unreached,
         unreached_sends: Vec::new(),
         verdicts,
@@ -190,11 +193,12 @@ struct Tally {
     first_start: Option<DateTime<Utc>>,
     last_end: Option<DateTime<Utc>>,
     regions: BTreeMap<(String, String), RegionTally>,
-    /// Sends started and not (yet) ended.
-    open: HashSet<String>,
+    /// Sends started and not (yet) ended, with their step of the timeline.
+    open: HashMap<String, Option<usize>>,
     /// See [`ReportHead::verdicts`].
     verdicts: Vec<u8>,
     verify: VerifyTally,
+    steps: super::timeline::StepTally,
 }
 
 /// The verify records of a run, added up.
@@ -230,7 +234,12 @@ struct RegionTally {
 impl Tally {
     fn new() -> Self {
         Tally {
-            counts: Status::ALL.iter().map(|s| (*s, 0)).collect(),
+            // `late` only when a send is: plans without a timeline have none.
+            counts: Status::ALL
+                .iter()
+                .filter(|s| **s != Status::Late)
+                .map(|s| (*s, 0))
+                .collect(),
             errors: BTreeMap::new(),
             latencies: Vec::new(),
             attempts: 0,
@@ -238,9 +247,10 @@ impl Tally {
             first_start: None,
             last_end: None,
             regions: BTreeMap::new(),
-            open: HashSet::new(),
+            open: HashMap::new(),
             verdicts: Vec::new(),
             verify: VerifyTally::default(),
+            steps: Default::default(),
         }
     }
 
@@ -277,10 +287,14 @@ impl Tally {
             JournalRecord::Run(_) => {}
             JournalRecord::Start(s) => {
                 self.first_start = Some(self.first_start.map_or(s.at, |f| f.min(s.at)));
-                self.open.insert(s.send.id);
+                let step = super::timeline::step_of(&s.send);
+                self.steps.start(step, s.at);
+                self.open.insert(s.send.id, step);
             }
             JournalRecord::End(e) => self.add_end(e),
             JournalRecord::Skip(s) => {
+                self.steps
+                    .count(super::timeline::step_of(&s.send), s.status);
                 *self.counts.entry(s.status).or_default() += 1;
             }
             JournalRecord::Verify(v) => self.add_verify(v),
@@ -289,7 +303,9 @@ impl Tally {
     }
 
     fn add_end(&mut self, e: EndRecord) {
-        self.open.remove(&e.id);
+        if let Some(step) = self.open.remove(&e.id) {
+            self.steps.count(step, e.outcome.status);
+        }
         *self.counts.entry(e.outcome.status).or_default() += 1;
         self.attempts += u64::from(e.outcome.attempts);
         self.throttles += u64::from(e.outcome.throttles);
@@ -312,6 +328,9 @@ impl Tally {
 
     /// Started and never ended: the process stopped with them in flight.
     fn close_in_flight(&mut self) {
+        for &step in self.open.values() {
+            self.steps.count(step, Status::Unknown);
+        }
         if !self.open.is_empty() {
             *self.counts.entry(Status::Unknown).or_default() += self.open.len();
             *self.errors.entry("InFlight".into()).or_default() += self.open.len();

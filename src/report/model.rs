@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,6 +75,10 @@ pub struct ReportHead {
     pub vars: IndexMap<String, String>,
     /// Totals.
     pub summary: RunSummary,
+    /// The timeline, when the plan has one: per step, its planned time and
+    /// what became of its sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<TimelineRun>,
     /// How many planned sends the journal has no record of: the run was
     /// killed before it reached them (they count as not attempted).
     #[serde(skip)]
@@ -134,6 +138,51 @@ pub struct SendRecord {
     /// outside the sample, or not sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seen: Option<bool>,
+    /// Its step of the timeline (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+}
+
+/// A run's timeline: the anchor, and each step as it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineRun {
+    /// The time the steps' offsets count from.
+    pub anchor: DateTime<FixedOffset>,
+    /// Where it came from.
+    pub anchor_from: crate::plan::AnchorSource,
+    /// The steps, in order.
+    pub steps: Vec<StepRun>,
+}
+
+/// One step of a timeline as it went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepRun {
+    /// Position in the timeline, from 0.
+    pub index: usize,
+    /// The offset as written; absent for the start step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<String>,
+    /// When it was planned to go; absent for the start step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<DateTime<FixedOffset>>,
+    /// How late it could start, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_ms: Option<u64>,
+    /// Sends planned in it.
+    pub sends: usize,
+    /// This run's sends of it per status.
+    pub counts: BTreeMap<Status, usize>,
+    /// When its first attempt left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_send_at: Option<DateTime<Utc>>,
+    /// When its last attempt left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_send_at: Option<DateTime<Utc>>,
+    /// Milliseconds from its planned time to its first attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub began_after_ms: Option<i64>,
 }
 
 /// Totals of a run.

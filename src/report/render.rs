@@ -62,8 +62,10 @@ fn problems(
     let mut out = Vec::new();
     let mut total = 0;
     build::sends(journal, offset, head, |s| {
-        if matches!(s.outcome.status, Status::Failed | Status::Unknown)
-            || (with_planned && s.outcome.status == Status::Planned)
+        if matches!(
+            s.outcome.status,
+            Status::Failed | Status::Unknown | Status::Late
+        ) || (with_planned && s.outcome.status == Status::Planned)
         {
             total += 1;
             if out.len() < limit {
@@ -79,6 +81,9 @@ fn problems(
 /// A few lines for people, written to stderr at the end of a run.
 pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<String> {
     let mut out = totals(head);
+    if let Some(t) = &head.timeline {
+        super::timeline::human(t, &mut out);
+    }
     human_verify(&mut out, head, journal, offset)?;
     let (list, total) = problems(head, journal, offset, 10, false)?;
     for p in &list {
@@ -120,6 +125,14 @@ pub fn human(head: &ReportHead, journal: &Path, offset: u64) -> io::Result<Strin
             resume_command(head, journal)
         );
     }
+    if super::timeline::has_late(head) {
+        let _ = writeln!(
+            out,
+            "{} skipped as late were not sent: their step could not start within its grace. To send them late anyway: {} --late send",
+            count(head, Status::Late),
+            resume_command(head, journal)
+        );
+    }
     Ok(out)
 }
 
@@ -145,6 +158,12 @@ fn totals(head: &ReportHead) -> String {
         count(head, Status::Skipped),
         count(head, Status::Planned),
     );
+    if head.timeline.is_some() {
+        // The line above ends in a full stop; the late count joins it.
+        out.pop();
+        out.pop();
+        let _ = writeln!(out, ", late {}.", count(head, Status::Late));
+    }
     let _ = write!(out, "Attempts {}, throttled {}", s.attempts, s.throttles);
     if let Some(l) = &s.latency_ms {
         let _ = write!(
@@ -284,9 +303,15 @@ pub fn markdown(
     }
     let _ = writeln!(m, "| status | sends |\n|---|---:|");
     for st in Status::ALL {
+        if st == Status::Late && head.timeline.is_none() {
+            continue;
+        }
         let _ = writeln!(m, "| {} | {} |", st.as_str(), count(head, st));
     }
     let _ = writeln!(m, "| **total** | **{}** |\n", head.summary.total);
+    if let Some(t) = &head.timeline {
+        super::timeline::markdown(t, &mut m);
+    }
     md_pace(&mut m, head);
     let (list, total) = problems(head, journal, offset, 50, true)?;
     md_not_sent(&mut m, &list, total);
@@ -430,7 +455,7 @@ pub fn junit(
         out,
         r#"<testsuites name="ivschat-playbook" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}">"#,
         s.total,
-        count(head, Status::Failed) + not_seen_count,
+        count(head, Status::Failed) + count(head, Status::Late) + not_seen_count,
         count(head, Status::Unknown),
         count(head, Status::Skipped) + count(head, Status::Planned),
         s.duration_seconds
@@ -439,7 +464,7 @@ pub fn junit(
         out,
         r#"  <testsuite name="{suite}" tests="{}" failures="{}" errors="{}" skipped="{}" time="{:.3}" timestamp="{}">"#,
         s.total,
-        count(head, Status::Failed) + not_seen_count,
+        count(head, Status::Failed) + count(head, Status::Late) + not_seen_count,
         count(head, Status::Unknown),
         count(head, Status::Skipped) + count(head, Status::Planned),
         s.duration_seconds,
@@ -473,6 +498,11 @@ pub fn junit(
             Status::Unknown => writeln!(
                 out,
                 r#"    <testcase classname="{class}" name="{name}" time="{time:.3}"><error type="unknown" message="outcome unknown: {err}"/></testcase>"#
+            ),
+            Status::Late => writeln!(
+                out,
+                r#"    <testcase classname="{class}" name="{name}"><failure type="Late" message="{}"/></testcase>"#,
+                xml_escape(r.note.as_deref().unwrap_or("late"))
             ),
             Status::Skipped | Status::Planned => writeln!(
                 out,

@@ -42,6 +42,7 @@ fn from_report(path: &Path) -> io::Result<ResumeState> {
     let mut st = ResumeState {
         source: path.to_path_buf(),
         plan_hash: report.head.plan_hash,
+        anchor: report.head.timeline.as_ref().map(|t| t.anchor),
         ..Default::default()
     };
     for s in report.sends {

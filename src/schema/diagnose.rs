@@ -282,7 +282,7 @@ mod tests {
                 ),
                 (
                     "/events/0".into(),
-                    list(&["name", "use", "to", "attributes", "vars"])
+                    list(&["name", "use", "to", "attributes", "vars", "at", "grace"])
                 ),
                 ("/events/0/to".into(), list(&["tags", "all_tags"])),
                 // One per mapping form of a room entry (a room, a
@@ -297,7 +297,15 @@ mod tests {
                 ),
                 (
                     "/settings".into(),
-                    list(&["rate", "burst", "concurrency", "max_attempts", "timeout"])
+                    list(&[
+                        "rate",
+                        "burst",
+                        "concurrency",
+                        "max_attempts",
+                        "timeout",
+                        "at",
+                        "grace"
+                    ])
                 ),
             ]
         );

@@ -93,6 +93,7 @@ impl EventCtx<'_> {
             )
         });
 
+        let step = self.step(obj, pointer, diags)?;
         let selected = select_rooms(&target, &to_pointer, index, self.rooms, self.raw, diags);
         Some(EventSpec {
             index: i,
@@ -102,7 +103,45 @@ impl EventCtx<'_> {
             vars,
             at: index.value(pointer),
             contract,
+            step,
         })
+    }
+
+    /// The event's `at:` and `grace`: `Some(None)` when it has no `at:`,
+    /// `None` when either is written but invalid (and reported).
+    fn step(
+        &self,
+        obj: &serde_json::Map<String, Value>,
+        pointer: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Option<EventStep>> {
+        use crate::playbook::model::{DurationText, OffsetText};
+        let at_pointer = format!("{pointer}/at");
+        let grace_pointer = format!("{pointer}/grace");
+        // `at:` with no value is no `at:`, as serde reads it.
+        let given = |k: &str| obj.get(k).filter(|v| !v.is_null());
+        let at: Option<OffsetText> = self.optional(given("at"), &at_pointer, diags)?;
+        let grace: Option<DurationText> = self.optional(given("grace"), &grace_pointer, diags)?;
+        let Some(at) = at else {
+            if grace.is_some() {
+                diags.push(
+                    Diagnostic::warning(
+                        "playbook::grace-without-at",
+                        "`grace` has no effect on an event without `at:`",
+                    )
+                    .at(Some(self.index.value(&grace_pointer)))
+                    .hint("events without `at:` go at the start of the run and are never late; give the event an `at:` or remove `grace`"),
+                );
+            }
+            return Some(None);
+        };
+        let offset_ms = at.millis()?;
+        Some(Some(EventStep {
+            offset_ms,
+            text: at.0,
+            grace_ms: grace.and_then(|g| g.parse()).map(|d| d.as_millis() as u64),
+            at: self.index.value(&at_pointer),
+        }))
     }
 
     /// Reads an optional key: `Some(None)` when it is absent, `None` when it

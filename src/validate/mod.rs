@@ -97,6 +97,7 @@ pub(super) fn check_playbook(
         diags,
     )
     .unwrap_or_default();
+    let anchor_at = check_anchor(&settings, index, diags);
     let vars: Vars =
         piece(obj.get("vars"), "/vars", &schema_errors, index, diags).unwrap_or_default();
     let accounts: IndexMap<String, AccountCredentials> = piece(
@@ -148,7 +149,31 @@ pub(super) fn check_playbook(
         events,
         accounts: accounts.into_iter().map(|(k, v)| (k, v.profile)).collect(),
         lock_digest,
+        anchor_at,
     })
+}
+
+/// Where `settings.at` is written, when it names a time that exists;
+/// reports one that does not (`25:00`, `2026-02-30T…`), whose shape the
+/// schema let through.
+fn check_anchor(
+    settings: &Settings,
+    index: &SpanIndex,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<crate::diag::Location> {
+    let anchor = settings.at.as_ref()?;
+    let at = index.value("/settings/at");
+    // Any date will do: whether a wall-clock time exists does not depend
+    // on the day.
+    match anchor.resolve(chrono::DateTime::UNIX_EPOCH.fixed_offset()) {
+        Ok(_) => Some(at),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error("playbook::invalid-setting", format!("`at`: {e}")).at(Some(at)),
+            );
+            None
+        }
+    }
 }
 
 /// The playbook's `name`, or its file's stem.

@@ -40,6 +40,21 @@ pub struct EventSpec {
     pub at: Location,
     /// The event definition it `use:`s, when it uses one.
     pub contract: Option<Arc<Contract>>,
+    /// Its place on the timeline, when it has an `at:`.
+    pub step: Option<EventStep>,
+}
+
+/// When a timed event goes: its `at:` offset and `grace`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventStep {
+    /// The offset from the anchor, in milliseconds.
+    pub offset_ms: i64,
+    /// The offset as written (`-15m`).
+    pub text: String,
+    /// Its own `grace`, in milliseconds, when it has one.
+    pub grace_ms: Option<u64>,
+    /// Where `at:` is written.
+    pub at: Location,
 }
 
 /// A playbook that passed (or partly passed) validation.
@@ -64,4 +79,6 @@ pub struct CheckedPlaybook {
     /// What its lock pins ([`crate::playbook::lock::LockFile::digest`]),
     /// when its rooms include discovered ones; part of the plan hash.
     pub lock_digest: Option<String>,
+    /// Where `settings.at` is written, when it is (and is a valid time).
+    pub anchor_at: Option<Location>,
 }

@@ -181,6 +181,25 @@ fn any_of<'e>(site: &Site<'_>, context: &'e [Vec<ValidationError<'static>>]) -> 
             format!("a room is a room ARN or a mapping with `arn`, not {}", json_type(instance)),
         )
         .at(at),
+        (_, ["settings", key @ ("timeout" | "grace" | "at")] | ["events", _, key @ ("at" | "grace")]) => {
+            let example = match (site.segs.first(), *key) {
+                (_, "timeout") => "`10s`",
+                (_, "grace") => "`60s`",
+                (Some(&"settings"), _) => "`\"20:00\"`",
+                _ => "`-15m`",
+            };
+            Diagnostic::error(
+                "playbook::wrong-type",
+                format!("`{key}` must be a string such as {example}, not {}", json_type(instance)),
+            )
+            .at(at)
+            .hint(match instance {
+                Value::Number(n) if *key != "at" || site.segs[0] == "events" => {
+                    format!("durations and offsets take a unit (`ms`, `s`, `m`), such as `{n}s`")
+                }
+                _ => "write it as text, in quotes".to_string(),
+            })
+        }
         _ => Diagnostic::error("playbook::wrong-type", format!("unexpected {}", json_type(instance))).at(at),
     })
 }
@@ -334,6 +353,39 @@ fn bad_text(index: &SpanIndex, err: &ValidationError<'_>, site: &Site<'_>) -> Di
             "playbook::invalid-setting",
             format!(
                 "`timeout` must be a duration such as `10s` or `1500ms`, not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at),
+        ["settings", "grace"] => Diagnostic::error(
+            "playbook::invalid-setting",
+            format!(
+                "`grace` must be a duration such as `60s` or `2m`, not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at),
+        ["settings", "at"] => Diagnostic::error(
+            "playbook::invalid-setting",
+            format!(
+                "`at` must be a time, RFC 3339 (`2026-12-01T20:00:00Z`) or a wall-clock time today (`20:00`), not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at),
+        ["events", _, "at"] => Diagnostic::error(
+            "playbook::invalid-step",
+            format!(
+                "`at` must be an offset from the anchor such as `-15m`, `+30s` or `0s`, not `{}`",
+                instance.as_str().unwrap_or_default()
+            ),
+        )
+        .at(at)
+        .hint("a whole number of `ms`, `s` or `m` with an optional sign; the anchor is `settings.at` or `--at`"),
+        ["events", _, "grace"] => Diagnostic::error(
+            "playbook::invalid-step",
+            format!(
+                "`grace` must be a duration such as `60s` or `2m`, not `{}`",
                 instance.as_str().unwrap_or_default()
             ),
         )

@@ -42,6 +42,10 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
     ),
     ("playbook::not-utf8", "tests write the invalid bytes"),
     (
+        "playbook::conflicting-anchor",
+        "needs two playbooks in one run (a test in tests/it/timeline.rs gives two)",
+    ),
+    (
         "playbook::missing-key",
         "tests cover it through catalog fixtures' output",
     ),

@@ -351,6 +351,7 @@ async fn run_engine(
         stop,
         progress,
         limit: None,
+        late: Default::default(),
     };
     tokio::time::timeout(Duration::from_secs(20), engine.run(plan))
         .await

@@ -30,5 +30,6 @@ mod sarif;
 mod schema;
 mod send_event;
 mod support;
+mod timeline;
 mod validate;
 mod watch;

@@ -14,7 +14,12 @@ fn plan_of(paths: &[&Path], vars: &[(&str, &str)]) -> Plan {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
-    let planned = plan_files(&paths, None, &vars, &SettingsOverrides::default(), true);
+    // A fixed time now: a timeline's anchor is chosen from it.
+    let flags = SettingsOverrides {
+        now: Some(chrono::DateTime::parse_from_rfc3339("2026-12-01T19:00:00+00:00").unwrap()),
+        ..Default::default()
+    };
+    let planned = plan_files(&paths, None, &vars, &flags, true);
     assert!(!planned.has_errors(), "{:?}", planned.diagnostics);
     planned.plan.unwrap()
 }

@@ -53,6 +53,8 @@ fn journal_of(playbook: &str, runs: usize, finish: bool, target: Option<Target>)
                 vars: IndexMap::from([("feature".to_string(), "x".to_string())]),
                 verify: None,
                 limit: None,
+                timeline: None,
+                grace_ms: None,
             }),
         );
         for (i, send) in plan.sends.iter().enumerate() {

@@ -9,6 +9,7 @@ mod records;
 mod reports;
 mod resume;
 mod send;
+mod timeline;
 mod verify;
 
 use std::collections::{HashMap, HashSet};

@@ -7,6 +7,24 @@ use clap::{Args, ValueEnum};
 use crate::app::args::{InputArgs, LimitArgs, SettingsArgs};
 use crate::diag::DiagFormat;
 
+/// `--late`: what to do with a step past its grace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Late {
+    /// Skip it and report its sends as late.
+    Skip,
+    /// Send it late.
+    Send,
+}
+
+impl From<Late> for crate::execute::LatePolicy {
+    fn from(l: Late) -> Self {
+        match l {
+            Late::Skip => crate::execute::LatePolicy::Skip,
+            Late::Send => crate::execute::LatePolicy::Send,
+        }
+    }
+}
+
 /// `run` options.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -48,6 +66,11 @@ pub struct RunArgs {
     /// been delivered: chat users may see them twice).
     #[arg(long, requires = "resume")]
     pub resend_unknown: bool,
+    /// A step of the timeline that cannot start within its grace: `skip`
+    /// its sends and report them as late (the default: a stale "closes in
+    /// 15 minutes" is never sent late), or `send` them anyway.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = Late::Skip)]
+    pub late: Late,
     /// Send to an emulator started inside this process (rooms created on
     /// first use): a rehearsal that needs no AWS account.
     #[arg(long, conflicts_with_all = ["endpoint_url", "profile"])]

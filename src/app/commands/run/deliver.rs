@@ -86,6 +86,10 @@ pub(super) async fn open_journal(
             vars: recorded.vars.clone(),
             verify: recorded.verify,
             limit: recorded.limit.cloned(),
+            timeline: o.timeline.clone(),
+            grace_ms: a.settings.grace.map(|d| d.as_millis() as u64).or(resume
+                .and_then(|r| r.header.as_ref())
+                .and_then(|h| h.grace_ms)),
         }))
         .await
         .with_context(|| format!("cannot write the journal {}", path.display()))?;
@@ -142,6 +146,7 @@ pub(super) async fn deliver(
             None => &progress,
         },
         limit,
+        late: a.late.into(),
     };
     let result = match watching {
         None => engine.run(plan).await,
@@ -244,7 +249,12 @@ pub(super) fn finish(
         Exit::Failed
     } else if sent.interrupted {
         Exit::Interrupted
-    } else if count(Status::Failed) + count(Status::Unknown) + count(Status::Planned) > 0 {
+    } else if count(Status::Failed)
+        + count(Status::Unknown)
+        + count(Status::Planned)
+        + count(Status::Late)
+        > 0
+    {
         Exit::Failed
     } else if head.summary.verify.as_ref().is_some_and(|v| v.not_seen > 0) {
         // Sent, and not seen arriving: the run did not do what it is for.

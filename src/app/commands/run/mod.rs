@@ -152,7 +152,9 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     };
     let OpenJournal { journal, offset } =
         open_journal(a, &plan, resume.as_ref(), header, &path).await?;
-    announce(&plan, &tally, resume.is_some(), &path, io).or_exit(Exit::RecordFailed)?;
+    let late_send = a.late == args::Late::Send;
+    announce(&plan, &tally, (resume.is_some(), late_send), &path, io)
+        .or_exit(Exit::RecordFailed)?;
     // From here on, sends go out: no failure is "invalid input".
     let sent = deliver(
         a,
@@ -191,15 +193,14 @@ fn plan_run(
     vars: &IndexMap<String, String>,
     io: &mut Io<'_>,
 ) -> Result<Result<PlannedRun, Exit>, Failure> {
-    let recorded = resume.and_then(|r| r.header.as_ref());
     let mut tally = ResumeTally::default();
-    let mut scanned = pipeline::scan_files(
-        &a.input.paths,
-        reach,
-        vars,
-        &effective_overrides(a, recorded),
-        |send| tally.add(resume, a.resend_unknown, send.id()),
-    );
+    let overrides = match effective_overrides(a, resume) {
+        Ok(o) => o,
+        Err(e) => return io.refuse(e).map(Err),
+    };
+    let mut scanned = pipeline::scan_files(&a.input.paths, reach, vars, &overrides, |send| {
+        tally.add(resume, a.resend_unknown, send.id())
+    });
     if let Some(rate) = a.unchecked_rate {
         scanned.plan.overview.settings.rate = rate;
     }
@@ -228,7 +229,7 @@ fn plan_run(
 fn announce(
     plan: &ScannedPlan,
     tally: &ResumeTally,
-    resuming: bool,
+    (resuming, late_send): (bool, bool),
     path: &Path,
     io: &mut Io<'_>,
 ) -> std::io::Result<()> {
@@ -248,7 +249,34 @@ fn announce(
         s.regions.len(),
         plan.overview.settings.rate,
         path.display()
-    )
+    )?;
+    if let Some(t) = &plan.overview.timeline {
+        let timed: Vec<_> = t.steps.iter().filter_map(|s| s.at).collect();
+        let (Some(first), Some(last)) = (timed.iter().min(), timed.iter().max()) else {
+            return Ok(());
+        };
+        use crate::plan::timeline::rfc3339;
+        writeln!(
+            io.err,
+            "timeline: {} steps from {} to {}, anchor {} ({}); a step more than its grace late is {}",
+            t.steps.len(),
+            rfc3339(*first),
+            rfc3339(*last),
+            rfc3339(t.anchor),
+            match t.anchor_from {
+                crate::plan::AnchorSource::Flag => "--at",
+                crate::plan::AnchorSource::Settings => "settings.at",
+                crate::plan::AnchorSource::Journal => "kept from the journal",
+                crate::plan::AnchorSource::EarliestStep => "the earliest step starts now",
+            },
+            if late_send {
+                "sent anyway (--late send)"
+            } else {
+                "skipped as late"
+            }
+        )?;
+    }
+    Ok(())
 }
 
 /// What can be refused before reading a playbook: report file names, and

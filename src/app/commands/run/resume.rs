@@ -51,7 +51,10 @@ pub(super) fn resume_dry_run(a: &RunArgs, format: PlanFormat, io: &mut Io<'_>) -
     };
     let recorded = resume.header.as_ref();
     let vars = effective_vars(a, recorded);
-    let overrides = effective_overrides(a, recorded);
+    let overrides = match effective_overrides(a, Some(&resume)) {
+        Ok(o) => o,
+        Err(e) => return io.refuse(e),
+    };
     let planned = pipeline::plan_files(&a.input.paths, reach.as_ref(), &vars, &overrides, true);
     io.diagnostics(&planned.sources, &planned.diagnostics, a.diagnostics, false)?;
     let Some(mut plan) = planned.plan else {
@@ -111,13 +114,38 @@ pub(super) fn effective_vars(
 }
 
 /// The settings flags, each one not given taken, for a resume, from the
-/// settings the journal recorded.
-pub(super) fn effective_overrides(a: &RunArgs, recorded: Option<&RunHeader>) -> SettingsOverrides {
-    let flags = a.settings.overrides();
-    match recorded {
-        Some(h) => flags.or_from(&h.settings),
-        None => flags,
+/// settings the journal recorded; and a resume keeps the earlier run's
+/// timeline: its anchor, and the `--grace` it was given. `Err` says why an
+/// `--at` cannot be used.
+pub(super) fn effective_overrides(
+    a: &RunArgs,
+    resume: Option<&ResumeState>,
+) -> Result<SettingsOverrides, String> {
+    let mut flags = a.settings.overrides();
+    let Some(st) = resume else {
+        return Ok(flags);
+    };
+    if let Some(h) = &st.header {
+        flags = flags.or_from(&h.settings);
+        flags.grace_ms = flags.grace_ms.or(h.grace_ms);
     }
+    if let Some(anchor) = st.anchor {
+        let kept = crate::plan::timeline::rfc3339(anchor);
+        if let Some((given, _)) = &flags.at {
+            let now = chrono::Local::now().fixed_offset();
+            let same = crate::playbook::model::AnchorText(given.clone())
+                .resolve(now)
+                .is_ok_and(|t| t == anchor);
+            if !same {
+                return Err(format!(
+                    "{} ran a timeline anchored at {kept}; a resumed run keeps its schedule, so --at {given} cannot be used (leave it out, or start a fresh run without --resume)",
+                    st.source.display()
+                ));
+            }
+        }
+        flags.at = Some((kept, crate::plan::AnchorSource::Journal));
+    }
+    Ok(flags)
 }
 
 /// The plan must be the one the earlier run ran. `Err(exit)` is a refusal
