@@ -128,30 +128,10 @@ fn print_json(
     diagnostics: DiagFormat,
     io: &mut Io<'_>,
 ) -> CmdResult {
-    let mut scanned = pipeline::scan_files(
-        &input.paths,
-        reach,
-        &input.var_map(),
-        &settings.overrides(),
-        |_| {},
-    );
-    let mut failed = None;
-    if !scanned.has_errors() {
-        let more = preflight::check(choice.remote, &mut failed)(&scanned.plan);
-        scanned.diagnostics.extend(more);
-        crate::diag::sort(&mut scanned.diagnostics);
-    }
-    io.diagnostics(&scanned.sources, &scanned.diagnostics, diagnostics, false)?;
-    if let Some(e) = failed {
-        return io.end(
-            Exit::Failed,
-            format_args!("error: the rooms could not be checked with the service: {e}"),
-        );
-    }
-    if scanned.has_errors() {
-        let line = summary_line(&scanned.diagnostics, scanned.files);
-        return io.end(Exit::Invalid, format_args!("no plan: {line}"));
-    }
+    let scanned = match scan_checked(input, reach, settings, choice, diagnostics, io)? {
+        Ok(s) => s,
+        Err(exit) => return Ok(exit),
+    };
     plan::write_json_scanned(&scanned.plan, io.out)?;
     Ok(Exit::Ok)
 }
@@ -170,30 +150,10 @@ fn print_limited(
         Ok(l) => l,
         Err(e) => return io.refuse(e),
     };
-    let mut scanned = pipeline::scan_files(
-        &input.paths,
-        reach,
-        &input.var_map(),
-        &settings.overrides(),
-        |_| {},
-    );
-    let mut failed = None;
-    if !scanned.has_errors() {
-        let more = preflight::check(choice.remote, &mut failed)(&scanned.plan);
-        scanned.diagnostics.extend(more);
-        crate::diag::sort(&mut scanned.diagnostics);
-    }
-    io.diagnostics(&scanned.sources, &scanned.diagnostics, diagnostics, false)?;
-    if let Some(e) = failed {
-        return io.end(
-            Exit::Failed,
-            format_args!("error: the rooms could not be checked with the service: {e}"),
-        );
-    }
-    if scanned.has_errors() {
-        let line = summary_line(&scanned.diagnostics, scanned.files);
-        return io.end(Exit::Invalid, format_args!("no plan: {line}"));
-    }
+    let scanned = match scan_checked(input, reach, settings, choice, diagnostics, io)? {
+        Ok(s) => s,
+        Err(exit) => return Ok(exit),
+    };
     let arns = match limited_rooms(&parsed, &scanned.plan) {
         Ok(a) => a,
         Err(e) => return io.refuse(e),
@@ -215,6 +175,48 @@ fn print_limited(
         scanned.plan.rooms().len()
     )?;
     Ok(Exit::Ok)
+}
+
+/// The playbooks scanned without holding their sends, checked with the
+/// service given `--remote`, and their diagnostics printed: the scan, or
+/// the exit the command ends with (after its last line is written).
+fn scan_checked(
+    input: &InputArgs,
+    reach: Option<&crate::fs::Reach>,
+    settings: &SettingsArgs,
+    choice: Choice<'_>,
+    diagnostics: DiagFormat,
+    io: &mut Io<'_>,
+) -> Result<Result<pipeline::Scanned, Exit>, crate::app::exit::Failure> {
+    let mut scanned = pipeline::scan_files(
+        &input.paths,
+        reach,
+        &input.var_map(),
+        &settings.overrides(),
+        |_| {},
+    );
+    let mut failed = None;
+    if !scanned.has_errors() {
+        let more = preflight::check(choice.remote, &mut failed)(&scanned.plan);
+        scanned.diagnostics.extend(more);
+        crate::diag::sort(&mut scanned.diagnostics);
+    }
+    io.diagnostics(&scanned.sources, &scanned.diagnostics, diagnostics, false)?;
+    if let Some(e) = failed {
+        return io
+            .end(
+                Exit::Failed,
+                format_args!("error: the rooms could not be checked with the service: {e}"),
+            )
+            .map(Err);
+    }
+    if scanned.has_errors() {
+        let line = summary_line(&scanned.diagnostics, scanned.files);
+        return io
+            .end(Exit::Invalid, format_args!("no plan: {line}"))
+            .map(Err);
+    }
+    Ok(Ok(scanned))
 }
 
 /// The rooms of the plan a limit keeps; `Err` when it keeps none.
