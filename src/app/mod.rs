@@ -181,7 +181,7 @@ pub fn dispatch(command: Command, io: &mut Io<'_>) -> CmdResult {
         Command::Emulator(a) => runtime()?.block_on(commands::emulator::exec(a, io)),
         Command::Lock(a) => runtime()?.block_on(commands::lock::exec(&a, io)),
         Command::Rooms(a) => runtime()?.block_on(commands::rooms::exec(&a, io)),
-        Command::Run(a) => runtime()?.block_on(commands::run::exec(&a, io)),
+        Command::Run(a) => commands::run::exec(&a, io),
         Command::SendEvent(a) => runtime()?.block_on(commands::send_event::exec(&a, io)),
         Command::Watch(a) => runtime()?.block_on(commands::watch::exec(&a, io)),
     }
@@ -191,4 +191,25 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// Sends per second up to which one worker thread sends: ten regions at
+/// the quota.
+const ONE_WORKER_UP_TO: f64 = 1_000.0;
+
+/// The runtime for sending at `rate` sends per second in all: one worker
+/// thread up to [`ONE_WORKER_UP_TO`], one per core above. A paced send
+/// takes a fraction of a millisecond of CPU, and a run at the quota
+/// spends most of its time waiting; with two workers each send's steps
+/// (the limiter's timer, the fsync's answer, the response) woke whichever
+/// worker was parked, about 14 context switches and 4 migrations a send
+/// instead of 9 and under 1, and 10–20% more CPU (BENCHMARKS.md, CPU per
+/// send at the quota). Faster runs (`--unchecked-rate` against an
+/// emulator, many accounts) use every core.
+pub(crate) fn runtime_for_rate(rate: f64) -> Result<tokio::runtime::Runtime, Failure> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if rate <= ONE_WORKER_UP_TO {
+        builder.worker_threads(1);
+    }
+    Ok(builder.enable_all().build()?)
 }

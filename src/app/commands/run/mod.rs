@@ -41,7 +41,7 @@ use crate::plan::ScannedPlan;
 
 /// Runs `run`: a dry run prints the plan; otherwise sends until done, or
 /// until Ctrl-C or SIGTERM (a second one quits at once).
-pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
+pub fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     if a.dry_run {
         let format = match a.format {
             RunFormat::Table => PlanFormat::Table,
@@ -63,7 +63,7 @@ pub async fn exec(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         };
         return print_plan(&a.input, &a.settings, choice, format, a.diagnostics, io);
     }
-    send(a, io).await
+    send(a, io)
 }
 
 /// Ctrl-C and SIGTERM from now on: the first stops new sends (`stop`
@@ -85,7 +85,9 @@ fn stop_on_signal() -> watch::Receiver<bool> {
 }
 
 /// Everything after the dry-run check.
-async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
+/// Everything up to the plan runs without the sending runtime, which is
+/// then sized to the plan ([`crate::app::runtime_for_rate`]).
+fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     let reports = match preflight(a) {
         Ok(r) => r,
         Err(e) => return io.refuse(e),
@@ -95,8 +97,10 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
         Err(e) => return io.refuse(e),
     };
     // Discovered rooms: what the locks pin must still be what the service
-    // has, before anything else.
-    if let Err(exit) = check_locks(a, reach.as_ref(), io).await? {
+    // has, before anything else. A few listing calls: a runtime of one
+    // thread, for them alone.
+    let checked = crate::app::runtime_for_rate(0.0)?.block_on(check_locks(a, reach.as_ref(), io));
+    if let Err(exit) = checked? {
         return Ok(exit);
     }
     // An earlier run comes first: a resume sends the rest with its
@@ -118,6 +122,42 @@ async fn send(a: &RunArgs, io: &mut Io<'_>) -> CmdResult {
     if let Err(exit) = say_where(a, &target, &plan, io)? {
         return Ok(exit);
     }
+    let rate = plan.overview.settings.rate * plan.overview.summary.regions.len() as f64;
+    let planned = Planned {
+        reports,
+        resume,
+        vars,
+        plan,
+        tally,
+        limited,
+        target,
+    };
+    crate::app::runtime_for_rate(rate)?.block_on(send_planned(a, planned, io))
+}
+
+/// What [`send`] has before it connects: the plan and all that decides how
+/// it is sent.
+struct Planned {
+    reports: Vec<ReportFile>,
+    resume: Option<ResumeState>,
+    vars: IndexMap<String, String>,
+    plan: ScannedPlan,
+    tally: ResumeTally,
+    limited: Option<Limited>,
+    target: crate::journal::Target,
+}
+
+/// Connects, opens the journal, sends and writes the reports.
+async fn send_planned(a: &RunArgs, planned: Planned, io: &mut Io<'_>) -> CmdResult {
+    let Planned {
+        reports,
+        resume,
+        vars,
+        plan,
+        tally,
+        limited,
+        target,
+    } = planned;
     let stop = stop_on_signal();
     let connected = match connect(a, &target, &plan, io).await? {
         Ok(c) => c,
