@@ -270,18 +270,8 @@ fn write_str(key: &mut String, s: &str) {
 
 /// Appends `n` in decimal, without the formatting machinery (a key is made
 /// for every attribute of every send).
-fn push_number(key: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    key.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+fn push_number(key: &mut String, n: usize) {
+    key.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Appends any value to a key, written so that two values give the same

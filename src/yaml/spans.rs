@@ -66,20 +66,9 @@ impl PointerHash {
     /// The pointer of a list's item `index`.
     pub(super) fn index(&self, index: usize) -> Self {
         use std::hash::Hasher;
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = index;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
         let mut h = self.0.clone();
         h.write(b"/");
-        h.write(&digits[at..]);
+        h.write(itoa::Buffer::new().format(index).as_bytes());
         PointerHash(h)
     }
 
