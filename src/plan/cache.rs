@@ -13,7 +13,13 @@
 //! A name the template only prints ([`crate::playbook::printed`]), such as
 //! `room.name` in `Room {{ room.name }} closes`, is not part of the key
 //! when its value is a string: the template is rendered once with a
-//! stand-in for it, and each room's value replaces the stand-in. A cache
+//! stand-in for it, and each room's value replaces the stand-in. A
+//! stand-in is never shorter than the value it stands for, and the key
+//! holds how long stand-ins are: minijinja charges fuel for every byte a
+//! template writes, so a rendering that fits its fuel with the stand-in
+//! fits with the value (a long value may run out where the stand-in does
+//! not; then the real rendering decides), and the value put in is never
+//! more than the rendering wrote. A cache
 //! that still misses for most rooms (`{{ room.name | upper }}`) turns
 //! itself off. Only successful renderings are kept: one that fails is
 //! rendered again, for real, for each room, so diagnostics do not change.
@@ -169,7 +175,9 @@ impl RenderCache {
         for (name, printed) in &spec.names {
             match ctx.resolve(name) {
                 Resolved::Str(s) if *printed => {
-                    self.key.push_str("p;");
+                    self.key.push('p');
+                    push_number(&mut self.key, stand_in_len(s.len()));
+                    self.key.push(';');
                     subs.push((&name.text, s));
                 }
                 Resolved::Str(s) => write_str(&mut self.key, s),
@@ -200,7 +208,7 @@ impl RenderCache {
             }
         } else {
             let stand_ins: Vec<(&str, String)> = (0..subs.len())
-                .map(|i| (subs[i].0, format!("{STAND_IN}{i}{STAND_IN_END}")))
+                .map(|i| (subs[i].0, stand_in(i, subs[i].1.len())))
                 .collect();
             let trial = (r.trial)(&ctx.with_stand_ins(&stand_ins));
             match trial.and_then(|t| Entry::parse(&t, subs.len())) {
@@ -215,6 +223,25 @@ impl RenderCache {
     }
 }
 
+/// The bytes of the stand-ins for values of `len` bytes: at least `len`,
+/// and the same for most values of about that length, which share a key.
+fn stand_in_len(len: usize) -> usize {
+    len.max(16).next_power_of_two()
+}
+
+/// Stand-in `i` for a value of `len` bytes: `STAND_IN`, `i`, `_`s up to
+/// [`stand_in_len`] bytes, `STAND_IN_END`.
+fn stand_in(i: usize, len: usize) -> String {
+    let mut s = format!("{STAND_IN}{i}");
+    let end = STAND_IN_END.len_utf8();
+    let want = stand_in_len(len);
+    if s.len() + end < want {
+        s.extend(std::iter::repeat_n('_', want - end - s.len()));
+    }
+    s.push(STAND_IN_END);
+    s
+}
+
 impl Entry {
     /// A trial rendering split at its stand-ins; `None` when one is not
     /// well formed.
@@ -226,6 +253,7 @@ impl Entry {
             text.push_str(&rest[..at]);
             let after = rest[at..].strip_prefix(STAND_IN)?;
             let (number, tail) = after.split_once(STAND_IN_END)?;
+            let number = number.trim_end_matches('_');
             let i: usize = number.parse().ok()?;
             if i >= stand_ins || number != i.to_string() {
                 return None;
@@ -306,6 +334,18 @@ mod tests {
         assert!(Entry::parse("\u{FDD0}00\u{FDD1}", 2).is_none());
         assert!(Entry::parse("\u{FDD1}", 2).is_none());
         assert!(Entry::parse("\u{FDD0}0", 2).is_none());
+        assert!(Entry::parse("\u{FDD0}_\u{FDD1}", 2).is_none());
+    }
+
+    #[test]
+    fn stand_ins_are_never_shorter_than_their_values() {
+        for (i, len) in [(0, 0), (1, 9), (0, 16), (12, 17), (3, 128), (0, 3_300_000)] {
+            let s = stand_in(i, len);
+            assert!(s.len() >= len, "{i} {len}");
+            assert_eq!(s.len(), stand_in_len(len), "{i} {len}");
+            let e = Entry::parse(&format!("a{s}b"), i + 1).unwrap();
+            assert_eq!((&*e.text, e.cuts), ("ab", vec![(1, i)]));
+        }
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod layers;
 mod outputs;
 mod plan;
 mod precommit;
+mod render_cache;
 mod rooms;
 mod run;
 mod sarif;

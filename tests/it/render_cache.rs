@@ -1,0 +1,153 @@
+//! The renderings the scan reuses across rooms are each room's own: every
+//! send (attributes, bytes, id) and every diagnostic is what rendering the
+//! template for that room alone gives.
+//!
+//! The honest rendering to compare with is the same template with a
+//! comment holding a stand-in character (`{# \u{FDD0} #}`; the template
+//! compared has a comment as long without one): a comment
+//! compiles to nothing, so the template does and costs exactly the same,
+//! but a source with that character is never rendered with stand-ins, and
+//! its cache keys are the full values of what it reads.
+
+use indexmap::IndexMap;
+use ivschat_playbook::plan::{PlannedSend, SettingsOverrides};
+
+/// A room: its name and its `vars` as a YAML flow mapping's inside.
+struct Room {
+    name: String,
+    vars: String,
+}
+
+fn room(name: impl Into<String>, vars: impl Into<String>) -> Room {
+    Room {
+        name: name.into(),
+        vars: vars.into(),
+    }
+}
+
+/// What a scan gives: the sends, and each diagnostic as text.
+#[derive(Debug, PartialEq)]
+struct Scan {
+    sends: Vec<PlannedSend>,
+    diagnostics: Vec<String>,
+}
+
+fn yaml_quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Scans one playbook of `rooms` with one event per template (attribute
+/// `a`), with `vars` (playbook) and `cli` (`--var`).
+fn scan(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) -> Scan {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = format!("version: 1\nname: cache\nvars: {{ {vars} }}\nrooms:\n");
+    for (i, r) in rooms.iter().enumerate() {
+        s.push_str(&format!(
+            "  - arn: arn:aws:ivschat:us-west-2:123456789012:room/R{i}\n    name: {}\n    vars: {{ {} }}\n",
+            yaml_quoted(&r.name),
+            r.vars
+        ));
+    }
+    s.push_str("events:\n");
+    for (e, t) in templates.iter().enumerate() {
+        s.push_str(&format!(
+            "  - name: E{e}\n    attributes:\n      a: {}\n",
+            yaml_quoted(t)
+        ));
+    }
+    let path = dir.path().join("cache.yaml");
+    std::fs::write(&path, s).unwrap();
+    let cli: IndexMap<String, String> = cli
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut sends = Vec::new();
+    let scanned = ivschat_playbook::pipeline::scan_files(
+        std::slice::from_ref(&path),
+        None,
+        &cli,
+        &SettingsOverrides::default(),
+        |s| sends.push(s.to_send()),
+    );
+    let diagnostics = scanned
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} {:?} {:?}",
+                d.code,
+                d.message,
+                d.hint,
+                d.location.as_ref().map(|l| (l.file, l.start))
+            )
+        })
+        .collect();
+    Scan { sends, diagnostics }
+}
+
+/// The templates with a comment: one with a stand-in character (three
+/// bytes in UTF-8), so that no rendering is made with stand-ins, or one as
+/// long without, so that everything after it is at the same place.
+fn commented(templates: &[String], honest: bool) -> Vec<String> {
+    let comment = if honest {
+        "{# \u{FDD0} #}"
+    } else {
+        "{# xxx #}"
+    };
+    templates.iter().map(|t| format!("{t}{comment}")).collect()
+}
+
+/// Scans with the cache and honestly, and holds the two to the same.
+fn same_as_honest(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) -> Scan {
+    let cached = scan(rooms, &commented(templates, false), vars, cli);
+    let expected = scan(rooms, &commented(templates, true), vars, cli);
+    assert_eq!(cached.diagnostics, expected.diagnostics);
+    assert_eq!(cached.sends.len(), expected.sends.len());
+    for (c, e) in cached.sends.iter().zip(&expected.sends) {
+        assert_eq!(c, e);
+    }
+    cached
+}
+
+fn strings(ts: &[&str]) -> Vec<String> {
+    ts.iter().map(|t| t.to_string()).collect()
+}
+
+/// A name printed after the template has spent almost all its fuel: a
+/// room's value costs fuel by its bytes (minijinja charges one fuel per 64
+/// bytes written), so a long one runs out where a short one, or a short
+/// stand-in, does not.
+#[test]
+fn a_printed_value_costs_its_own_fuel() {
+    let mut rooms = Vec::new();
+    for len in [1, 6, 7, 8, 20, 64, 100, 128] {
+        rooms.push(room("n".repeat(len), format!("v: {}", "v".repeat(len * 7))));
+    }
+    // The loop's bound, around where the fuel runs out.
+    let templates: Vec<String> = (16_640..16_680)
+        .step_by(2)
+        .flat_map(|n| {
+            [
+                format!("{{% for i in range({n}) %}}{{% endfor %}}{{{{ room.name }}}}"),
+                format!("{{% for i in range({n}) %}}{{% endfor %}}{{{{ v }}}}"),
+            ]
+        })
+        .collect();
+    let s = same_as_honest(&rooms, &templates, "", &[]);
+    // The window holds both outcomes.
+    assert!(!s.sends.is_empty());
+    assert!(s.diagnostics.iter().any(|d| d.contains("fuel")), "{s:?}");
+}
+
+/// A room variable long enough that printing it alone spends the fuel.
+#[test]
+fn a_long_printed_variable_runs_out_of_fuel_for_its_room() {
+    let long = "x".repeat(3_300_000);
+    let rooms = [room("short", "v: a"), room("long", format!("v: {long}"))];
+    let s = same_as_honest(&rooms, &strings(&["{{ v }}"]), "", &[]);
+    assert!(
+        s.diagnostics.iter().any(|d| d.contains("ran out of fuel")),
+        "{:?}",
+        s.diagnostics
+    );
+}
