@@ -406,18 +406,20 @@ fn compile_attr(
 ) -> Result<CompiledAttr, minijinja::Error> {
     env.add_template_owned(name.clone(), source.to_string())?;
     let t = env.get_template(&name).expect("template was just added");
-    // Global functions such as `range` are not variables.
-    let mut reads: Vec<String> = t
-        .undeclared_variables(true)
+    let mut all_reads: Vec<String> = t.undeclared_variables(true).into_iter().collect();
+    all_reads.sort();
+    // A variable named like a global function (`range`) hides it, so the
+    // cache keys a rendering by those names too.
+    let clean = constants_clean(probe);
+    let cache = super::cache::spec(&t, source, &all_reads, probe, clean);
+    // Global functions such as `range` are not variables that must exist.
+    let reads: Vec<String> = all_reads
         .into_iter()
         .filter(|n| {
             let root = n.split('.').next().unwrap_or(n);
             env.globals().all(|(g, _)| g != root)
         })
         .collect();
-    reads.sort();
-    let clean = constants_clean(probe);
-    let cache = super::cache::spec(&t, source, &reads, probe, clean);
     let mut room_reads = Vec::new();
     let mut missing = Vec::new();
     for n in reads {

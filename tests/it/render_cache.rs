@@ -32,10 +32,6 @@ struct Scan {
     diagnostics: Vec<String>,
 }
 
-fn yaml_quoted(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 /// Scans one playbook of `rooms` with one event per template (attribute
 /// `a`), with `vars` (playbook) and `cli` (`--var`).
 fn scan(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) -> Scan {
@@ -44,7 +40,7 @@ fn scan(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) 
     for (i, r) in rooms.iter().enumerate() {
         s.push_str(&format!(
             "  - arn: arn:aws:ivschat:us-west-2:123456789012:room/R{i}\n    name: {}\n    vars: {{ {} }}\n",
-            yaml_quoted(&r.name),
+            serde_json::to_string(&r.name).unwrap(),
             r.vars
         ));
     }
@@ -52,7 +48,7 @@ fn scan(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) 
     for (e, t) in templates.iter().enumerate() {
         s.push_str(&format!(
             "  - name: E{e}\n    attributes:\n      a: {}\n",
-            yaml_quoted(t)
+            serde_json::to_string(t).unwrap()
         ));
     }
     let path = dir.path().join("cache.yaml");
@@ -147,6 +143,97 @@ fn a_long_printed_variable_runs_out_of_fuel_for_its_room() {
     let s = same_as_honest(&rooms, &strings(&["{{ v }}"]), "", &[]);
     assert!(
         s.diagnostics.iter().any(|d| d.contains("ran out of fuel")),
+        "{:?}",
+        s.diagnostics
+    );
+}
+
+/// Room variables named like minijinja's global functions (`range`,
+/// `dict`, `namespace`) shadow them in the template.
+#[test]
+fn a_room_variable_named_like_a_global_is_the_rooms_own() {
+    let rooms = [
+        room("a", "range: one"),
+        room("b", "range: two"),
+        room("c", "dict: 3"),
+    ];
+    let s = same_as_honest(
+        &rooms,
+        &strings(&["{{ range }}", "{{ dict }}"]),
+        "dict: 1",
+        &[],
+    );
+    let a: Vec<&str> = s.sends.iter().map(|s| s.attributes["a"].as_str()).collect();
+    assert_eq!(
+        [a[0], a[1], a[2], a[3], a[5]],
+        ["one", "1", "two", "1", "3"]
+    );
+    // Room `c` has no `range`: the function itself is printed.
+    assert!(a[4].contains("range") && a[4] != "one", "{a:?}");
+}
+
+/// Printed names next to filters, tests, loops, macros, captures,
+/// autoescape and whitespace control, with values holding quotes,
+/// newlines, markup, template syntax and stand-in characters.
+#[test]
+fn printed_names_in_every_position_are_each_rooms_own() {
+    let names = [
+        "plain",
+        "x",
+        "",
+        "Räum 'q' \"d\"",
+        "<b>&amp;</b>",
+        "line\nbreak",
+        "{{ nope }}",
+        "\u{FDD0}0\u{FDD1}",
+        "  padded  ",
+        "1",
+    ];
+    let mut rooms = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let vars = match i % 4 {
+            0 => "who: 'a\"b'".to_string(),
+            1 => "who: 1".to_string(),
+            2 => "who: 1.0".to_string(),
+            _ => "who: '1'".to_string(),
+        };
+        rooms.push(room(format!("{n}{i}"), vars));
+    }
+    let templates = strings(&[
+        "{{ room.name | upper }}|{{ room.name }}",
+        "{{ room.name|length }}{{ room.name }}",
+        "{% if room.name == 'x1' %}X{% endif %}{{ room.name }}",
+        "{% for i in range(3) %}{{ loop.index }}{{ room.name }}{% endfor %}",
+        "{% macro m(v) %}[{{ v }}]{% endmacro %}{{ m(room.name) }}{{ room.name }}",
+        "{% set c %}{{ room.name }}{% endset %}{{ c | length }}{{ room.name }}",
+        "{% autoescape 'html' %}{{ room.name }}{% endautoescape %}{{ room.name }}",
+        "  {{- room.name -}}  \n{{ room.name }}",
+        "{{ who }} {{ room.name }}",
+        "{{ who | default('none') }} {{ room.name }}",
+        "{{ who }}",
+        "{{ room.name or 'empty' }}{{ room.name }}",
+        "{{ room.name ~ who }}",
+        "{{ room.name if who is defined else 'no' }}",
+    ]);
+    let s = same_as_honest(&rooms, &templates, "", &[]);
+    assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+    assert!(!s.sends.is_empty());
+    // Shadowed by `--var`, the room's value is not used.
+    let s = same_as_honest(&rooms, &templates, "who: p", &[("who", "cli")]);
+    assert!(
+        s.sends
+            .iter()
+            .any(|s| s.attributes["a"].starts_with("cli "))
+    );
+    // Defined for some rooms only: the same undefined-variable diagnostics.
+    for r in rooms.iter_mut().step_by(3) {
+        r.vars.clear();
+    }
+    let s = same_as_honest(&rooms, &templates, "", &[]);
+    assert!(
+        s.diagnostics
+            .iter()
+            .any(|d| d.contains("undefined variable `who`")),
         "{:?}",
         s.diagnostics
     );
