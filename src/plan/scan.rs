@@ -164,7 +164,9 @@ impl Planner {
                             hasher.add(send.id());
                         }
                         summary.add(SummaryItem::of_view(&send), seq == first);
-                        steps.add(SummaryItem::of_view(&send), send.step, at);
+                        if let Some(step) = send.step {
+                            steps.add(SummaryItem::of_view(&send), step, at);
+                        }
                         seq += 1;
                         per_playbook[o.pi] += 1;
                         sink(&send);
@@ -462,8 +464,7 @@ struct StepCounts {
 
 impl StepCounts {
     /// Counts a send of step `step`, to the plan room `room`.
-    fn add(&mut self, send: SummaryItem<'_>, step: Option<usize>, room: usize) {
-        let Some(step) = step else { return };
+    fn add(&mut self, send: SummaryItem<'_>, step: usize, room: usize) {
         if self.steps.len() <= step {
             self.steps.resize_with(step + 1, Default::default);
         }

@@ -87,7 +87,16 @@ pub fn print_plan(
         );
     }
     if format == PlanFormat::Json {
-        return print_json(input, reach.as_ref(), settings, choice, diagnostics, io);
+        // Scanned, checked, then each send rendered again and written as it
+        // comes, so no send is held (the head, which comes first, needs all
+        // of them).
+        let scanned = match scan_checked(input, reach.as_ref(), settings, choice, diagnostics, io)?
+        {
+            Ok(s) => s,
+            Err(exit) => return Ok(exit),
+        };
+        plan::write_json_scanned(&scanned.plan, io.out)?;
+        return Ok(Exit::Ok);
     }
     let mut failed = None;
     let planned = pipeline::plan_files_checked(
@@ -114,25 +123,6 @@ pub fn print_plan(
         PlanFormat::Json => plan::write_json(p, io.out)?,
         PlanFormat::Markdown => plan::render_markdown(p, io.out)?,
     }
-    Ok(Exit::Ok)
-}
-
-/// The plan as JSON: scanned, checked, then each send rendered again and
-/// written as it comes, so no send is held (the head, which comes first,
-/// needs all of them).
-fn print_json(
-    input: &InputArgs,
-    reach: Option<&crate::fs::Reach>,
-    settings: &SettingsArgs,
-    choice: Choice<'_>,
-    diagnostics: DiagFormat,
-    io: &mut Io<'_>,
-) -> CmdResult {
-    let scanned = match scan_checked(input, reach, settings, choice, diagnostics, io)? {
-        Ok(s) => s,
-        Err(exit) => return Ok(exit),
-    };
-    plan::write_json_scanned(&scanned.plan, io.out)?;
     Ok(Exit::Ok)
 }
 

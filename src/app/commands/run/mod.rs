@@ -148,18 +148,9 @@ struct Planned {
 }
 
 /// Connects, opens the journal, sends and writes the reports.
-async fn send_planned(a: &RunArgs, planned: Planned, io: &mut Io<'_>) -> CmdResult {
-    let Planned {
-        reports,
-        resume,
-        vars,
-        plan,
-        tally,
-        limited,
-        target,
-    } = planned;
+async fn send_planned(a: &RunArgs, p: Planned, io: &mut Io<'_>) -> CmdResult {
     let stop = stop_on_signal();
-    let connected = match connect(a, &target, &plan, io).await? {
+    let connected = match connect(a, &p.target, &p.plan, io).await? {
         Ok(c) => c,
         Err(exit) => return Ok(exit),
     };
@@ -168,16 +159,17 @@ async fn send_planned(a: &RunArgs, planned: Planned, io: &mut Io<'_>) -> CmdResu
     // watched, and no event goes out before its room is watched.
     let mut watching = verify::subscribe(
         a,
-        (&plan, limited.as_ref().map(|l| &l.arns)),
+        (&p.plan, p.limited.as_ref().map(|l| &l.arns)),
         connected.clients,
         connected.edge,
         io,
     )
     .await?;
-    let path = journal_path(a, resume.as_ref());
+    let path = journal_path(a, p.resume.as_ref());
     // Resuming from one journal into another: the one read from must not
     // be resumed by a second run meanwhile either.
-    let _source_lock = match resume
+    let _source_lock = match p
+        .resume
         .as_ref()
         .filter(|st| st.is_journal && st.source != path)
     {
@@ -185,33 +177,39 @@ async fn send_planned(a: &RunArgs, planned: Planned, io: &mut Io<'_>) -> CmdResu
         None => None,
     };
     let header = Recorded {
-        target: &target,
-        vars: &vars,
+        target: &p.target,
+        vars: &p.vars,
         verify: watching.as_ref().map(|w| w.settings.clone()),
-        limit: limited.as_ref().map(|l| &l.record),
+        limit: p.limited.as_ref().map(|l| &l.record),
     };
     let OpenJournal { journal, offset } =
-        open_journal(a, &plan, resume.as_ref(), header, &path).await?;
+        open_journal(a, &p.plan, p.resume.as_ref(), header, &path).await?;
     let late_send = a.late == args::Late::Send;
-    announce(&plan, &tally, (resume.is_some(), late_send), &path, io)
-        .or_exit(Exit::RecordFailed)?;
+    announce(
+        &p.plan,
+        &p.tally,
+        (p.resume.is_some(), late_send),
+        &path,
+        io,
+    )
+    .or_exit(Exit::RecordFailed)?;
     // From here on, sends go out: no failure is "invalid input".
     let sent = deliver(
         a,
-        &plan,
-        tally.to_send,
+        &p.plan,
+        p.tally.to_send,
         connected.api,
-        resume.as_ref(),
+        p.resume.as_ref(),
         journal,
         &path,
-        (stop, limited.as_ref().map(|l| &l.arns)),
+        (stop, p.limited.as_ref().map(|l| &l.arns)),
         watching.as_mut(),
     )
     .await;
     if let Some(h) = emulator {
         let _ = h.shutdown().await;
     }
-    finish(a, (&path, offset), sent, &reports, io).map_err(|e| {
+    finish(a, (&path, offset), sent, &p.reports, io).map_err(|e| {
         Failure::after_send(e.context(format!(
             "the sends went out and the journal {p} has every outcome; rebuild the report with `ivschat-playbook report {p}` (add --report FILE), and continue with `run --resume {p}`, not a fresh run",
             p = path.display()
