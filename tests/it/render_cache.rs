@@ -238,3 +238,167 @@ fn printed_names_in_every_position_are_each_rooms_own() {
         s.diagnostics
     );
 }
+
+/// Scans one playbook `text` in which `@C@` marks where each template ends
+/// (as [`commented`] does), with a catalog `events.yaml` of `catalog` when
+/// not empty: cached and honest, held to the same.
+fn same_as_honest_text(text: &str, catalog: &str) -> Scan {
+    let run = |comment: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        if !catalog.is_empty() {
+            std::fs::write(dir.path().join("events.yaml"), catalog).unwrap();
+        }
+        let path = dir.path().join("cache.yaml");
+        std::fs::write(&path, text.replace("@C@", comment)).unwrap();
+        let mut sends = Vec::new();
+        let scanned = ivschat_playbook::pipeline::scan_files(
+            std::slice::from_ref(&path),
+            None,
+            &IndexMap::new(),
+            &SettingsOverrides::default(),
+            |s| sends.push(s.to_send()),
+        );
+        let diagnostics = scanned
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let at = d.location.as_ref().map(|l| (l.file, l.start));
+                format!("{} {} {:?} {at:?}", d.code, d.message, d.hint)
+            })
+            .collect();
+        Scan { sends, diagnostics }
+    };
+    let cached = run("{# xxx #}");
+    let expected = run("{# \u{FDD0} #}");
+    assert_eq!(cached.diagnostics, expected.diagnostics);
+    assert_eq!(cached.sends, expected.sends);
+    cached
+}
+
+/// A definition's contract (enum, pattern, length in characters and
+/// bytes) is checked on each room's own value of an attribute that only
+/// prints a name, not on the stand-in the rendering was made with: a
+/// stand-in is as long as the value, but never in an enum nor matching a
+/// pattern, and its bytes are not the value's.
+#[test]
+fn contract_checks_see_each_rooms_printed_value() {
+    let rooms = [
+        ("ok", "kind: maintenance, ticket: OPS-1, text: 'fine'"),
+        ("bad-enum", "kind: notice, ticket: OPS-2, text: 'fine'"),
+        (
+            "bad-pattern",
+            "kind: maintenance, ticket: ops-3, text: 'fine'",
+        ),
+        (
+            "too-long",
+            "kind: maintenance, ticket: OPS-4, text: 'twelve chars'",
+        ),
+        ("wide", "kind: maintenance, ticket: OPS-5, text: 'üüüüüü'"),
+        (
+            "ok-again",
+            "kind: user-notification, ticket: AB-12, text: 'ten chars!'",
+        ),
+    ];
+    let mut text = String::from("version: 1\nname: contract\ncatalog: events.yaml\nrooms:\n");
+    for (i, (name, vars)) in rooms.iter().enumerate() {
+        text.push_str(&format!(
+            "  - {{ arn: 'arn:aws:ivschat:us-west-2:123456789012:room/R{i}', name: {name}, vars: {{ {vars} }} }}\n"
+        ));
+    }
+    text.push_str(
+        "events:
+  - use: Notice
+    attributes:
+      msgType: \"{{ kind }}@C@\"
+      ticket: \"{{ ticket }}@C@\"
+      msgText: \"{{ text }}@C@\"
+",
+    );
+    let catalog = String::from(
+        "definitions:
+  - name: Notice
+    attributes:
+      msgType: { required: true, enum: [user-notification, maintenance] }
+      ticket: { pattern: \"[A-Z]+-[0-9]+\" }
+      msgText: { max_length: 10, max_bytes: 11 }
+",
+    );
+    let s = same_as_honest_text(&text, &catalog);
+    let codes: Vec<&str> = s
+        .diagnostics
+        .iter()
+        .map(|d| d.split(' ').next().unwrap())
+        .collect();
+    for code in [
+        "catalog::value-not-in-enum",
+        "catalog::pattern-mismatch",
+        "catalog::too-long",
+        "catalog::too-many-bytes",
+    ] {
+        assert!(codes.contains(&code), "{code} not in {:?}", s.diagnostics);
+    }
+    // (`wide` shares its diagnostic with `too-long`, which is named first.)
+    let named = |room: &str| s.diagnostics.iter().any(|d| d.contains(room));
+    for bad in ["bad-enum", "bad-pattern", "too-long"] {
+        assert!(named(bad), "{bad} not named in {:?}", s.diagnostics);
+    }
+    assert!(!named("`ok`") && !named("ok-again"), "{:?}", s.diagnostics);
+}
+
+/// A timed event's templates read `step`: each step's own values, beside
+/// each room's printed name, as rendering each alone gives.
+#[test]
+fn step_values_in_timed_events_are_each_steps_own() {
+    let mut text =
+        String::from("version: 1\nname: steps\nsettings: { at: '2030-01-01T20:00:00Z' }\nrooms:\n");
+    for i in 0..5 {
+        text.push_str(&format!(
+            "  - {{ arn: 'arn:aws:ivschat:us-west-2:123456789012:room/R{i}', name: room{i}, vars: {{ n: {i} }} }}\n"
+        ));
+    }
+    text.push_str(
+        "events:
+  - name: Countdown
+    at: -15m
+    attributes:
+      msgText: \"{{ room.name }} closes in {{ step.remaining }} minutes@C@\"
+      at: \"{{ step.at }} {{ step.offset }} {{ step.remaining_seconds }}@C@\"
+  - name: Countdown
+    at: -90s
+    attributes:
+      msgText: \"{{ room.name }} closes in {{ step.remaining }} minutes@C@\"
+      at: \"{{ step.at }} {{ step.offset }} {{ step.remaining_seconds }}@C@\"
+  - name: Closed
+    at: +2m
+    attributes:
+      msgText: \"{{ room.name }}: {{ step.remaining }} {{ n }}@C@\"
+",
+    );
+    let s = same_as_honest_text(&text, "");
+    assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+    assert_eq!(s.sends.len(), 15);
+    let texts: Vec<&str> = s
+        .sends
+        .iter()
+        .map(|s| s.attributes["msgText"].as_str())
+        .collect();
+    for i in 0..5 {
+        for want in [
+            format!("room{i} closes in 15 minutes"),
+            format!("room{i} closes in 1.5 minutes"),
+            format!("room{i}: -2 {i}"),
+        ] {
+            assert!(texts.contains(&want.as_str()), "{want} not in {texts:?}");
+        }
+    }
+    let at = |offset: &str| {
+        s.sends
+            .iter()
+            .filter_map(|s| s.attributes.get("at"))
+            .find(|a| a.contains(offset))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(at("-15m"), "2030-01-01T19:45:00Z -15m 900");
+    assert_eq!(at("-90s"), "2030-01-01T19:58:30Z -90s 90");
+}
