@@ -35,7 +35,6 @@ struct Scan {
 /// Scans one playbook of `rooms` with one event per template (attribute
 /// `a`), with `vars` (playbook) and `cli` (`--var`).
 fn scan(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) -> Scan {
-    let dir = tempfile::tempdir().unwrap();
     let mut s = format!("version: 1\nname: cache\nvars: {{ {vars} }}\nrooms:\n");
     for (i, r) in rooms.iter().enumerate() {
         s.push_str(&format!(
@@ -51,8 +50,18 @@ fn scan(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) 
             serde_json::to_string(t).unwrap()
         ));
     }
+    scan_text(&s, "", cli)
+}
+
+/// Scans the playbook `text`, with a catalog `events.yaml` of `catalog`
+/// when not empty, and `cli` (`--var`).
+fn scan_text(text: &str, catalog: &str, cli: &[(&str, &str)]) -> Scan {
+    let dir = tempfile::tempdir().unwrap();
+    if !catalog.is_empty() {
+        std::fs::write(dir.path().join("events.yaml"), catalog).unwrap();
+    }
     let path = dir.path().join("cache.yaml");
-    std::fs::write(&path, s).unwrap();
+    std::fs::write(&path, text).unwrap();
     let cli: IndexMap<String, String> = cli
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -69,13 +78,8 @@ fn scan(rooms: &[Room], templates: &[String], vars: &str, cli: &[(&str, &str)]) 
         .diagnostics
         .iter()
         .map(|d| {
-            format!(
-                "{} {} {:?} {:?}",
-                d.code,
-                d.message,
-                d.hint,
-                d.location.as_ref().map(|l| (l.file, l.start))
-            )
+            let at = d.location.as_ref().map(|l| (l.file, l.start));
+            format!("{} {} {:?} {at:?}", d.code, d.message, d.hint)
         })
         .collect();
     Scan { sends, diagnostics }
@@ -243,31 +247,7 @@ fn printed_names_in_every_position_are_each_rooms_own() {
 /// (as [`commented`] does), with a catalog `events.yaml` of `catalog` when
 /// not empty: cached and honest, held to the same.
 fn same_as_honest_text(text: &str, catalog: &str) -> Scan {
-    let run = |comment: &str| {
-        let dir = tempfile::tempdir().unwrap();
-        if !catalog.is_empty() {
-            std::fs::write(dir.path().join("events.yaml"), catalog).unwrap();
-        }
-        let path = dir.path().join("cache.yaml");
-        std::fs::write(&path, text.replace("@C@", comment)).unwrap();
-        let mut sends = Vec::new();
-        let scanned = ivschat_playbook::pipeline::scan_files(
-            std::slice::from_ref(&path),
-            None,
-            &IndexMap::new(),
-            &SettingsOverrides::default(),
-            |s| sends.push(s.to_send()),
-        );
-        let diagnostics = scanned
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let at = d.location.as_ref().map(|l| (l.file, l.start));
-                format!("{} {} {:?} {at:?}", d.code, d.message, d.hint)
-            })
-            .collect();
-        Scan { sends, diagnostics }
-    };
+    let run = |comment: &str| scan_text(&text.replace("@C@", comment), catalog, &[]);
     let cached = run("{# xxx #}");
     let expected = run("{# \u{FDD0} #}");
     assert_eq!(cached.diagnostics, expected.diagnostics);
