@@ -222,7 +222,11 @@ fn builder_reads_structure_as_serde_yaml_does() {
 
 #[test]
 fn builder_agrees_with_serde_yaml_on_every_file_of_the_project() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // Where the tests run, not where they were compiled (a shared target
+    // directory may hold a binary built in another clone).
+    let root = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    );
     let mut stack = vec![
         root.join("playbooks"),
         root.join("tests/fixtures"),

@@ -68,7 +68,7 @@ const WITHOUT_FIXTURE: &[(&str, &str)] = &[
 ];
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    crate::support::fixtures::root()
 }
 
 fn rs_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

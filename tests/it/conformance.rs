@@ -17,7 +17,7 @@ async fn aws_cli_and_boto3_against_the_emulator() {
     let emu = spawn(EmulatorConfig::default())
         .await
         .expect("emulator starts");
-    let root = env!("CARGO_MANIFEST_DIR");
+    let root = crate::support::fixtures::root();
 
     let mut cmd = tokio::process::Command::new(&python);
     cmd.args([

@@ -482,7 +482,7 @@ fn cycles(g: &Graph) -> Vec<Vec<String>> {
 }
 
 fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    crate::support::fixtures::root().join("src")
 }
 
 #[test]

@@ -6,9 +6,17 @@ use std::path::{Path, PathBuf};
 use ivschat_playbook::diag::Diagnostic;
 use ivschat_playbook::pipeline::Planned;
 
-/// The crate root; tests run with it as the working directory.
+/// The crate root; tests run with it as the working directory. Read when
+/// the tests run (cargo sets it then too), not when they were compiled: a
+/// test binary built in another clone into a shared target directory would
+/// otherwise read that clone's files, or fail once it is gone.
 pub fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    static ROOT: std::sync::LazyLock<std::path::PathBuf> = std::sync::LazyLock::new(|| {
+        std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(Into::into)
+            .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+    });
+    &ROOT
 }
 
 /// `.yaml` files directly in a folder under the crate root (lock files
