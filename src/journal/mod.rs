@@ -6,7 +6,8 @@
 //! a `start` without an `end` marks a send whose outcome is unknown:
 //! `run --resume` never re-sends those silently. Lines are written straight
 //! to the file; one fsync covers every line written before it, so sends
-//! going out together share one.
+//! going out together share one (and a run on one thread makes a quick
+//! fsync itself rather than wait for another thread to make it).
 
 //!
 //! - the records (this file) and [`Status`], how a send ended;
