@@ -193,23 +193,28 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .build()?)
 }
 
-/// Sends per second up to which one worker thread sends: ten regions at
-/// the quota.
-const ONE_WORKER_UP_TO: f64 = 1_000.0;
+/// Sends per second up to which one thread sends: ten regions at the
+/// quota.
+const ONE_THREAD_UP_TO: f64 = 1_000.0;
 
-/// The runtime for sending at `rate` sends per second in all: one worker
-/// thread up to [`ONE_WORKER_UP_TO`], one per core above. A paced send
-/// takes a fraction of a millisecond of CPU, and a run at the quota
-/// spends most of its time waiting; with two workers each send's steps
-/// (the limiter's timer, the fsync's answer, the response) woke whichever
-/// worker was parked, about 14 context switches and 4 migrations a send
-/// instead of 9 and under 1, and 10–20% more CPU (BENCHMARKS.md, CPU per
-/// send at the quota). Faster runs (`--unchecked-rate` against an
+/// The runtime for sending at `rate` sends per second in all: a
+/// current-thread runtime up to [`ONE_THREAD_UP_TO`], one worker per core
+/// above. A paced send takes a fraction of a millisecond of CPU, and a run
+/// at the quota spends most of its time waiting, so what a send costs is
+/// mostly its wake-ups. On a multi-thread runtime the send loop runs on
+/// the thread that calls `block_on` and each send's task on a worker, so
+/// every send woke both, and they moved between cores; on one thread the
+/// loop, the sends, the timer and the sockets share the thread that waits
+/// for them (the journal's fsync too, while it is quick: see
+/// [`crate::journal::sync`]). That took `run` from 9.4 context switches a send to
+/// 5.3, as many as the bare paced SDK loop with a journal (BENCHMARKS.md,
+/// CPU per send at the quota). Faster runs (`--unchecked-rate` against an
 /// emulator, many accounts) use every core.
 pub(crate) fn runtime_for_rate(rate: f64) -> Result<tokio::runtime::Runtime, Failure> {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if rate <= ONE_WORKER_UP_TO {
-        builder.worker_threads(1);
-    }
+    let mut builder = if rate <= ONE_THREAD_UP_TO {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
     Ok(builder.enable_all().build()?)
 }
