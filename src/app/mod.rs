@@ -206,10 +206,10 @@ const ONE_THREAD_UP_TO: f64 = 1_000.0;
 /// every send woke both, and they moved between cores; on one thread the
 /// loop, the sends, the timer and the sockets share the thread that waits
 /// for them (the journal's fsync too, while it is quick: see
-/// [`crate::journal::sync`]). That took `run` from 9.4 context switches a send to
-/// 5.3, as many as the bare paced SDK loop with a journal (BENCHMARKS.md,
-/// CPU per send at the quota). Faster runs (`--unchecked-rate` against an
-/// emulator, many accounts) use every core.
+/// [`crate::journal::sync`]). That took `run` from about 9.5 context
+/// switches a send to 5.3, as many as the bare paced SDK loop with a
+/// journal (BENCHMARKS.md, CPU per send at the quota). Faster runs
+/// (`--unchecked-rate` against an emulator, many accounts) use every core.
 pub(crate) fn runtime_for_rate(rate: f64) -> Result<tokio::runtime::Runtime, Failure> {
     let mut builder = if rate <= ONE_THREAD_UP_TO {
         tokio::runtime::Builder::new_current_thread()

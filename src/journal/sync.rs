@@ -136,8 +136,10 @@ impl Syncer {
         let began = Instant::now();
         self.fsyncs.fetch_add(1, Ordering::Relaxed);
         let result = self.file.sync_data();
+        // The fsync's own time, not the wait for the lock after it.
+        let took = began.elapsed();
         let mut st = self.state.lock().expect("sync lock");
-        st.last = began.elapsed();
+        st.last = took;
         if let Err(e) = result {
             st.error = Some(e.to_string());
             drop(st);
@@ -226,16 +228,49 @@ fn current_thread() -> bool {
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::sync::atomic::Ordering;
 
     /// A syncer over a new file, once its thread waits for work.
-    fn started(dir: &tempfile::TempDir) -> (File, Arc<Syncer>, JoinHandle<()>) {
+    struct Started {
+        _dir: tempfile::TempDir,
+        file: File,
+        s: Arc<Syncer>,
+        thread: JoinHandle<()>,
+    }
+
+    fn started() -> Started {
+        let dir = tempfile::tempdir().unwrap();
         let file = File::create(dir.path().join("j")).unwrap();
-        let (s, t) = Syncer::start(file.try_clone().unwrap()).unwrap();
+        let (s, thread) = Syncer::start(file.try_clone().unwrap()).unwrap();
         while !s.state.lock().unwrap().idle {
             std::thread::yield_now();
         }
-        (file, s, t)
+        Started {
+            _dir: dir,
+            file,
+            s,
+            thread,
+        }
+    }
+
+    impl Started {
+        /// Writes line `n`.
+        fn line(&self, n: u64) {
+            writeln!(&self.file, "{n}").unwrap();
+        }
+
+        fn by_thread(&self) -> u64 {
+            self.s.by_thread.load(Ordering::Relaxed)
+        }
+
+        fn synced(&self) -> u64 {
+            self.s.state.lock().unwrap().synced
+        }
+
+        /// Closes with `written` lines; the syncer thread ends.
+        fn close(self, written: u64) {
+            self.s.close(written);
+            self.thread.join().unwrap();
+        }
     }
 
     fn one_thread_runtime() -> tokio::runtime::Runtime {
@@ -247,99 +282,87 @@ mod tests {
 
     #[test]
     fn on_a_current_thread_runtime_a_quick_fsync_is_made_inline() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut file, s, t) = started(&dir);
+        let j = started();
         one_thread_runtime().block_on(async {
             for n in 1..=20 {
-                writeln!(file, "{n}").unwrap();
+                j.line(n);
                 // As quick as an fsync on an idle disk, whatever this
                 // machine's disk does meanwhile.
-                s.state.lock().unwrap().last = Duration::ZERO;
-                s.durable(n).await.unwrap();
+                j.s.state.lock().unwrap().last = Duration::ZERO;
+                j.s.durable(n).await.unwrap();
             }
         });
-        assert_eq!(s.by_thread.load(Ordering::Relaxed), 0);
-        assert_eq!(s.fsyncs.load(Ordering::Relaxed), 20);
-        assert_eq!(s.state.lock().unwrap().synced, 20);
+        assert_eq!(j.by_thread(), 0);
+        assert_eq!(j.s.fsyncs.load(Ordering::Relaxed), 20);
+        assert_eq!(j.synced(), 20);
         // The syncer still ends on close.
-        s.close(20);
-        t.join().unwrap();
+        j.close(20);
     }
 
     #[test]
     fn lines_written_at_the_same_instant_share_one_inline_fsync() {
-        let dir = tempfile::tempdir().unwrap();
-        let (file, s, t) = started(&dir);
-        let file = Mutex::new(file);
+        let j = started();
         // Three sends whose slots came at the same instant, as three
         // regions' do.
         let send = |n: u64| {
-            let (file, s) = (&file, &s);
+            let j = &j;
             async move {
-                writeln!(file.lock().unwrap(), "{n}").unwrap();
-                s.durable(n).await
+                j.line(n);
+                j.s.durable(n).await
             }
         };
         one_thread_runtime().block_on(async {
             let all = futures::future::join_all((1..=3).map(send)).await;
             assert!(all.iter().all(|r| r.is_ok()));
         });
-        assert_eq!(s.fsyncs.load(Ordering::Relaxed), 1);
-        assert_eq!(s.by_thread.load(Ordering::Relaxed), 0);
-        assert_eq!(s.state.lock().unwrap().synced, 3);
-        s.close(3);
-        t.join().unwrap();
+        assert_eq!(j.s.fsyncs.load(Ordering::Relaxed), 1);
+        assert_eq!(j.by_thread(), 0);
+        assert_eq!(j.synced(), 3);
+        j.close(3);
     }
 
     #[test]
     fn a_writer_dropped_before_its_inline_fsync_leaves_the_others_to_the_syncer() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut file, s, t) = started(&dir);
+        let j = started();
         one_thread_runtime().block_on(async {
-            writeln!(file, "1").unwrap();
-            let mut first = Box::pin(s.durable(1));
+            j.line(1);
+            let mut first = Box::pin(j.s.durable(1));
             assert!(futures::poll!(first.as_mut()).is_pending());
-            writeln!(file, "2").unwrap();
-            let mut second = Box::pin(s.durable(2));
+            j.line(2);
+            let mut second = Box::pin(j.s.durable(2));
             assert!(futures::poll!(second.as_mut()).is_pending());
             // The first send is cancelled while it waits for its turn.
             drop(first);
             let waited = tokio::time::timeout(Duration::from_secs(10), second).await;
             waited.expect("the second line became durable").unwrap();
         });
-        assert_eq!(s.by_thread.load(Ordering::Relaxed), 1);
-        assert_eq!(s.state.lock().unwrap().synced, 2);
-        s.close(2);
-        t.join().unwrap();
+        assert_eq!(j.by_thread(), 1);
+        assert_eq!(j.synced(), 2);
+        j.close(2);
     }
 
     #[test]
     fn a_slow_fsync_goes_back_to_the_syncer_thread() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut file, s, t) = started(&dir);
-        s.state.lock().unwrap().last = INLINE_UP_TO * 2;
-        let rt = one_thread_runtime();
-        writeln!(file, "1").unwrap();
-        rt.block_on(s.durable(1)).unwrap();
-        assert_eq!(s.by_thread.load(Ordering::Relaxed), 1);
-        s.close(1);
-        t.join().unwrap();
+        let j = started();
+        j.s.state.lock().unwrap().last = INLINE_UP_TO * 2;
+        j.line(1);
+        one_thread_runtime().block_on(j.s.durable(1)).unwrap();
+        assert_eq!(j.by_thread(), 1);
+        j.close(1);
     }
 
     #[test]
     fn on_a_multi_thread_runtime_the_syncer_thread_fsyncs() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut file, s, t) = started(&dir);
+        let j = started();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .build()
             .unwrap();
         for n in 1..=3 {
-            writeln!(file, "{n}").unwrap();
-            rt.block_on(s.durable(n)).unwrap();
+            j.line(n);
+            rt.block_on(j.s.durable(n)).unwrap();
         }
-        assert!(s.by_thread.load(Ordering::Relaxed) >= 1);
-        s.close(3);
-        t.join().unwrap();
+        assert!(j.by_thread() >= 1);
+        j.close(3);
     }
 }
